@@ -1,0 +1,3 @@
+from signalpost.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,39 @@
+import hashlib
+import secrets
+
+from django.utils import timezone
+
+from signalpost.status.errors import InvalidInput
+
+from .models import SCOPE_RANK, ApiToken
+
+TOKEN_PREFIX = "sp_"
+
+
+def digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def create_token(name: str, scope: str) -> tuple[ApiToken, str]:
+    """A new token; the plain text is returned once and never stored."""
+    name = (name or "").strip()
+    if not name:
+        raise InvalidInput("name", "must not be empty")
+    if scope not in SCOPE_RANK:
+        raise InvalidInput("scope", f'"{scope}" is not one of: {", ".join(SCOPE_RANK)}')
+    plain = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken.objects.create(name=name, scope=scope, prefix=plain[:10], digest=digest(plain))
+    return token, plain
+
+
+def authenticate(plain: str) -> ApiToken | None:
+    token = ApiToken.objects.filter(digest=digest(plain), revoked_at__isnull=True).first()
+    if token is not None:
+        now = timezone.now()
+        if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
+            ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+    return token
+
+
+def revoke_token(token: ApiToken) -> None:
+    ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())

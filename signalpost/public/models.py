@@ -1,0 +1,21 @@
+from django.db import models
+
+
+class SnapshotFile(models.Model):
+    """One public URL as last published: the exact bytes readers get, and their gzip twin."""
+
+    path = models.CharField(max_length=500, primary_key=True)
+    content_type = models.CharField(max_length=100)
+    body = models.BinaryField()
+    gzip_body = models.BinaryField()
+    etag = models.CharField(max_length=64)
+    version = models.BigIntegerField(db_index=True)  # the publication that last wrote it
+    published_at = models.DateTimeField()
+
+
+class SnapshotState(models.Model):
+    """Row id 1: the latest publication's number. Web instances poll it to pick up new files."""
+
+    version = models.BigIntegerField(default=0)
+    source_seq = models.BigIntegerField(default=0)  # the page change it was rendered from
+    published_at = models.DateTimeField(null=True)

@@ -1,0 +1,19 @@
+from django.urls import path, re_path
+
+from . import api_v2, views
+
+urlpatterns = [
+    path("", views.index, name="index"),
+    path("history", views.history, name="history"),
+    re_path(r"^history/(?P<month>\d{4}-\d{2})$", views.history, name="history_month"),
+    path("incidents/<str:public_id>", views.incident_page, name="incident"),
+    path("maintenance/<str:public_id>", views.maintenance_page, name="maintenance"),
+    path("api/v2/summary.json", api_v2.summary, name="v2_summary"),
+    path("api/v2/status.json", api_v2.status, name="v2_status"),
+    path("api/v2/components.json", api_v2.components, name="v2_components"),
+    path("api/v2/incidents.json", api_v2.incidents, name="v2_incidents"),
+    path("api/v2/incidents/unresolved.json", api_v2.incidents_unresolved, name="v2_incidents_unresolved"),
+    path("api/v2/scheduled-maintenances.json", api_v2.scheduled_maintenances, name="v2_maintenances"),
+    path("api/v2/scheduled-maintenances/upcoming.json", api_v2.scheduled_maintenances_upcoming, name="v2_maintenances_upcoming"),
+    path("api/v2/scheduled-maintenances/active.json", api_v2.scheduled_maintenances_active, name="v2_maintenances_active"),
+]

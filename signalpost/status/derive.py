@@ -1,0 +1,210 @@
+"""Component status and the page indicator, derived from their causes.
+
+Every status shown anywhere comes from `component_timelines`: incidents' per-component statuses as of
+each update, running maintenance windows and manual overrides, each an interval. The current status
+is the same timeline read at one instant, so the page and the uptime bars can never disagree.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from datetime import timezone as dt_timezone
+from typing import Iterable
+
+from django.db.models import Q
+from django.utils import timezone
+
+from .models import (
+    SEVERITY,
+    AffectedComponent,
+    Component,
+    ComponentStatus,
+    Impact,
+    Incident,
+    IncidentComponent,
+    IncidentStatus,
+    Kind,
+    MaintenanceStatus,
+    StatusOverride,
+)
+
+FAR_FUTURE = datetime(9999, 1, 1, tzinfo=dt_timezone.utc)
+OPERATIONAL = ComponentStatus.OPERATIONAL.value
+
+
+@dataclass(frozen=True)
+class Segment:
+    start: datetime
+    end: datetime
+    status: str
+
+    @property
+    def duration(self) -> timedelta:
+        return self.end - self.start
+
+
+@dataclass(frozen=True)
+class _Cause:
+    start: datetime
+    end: datetime
+    status: str
+    forced: bool = False  # a manual override wins over every other cause
+
+
+def worst(statuses: Iterable[str]) -> str:
+    return max(statuses, key=SEVERITY.__getitem__, default=OPERATIONAL)
+
+
+def _causes(component_ids: list[int], start: datetime, end: datetime) -> dict[int, list[_Cause]]:
+    causes: dict[int, list[_Cause]] = {cid: [] for cid in component_ids}
+    if not component_ids:
+        return causes
+    overlapping = (Q(resolved_at__isnull=True) | Q(resolved_at__gt=start)) & Q(started_at__lt=end)
+
+    # Incidents (and maintenance updates that report a component's state): each update's status for a
+    # component holds until that incident's next update naming it, or until the incident is resolved.
+    rows = (
+        AffectedComponent.objects.filter(component_id__in=component_ids)
+        .filter(update__incident__in=Incident.objects.filter(overlapping))
+        .values_list(
+            "component_id", "new_status", "update__display_at", "update__id",
+            "update__incident_id", "update__incident__resolved_at",
+        )
+        .order_by("update__incident_id", "component_id", "update__display_at", "update__id")
+    )
+    timelines: dict[tuple[int, int], list[tuple[datetime, str]]] = {}
+    resolved: dict[int, datetime | None] = {}
+    for component_id, status, display_at, _uid, incident_id, resolved_at in rows:
+        timelines.setdefault((incident_id, component_id), []).append((display_at, status))
+        resolved[incident_id] = resolved_at
+    for (incident_id, component_id), changes in timelines.items():
+        ends = [at for at, _ in changes[1:]] + [resolved[incident_id] or FAR_FUTURE]
+        for (at, status), until in zip(changes, ends):
+            if status not in (OPERATIONAL, ComponentStatus.UNDER_MAINTENANCE):
+                causes[component_id].append(_Cause(at, until, status))
+
+    # Running maintenance: its components are under maintenance from its start until it completes.
+    maintenance = IncidentComponent.objects.filter(
+        component_id__in=component_ids,
+        incident__kind=Kind.MAINTENANCE,
+        incident__started_at__isnull=False,
+    ).filter(Q(incident__resolved_at__isnull=True) | Q(incident__resolved_at__gt=start), incident__started_at__lt=end)
+    for component_id, started_at, resolved_at in maintenance.values_list(
+        "component_id", "incident__started_at", "incident__resolved_at"
+    ):
+        causes[component_id].append(
+            _Cause(started_at, resolved_at or FAR_FUTURE, ComponentStatus.UNDER_MAINTENANCE)
+        )
+
+    overrides = StatusOverride.objects.filter(component_id__in=component_ids, set_at__lt=end).filter(
+        Q(cleared_at__isnull=True) | Q(cleared_at__gt=start)
+    )
+    for component_id, status, set_at, cleared_at in overrides.values_list(
+        "component_id", "status", "set_at", "cleared_at"
+    ):
+        causes[component_id].append(_Cause(set_at, cleared_at or FAR_FUTURE, status, forced=True))
+    return causes
+
+
+def _flatten(causes: list[_Cause], start: datetime, end: datetime) -> list[Segment]:
+    bounds = {start, end}
+    for cause in causes:
+        if cause.start < end and cause.end > start:
+            bounds.add(max(cause.start, start))
+            bounds.add(min(cause.end, end))
+    points = sorted(bounds)
+    segments: list[Segment] = []
+    for seg_start, seg_end in zip(points, points[1:]):
+        active = [c for c in causes if c.start <= seg_start and c.end >= seg_end and c.start < c.end]
+        forced = [c for c in active if c.forced]
+        if forced:
+            status = max(forced, key=lambda c: c.start).status  # the newest override holds
+        else:
+            status = worst(c.status for c in active)
+        if segments and segments[-1].status == status:
+            segments[-1] = Segment(segments[-1].start, seg_end, status)
+        else:
+            segments.append(Segment(seg_start, seg_end, status))
+    return segments
+
+
+def component_timelines(
+    components: Iterable[Component | int], start: datetime, end: datetime
+) -> dict[int, list[Segment]]:
+    """Each component's status over [start, end), as contiguous segments covering the interval."""
+    if end <= start:
+        raise ValueError("the interval ends before it starts")
+    ids = [c if isinstance(c, int) else c.pk for c in components]
+    causes = _causes(ids, start, end)
+    return {cid: _flatten(causes[cid], start, end) for cid in ids}
+
+
+def component_status_timeline(component: Component | int, start: datetime, end: datetime) -> list[Segment]:
+    cid = component if isinstance(component, int) else component.pk
+    return component_timelines([cid], start, end)[cid]
+
+
+def current_statuses(components: Iterable[Component | int], at: datetime | None = None) -> dict[int, str]:
+    at = at or timezone.now()
+    timelines = component_timelines(components, at, at + timedelta(microseconds=1))
+    return {cid: segments[0].status for cid, segments in timelines.items()}
+
+
+def component_status(component: Component, at: datetime | None = None) -> str:
+    return current_statuses([component], at)[component.pk]
+
+
+# The page indicator, in Statuspage's vocabulary.
+INDICATOR_DESCRIPTIONS = {
+    "none": "All Systems Operational",
+    "minor": "Minor Service Outage",
+    "major": "Partial System Outage",
+    "critical": "Major System Outage",
+    "maintenance": "Service Under Maintenance",
+}
+_INDICATOR_RANK = {"none": 0, "minor": 1, "major": 2, "critical": 3}
+_STATUS_INDICATOR = {
+    ComponentStatus.DEGRADED_PERFORMANCE: "minor",
+    ComponentStatus.PARTIAL_OUTAGE: "major",
+    ComponentStatus.MAJOR_OUTAGE: "critical",
+}
+
+
+def page_indicator(statuses: dict[int, str] | None = None, at: datetime | None = None) -> tuple[str, str]:
+    """(indicator, description) for the page: the worst of open incidents' impact and visible components."""
+    at = at or timezone.now()
+    if statuses is None:
+        visible = Component.objects.filter(hidden=False).filter(Q(group__isnull=True) | Q(group__hidden=False))
+        statuses = current_statuses(list(visible.values_list("pk", flat=True)), at)
+    levels = [_STATUS_INDICATOR.get(s, "none") for s in statuses.values()]
+    open_impacts = Incident.objects.filter(kind=Kind.INCIDENT, resolved_at__isnull=True, started_at__lte=at)
+    levels += [i if i in _INDICATOR_RANK else "none" for i in open_impacts.values_list("impact", flat=True)]
+    indicator = max(levels, key=_INDICATOR_RANK.__getitem__, default="none")
+    if indicator == "none":
+        in_maintenance = ComponentStatus.UNDER_MAINTENANCE in statuses.values() or Incident.objects.filter(
+            kind=Kind.MAINTENANCE,
+            status__in=[MaintenanceStatus.IN_PROGRESS, MaintenanceStatus.VERIFYING],
+        ).exists()
+        if in_maintenance:
+            indicator = "maintenance"
+    return indicator, INDICATOR_DESCRIPTIONS[indicator]
+
+
+def uptime_percent(segments: list[Segment]) -> float:
+    """Share of time not in an outage. Degraded performance and maintenance count as up; a partial
+    outage counts for 30% of its time, as Statuspage weighs it."""
+    total = sum((s.duration for s in segments), timedelta())
+    if not total:
+        return 100.0
+    down = timedelta()
+    for s in segments:
+        if s.status == ComponentStatus.MAJOR_OUTAGE:
+            down += s.duration
+        elif s.status == ComponentStatus.PARTIAL_OUTAGE:
+            down += s.duration * 0.3
+    return round(100.0 * (1 - down / total), 2)
+
+
+__all__ = [
+    "Segment", "component_timelines", "component_status_timeline", "current_statuses",
+    "component_status", "page_indicator", "uptime_percent", "worst", "IncidentStatus", "Impact",
+]

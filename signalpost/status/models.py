@@ -1,0 +1,222 @@
+"""The core of a status page: components, incidents, maintenance and what happened to them.
+
+Component status is never stored on the component: it is derived (see derive.py) from open incidents,
+running maintenance and manual overrides, each of which keeps its own history as rows.
+"""
+
+import secrets
+
+from django.db import models
+from django.utils import timezone
+
+ID_ALPHABET = "0123456789abcdefghijklmnopqrstuvwxyz"
+
+
+def new_public_id() -> str:
+    """A 12-character lowercase id, the shape Statuspage uses (e.g. 'kctbh9vrtdwd')."""
+    return "".join(secrets.choice(ID_ALPHABET) for _ in range(12))
+
+
+class ComponentStatus(models.TextChoices):
+    OPERATIONAL = "operational", "Operational"
+    UNDER_MAINTENANCE = "under_maintenance", "Under maintenance"
+    DEGRADED_PERFORMANCE = "degraded_performance", "Degraded performance"
+    PARTIAL_OUTAGE = "partial_outage", "Partial outage"
+    MAJOR_OUTAGE = "major_outage", "Major outage"
+
+
+# Worst last: the status shown when several causes apply at once.
+SEVERITY = {status: rank for rank, status in enumerate(ComponentStatus.values)}
+
+
+class Impact(models.TextChoices):
+    NONE = "none", "None"
+    MINOR = "minor", "Minor"
+    MAJOR = "major", "Major"
+    CRITICAL = "critical", "Critical"
+    MAINTENANCE = "maintenance", "Maintenance"
+
+
+class IncidentStatus(models.TextChoices):
+    INVESTIGATING = "investigating", "Investigating"
+    IDENTIFIED = "identified", "Identified"
+    MONITORING = "monitoring", "Monitoring"
+    RESOLVED = "resolved", "Resolved"
+
+
+class MaintenanceStatus(models.TextChoices):
+    SCHEDULED = "scheduled", "Scheduled"
+    IN_PROGRESS = "in_progress", "In progress"
+    VERIFYING = "verifying", "Verifying"
+    COMPLETED = "completed", "Completed"
+
+
+class Kind(models.TextChoices):
+    INCIDENT = "incident", "Incident"
+    MAINTENANCE = "maintenance", "Maintenance"
+
+
+class Page(models.Model):
+    """The one status page this installation publishes (row id 1)."""
+
+    public_id = models.CharField(max_length=12, unique=True, default=new_public_id)
+    name = models.CharField(max_length=200, default="Status")
+    url = models.CharField(max_length=300, blank=True, default="")
+    time_zone = models.CharField(max_length=64, default="UTC")
+    # Bumped in the same transaction as every change to what the page says; the snapshot records
+    # which change it was rendered from, so an older rendering never replaces a newer one.
+    change_seq = models.BigIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ComponentGroup(models.Model):
+    public_id = models.CharField(max_length=12, unique=True, default=new_public_id)
+    name = models.CharField(max_length=200, unique=True)
+    description = models.TextField(blank=True, default="")
+    position = models.IntegerField(default=0)
+    hidden = models.BooleanField(default=False)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["position", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Component(models.Model):
+    public_id = models.CharField(max_length=12, unique=True, default=new_public_id)
+    name = models.CharField(max_length=200)
+    description = models.TextField(blank=True, default="")
+    group = models.ForeignKey(
+        ComponentGroup, null=True, blank=True, on_delete=models.PROTECT, related_name="components"
+    )
+    position = models.IntegerField(default=0)
+    hidden = models.BooleanField(default=False)
+    third_party = models.BooleanField(default=False)
+    only_show_if_degraded = models.BooleanField(default=False)
+    start_date = models.DateField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["position", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["group", "name"], name="component_name_unique_in_group"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.group.name} / {self.name}" if self.group_id else self.name
+
+
+class StatusOverride(models.Model):
+    """A status set by hand on a component, from set_at until cleared_at (open while null)."""
+
+    component = models.ForeignKey(Component, on_delete=models.CASCADE, related_name="overrides")
+    status = models.CharField(max_length=32, choices=ComponentStatus.choices)
+    reason = models.CharField(max_length=500, blank=True, default="")
+    set_at = models.DateTimeField(default=timezone.now)
+    cleared_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["set_at"]
+        indexes = [models.Index(fields=["component", "set_at"])]
+
+
+class Incident(models.Model):
+    """An incident, or a scheduled maintenance (kind), as Statuspage models both."""
+
+    public_id = models.CharField(max_length=12, unique=True, default=new_public_id)
+    kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.INCIDENT)
+    name = models.CharField(max_length=300)
+    status = models.CharField(max_length=32)
+    impact = models.CharField(max_length=16, choices=Impact.choices, default=Impact.NONE)
+    components = models.ManyToManyField(Component, through="IncidentComponent", related_name="incidents")
+    retroactive = models.BooleanField(default=False)
+    started_at = models.DateTimeField(null=True, blank=True)
+    monitoring_at = models.DateTimeField(null=True, blank=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    # Maintenance only.
+    scheduled_for = models.DateTimeField(null=True, blank=True)
+    scheduled_until = models.DateTimeField(null=True, blank=True)
+    auto_start = models.BooleanField(default=True)
+    auto_complete = models.BooleanField(default=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["kind", "status"]),
+            models.Index(fields=["kind", "started_at"]),
+            models.Index(fields=["kind", "scheduled_for"]),
+            models.Index(fields=["resolved_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_maintenance(self) -> bool:
+        return self.kind == Kind.MAINTENANCE
+
+    @property
+    def is_open(self) -> bool:
+        return self.resolved_at is None
+
+    @property
+    def public_path(self) -> str:
+        prefix = "maintenance" if self.is_maintenance else "incidents"
+        return f"/{prefix}/{self.public_id}"
+
+    @property
+    def begins_at(self):
+        """When the event began for the reader: its start, or for maintenance not yet begun, its window."""
+        if self.is_maintenance:
+            return self.started_at or self.scheduled_for
+        return self.started_at or self.created_at
+
+
+class IncidentComponent(models.Model):
+    """A component affected by an incident, with the status the incident currently gives it."""
+
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="affected")
+    component = models.ForeignKey(Component, on_delete=models.PROTECT, related_name="+")
+    status = models.CharField(max_length=32, choices=ComponentStatus.choices)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["incident", "component"], name="incident_component_unique"),
+        ]
+
+
+class IncidentUpdate(models.Model):
+    public_id = models.CharField(max_length=12, unique=True, default=new_public_id)
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="updates")
+    status = models.CharField(max_length=32)
+    body = models.TextField(blank=True, default="")
+    display_at = models.DateTimeField()
+    created_at = models.DateTimeField(default=timezone.now)  # when it was actually posted
+    updated_at = models.DateTimeField(default=timezone.now)
+    deliver_notifications = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["-display_at", "-id"]
+        indexes = [models.Index(fields=["incident", "display_at"])]
+
+
+class AffectedComponent(models.Model):
+    """A component's status as of one update: the rows a component's status timeline is built from."""
+
+    update = models.ForeignKey(IncidentUpdate, on_delete=models.CASCADE, related_name="component_changes")
+    component = models.ForeignKey(Component, on_delete=models.PROTECT, related_name="+")
+    old_status = models.CharField(max_length=32, choices=ComponentStatus.choices)
+    new_status = models.CharField(max_length=32, choices=ComponentStatus.choices)
+
+    class Meta:
+        indexes = [models.Index(fields=["component"])]

@@ -1,0 +1,65 @@
+"""Shared fixtures: the page, components in groups, API tokens. Tests run on SQLite by default and on
+PostgreSQL when DATABASE_URL points there (pytest-django creates a fresh test database per run)."""
+
+import pytest
+
+from signalpost.api.tokens import create_token
+from signalpost.status import services
+
+
+@pytest.fixture(autouse=True)
+def data_dir(tmp_path, settings):
+    """Each test gets its own data directory (snapshot files on disk)."""
+    settings.DATA_DIR = tmp_path
+    settings.SNAPSHOT_DIR = tmp_path / "snapshot"
+    return tmp_path
+
+
+@pytest.fixture
+def page(db):
+    return services.update_page(name="Example Status", url="https://status.example.com", time_zone="Europe/Zurich")
+
+
+@pytest.fixture
+def components(page):
+    """Two regions with two components each, and an ungrouped third-party component."""
+    switzerland = services.create_group(name="Switzerland")
+    germany = services.create_group(name="Germany")
+    return {
+        "zh1": services.create_component(name="zh1.single", group=switzerland),
+        "zh2": services.create_component(name="zh2.cluster", group=switzerland),
+        "de1": services.create_component(name="de1.compact", group=germany),
+        "de2": services.create_component(name="de2.compact", group=germany),
+        "mail": services.create_component(name="Mail delivery", third_party=True),
+    }
+
+
+@pytest.fixture
+def make_token(db):
+    def make(scope: str = "write", name: str = "test") -> str:
+        return create_token(name, scope)[1]
+
+    return make
+
+
+@pytest.fixture
+def api(client, make_token):
+    """A Django test client that sends a write-scoped bearer token."""
+    token = make_token("admin")
+
+    class Api:
+        def __init__(self):
+            self.headers = {"Authorization": f"Bearer {token}"}
+
+        def get(self, path, **kw):
+            return client.get(path, headers={**self.headers, **kw.pop("headers", {})}, **kw)
+
+        def post(self, path, data=None, **kw):
+            return client.post(path, data, content_type="application/json",
+                               headers={**self.headers, **kw.pop("headers", {})}, **kw)
+
+        def patch(self, path, data=None, **kw):
+            return client.patch(path, data, content_type="application/json",
+                                headers={**self.headers, **kw.pop("headers", {})}, **kw)
+
+    return Api()

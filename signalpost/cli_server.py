@@ -1,0 +1,272 @@
+"""Server and administration commands: run, web, worker, migrate, createadmin, token, demo, publish."""
+
+import argparse
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import time
+
+from signalpost.cli import CliError, setup_django
+
+
+def _port(value: str) -> int:
+    try:
+        port = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a port number") from None
+    if not 0 < port < 65536:
+        raise argparse.ArgumentTypeError(f"{value} is not a port number (1-65535)")
+    return port
+
+
+def add_commands(commands: argparse._SubParsersAction) -> None:
+    run = commands.add_parser(
+        "run", help="everything on one machine: migrate, demo data on first start, web server, worker",
+        description="Migrate the database, load demo data on first start (SIGNALPOST_DEMO=0 skips it), print "
+        "the console login, then serve on HOST:PORT with a background worker. Ctrl-C stops everything.",
+    )
+    run.add_argument("--host", default=os.environ.get("SIGNALPOST_HOST", "127.0.0.1"))
+    run.add_argument("--port", type=_port, default=int(os.environ.get("SIGNALPOST_PORT", "8000")))
+    run.set_defaults(func=cmd_run)
+
+    web = commands.add_parser("web", help="the web server alone (production: one or more per machine)",
+                              description="Serve the public pages, the API and the console with Granian.")
+    web.add_argument("--host", default=os.environ.get("SIGNALPOST_HOST", "127.0.0.1"))
+    web.add_argument("--port", type=_port, default=int(os.environ.get("SIGNALPOST_PORT", "8000")))
+    web.add_argument("--workers", type=int, default=None, help="worker processes (default SIGNALPOST_WEB_WORKERS or 1)")
+    web.set_defaults(func=cmd_web)
+
+    worker = commands.add_parser("worker", help="the background worker alone (maintenance transitions, publishing)",
+                                 description="Start and complete maintenance on time and republish the public "
+                                 "pages when time changes what they say. Several may run at once safely.")
+    worker.add_argument("--once", action="store_true", help="do one pass and exit")
+    worker.add_argument("--interval", type=float, default=None, help="seconds between passes (default 5)")
+    worker.set_defaults(func=cmd_worker)
+
+    migrate = commands.add_parser("migrate", help="create or upgrade the database schema, then republish",
+                                  description="Apply database migrations (never drops data), then republish.")
+    migrate.set_defaults(func=cmd_migrate)
+
+    admin = commands.add_parser("createadmin", help="create a console administrator, or reset its password",
+                                description="Create (or reset the password of) an administrator account. "
+                                "A password is generated and printed unless --password-stdin is given.")
+    admin.add_argument("--username", default="admin")
+    admin.add_argument("--email", default="")
+    admin.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    admin.set_defaults(func=cmd_createadmin)
+
+    token = commands.add_parser("token", help="management API tokens: create, list, revoke",
+                                description="Tokens for the management API. The token is shown once.")
+    token_commands = token.add_subparsers(dest="token_command", metavar="ACTION")
+    token_commands.required = True
+    create = token_commands.add_parser("create", help="create a token and print it once")
+    create.add_argument("--scope", required=True, choices=["read", "write", "admin"],
+                        help="read: GET only; write: incidents and maintenance; admin: also components and page")
+    create.add_argument("--name", default="cli", help="what the token is for")
+    create.set_defaults(func=cmd_token_create)
+    listing = token_commands.add_parser("list", help="list tokens (prefix, name, scope, last used)")
+    listing.set_defaults(func=cmd_token_list)
+    revoke = token_commands.add_parser("revoke", help="revoke a token by its prefix")
+    revoke.add_argument("prefix")
+    revoke.set_defaults(func=cmd_token_revoke)
+
+    demo = commands.add_parser("demo", help="load demo data (components, past incidents, upcoming maintenance)",
+                               description="Load the demo page. Refuses when the page already has components.")
+    demo.add_argument("--force", action="store_true", help="load even if components exist")
+    demo.set_defaults(func=cmd_demo)
+
+    publish = commands.add_parser("publish", help="re-render every public page into the snapshot",
+                                  description="Re-render all public pages now (normally automatic).")
+    publish.set_defaults(func=cmd_publish)
+
+
+def _migrate(verbosity: int = 1) -> None:
+    from django.core.management import call_command
+
+    call_command("migrate", interactive=False, verbosity=verbosity)
+
+
+def cmd_migrate(args) -> int:
+    setup_django()
+    _migrate()
+    from signalpost.public import snapshot
+
+    snapshot.publish(everything=True)
+    return 0
+
+
+def _create_admin(username: str, email: str = "", password: str | None = None) -> tuple[str, bool]:
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.password_validation import validate_password
+    from django.core.exceptions import ValidationError
+
+    User = get_user_model()
+    password = password or secrets.token_urlsafe(12)
+    try:
+        validate_password(password)
+    except ValidationError as error:
+        raise CliError("password: " + " ".join(error.messages)) from None
+    user, created = User.objects.get_or_create(username=username, defaults={"email": email})
+    user.is_staff = user.is_superuser = True
+    user.set_password(password)
+    user.save()
+    return password, created
+
+
+def cmd_createadmin(args) -> int:
+    setup_django()
+    password = sys.stdin.readline().strip() if args.password_stdin else None
+    password, created = _create_admin(args.username, args.email, password)
+    print(f"{'created' if created else 'reset password of'} administrator {args.username!r}")
+    if not args.password_stdin:
+        print(f"password: {password}")
+    return 0
+
+
+def cmd_token_create(args) -> int:
+    setup_django()
+    from signalpost.api.tokens import create_token
+
+    token, plain = create_token(args.name, args.scope)
+    print(plain)
+    print(f"token {token.prefix}… ({args.scope}) created; it is shown only this once", file=sys.stderr)
+    return 0
+
+
+def cmd_token_list(args) -> int:
+    setup_django()
+    from signalpost.api.models import ApiToken
+
+    for token in ApiToken.objects.order_by("created_at"):
+        state = "revoked" if token.revoked_at else "active"
+        used = token.last_used_at.isoformat(timespec="seconds") if token.last_used_at else "never"
+        print(f"{token.prefix}\t{token.scope}\t{state}\tlast used {used}\t{token.name}")
+    return 0
+
+
+def cmd_token_revoke(args) -> int:
+    setup_django()
+    from signalpost.api.models import ApiToken
+    from signalpost.api.tokens import revoke_token
+
+    tokens = list(ApiToken.objects.filter(prefix__startswith=args.prefix, revoked_at__isnull=True))
+    if not tokens:
+        raise CliError(f'no active token with prefix "{args.prefix}"')
+    if len(tokens) > 1:
+        raise CliError(f'prefix "{args.prefix}" matches {len(tokens)} tokens; give more of it')
+    revoke_token(tokens[0])
+    print(f"revoked {tokens[0].prefix}…")
+    return 0
+
+
+def cmd_demo(args) -> int:
+    setup_django()
+    from signalpost.status import demo
+    from signalpost.status.models import Component
+
+    if Component.objects.exists() and not args.force:
+        raise CliError("the page already has components; use --force to add the demo data anyway")
+    demo.load_demo()
+    print("demo data loaded")
+    return 0
+
+
+def cmd_publish(args) -> int:
+    setup_django()
+    from signalpost.public import snapshot
+
+    version = snapshot.publish(everything=True)
+    print(f"published version {version}" if version else "nothing changed")
+    return 0
+
+
+def cmd_worker(args) -> int:
+    setup_django()
+    from signalpost.worker import Worker
+
+    worker = Worker(interval=args.interval)
+    if args.once:
+        worker.tick()
+        return 0
+    worker.install_signal_handlers()
+    worker.run()
+    return 0
+
+
+def _granian_command(host: str, port: int, workers: int) -> list[str]:
+    return [
+        sys.executable, "-m", "granian", "--interface", "asgi", "--host", host, "--port", str(port),
+        "--workers", str(workers), "--no-ws", "--log-level", "warning",
+        "signalpost.asgi:application",
+    ]
+
+
+def cmd_web(args) -> int:
+    setup_django()
+    from django.conf import settings
+
+    workers = args.workers or settings.WEB_WORKERS
+    print(f"signalpost web: serving on http://{args.host}:{args.port} ({workers} worker(s))", flush=True)
+    os.execv(sys.executable, _granian_command(args.host, args.port, workers))
+    return 0  # not reached
+
+
+def _first_start(demo_enabled: bool) -> None:
+    from django.contrib.auth import get_user_model
+
+    from signalpost.status import demo
+    from signalpost.status.models import Component
+
+    if demo_enabled and not Component.objects.exists():
+        demo.load_demo()
+        print("loaded demo data (set SIGNALPOST_DEMO=0 to start with an empty page)")
+    if not get_user_model().objects.filter(is_superuser=True).exists():
+        password, _ = _create_admin("admin")
+        print(f"console login: user admin, password {password} (shown once; reset with `signalpost createadmin`)")
+
+
+def cmd_run(args) -> int:
+    setup_django()
+    from django.conf import settings
+
+    from signalpost.public import snapshot
+
+    _migrate(verbosity=0)
+    _first_start(settings.DEMO)
+    snapshot.publish(everything=True)
+    base = f"http://{args.host}:{args.port}"
+    print(f"Signalpost is running: status page {base}/  console {base}/admin/  API {base}/api/v1/docs", flush=True)
+    print("press Ctrl-C to stop", flush=True)
+
+    processes = [
+        subprocess.Popen(_granian_command(args.host, args.port, settings.WEB_WORKERS)),
+        subprocess.Popen([sys.executable, "-m", "signalpost", "worker"]),
+    ]
+    stopping = False
+
+    def stop(*_):
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
+    try:
+        while not stopping and all(p.poll() is None for p in processes):
+            time.sleep(0.2)
+    finally:
+        for process in processes:
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + 10
+        for process in processes:
+            try:
+                process.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                process.kill()
+    failed = [p for p in processes if p.returncode not in (0, -signal.SIGTERM, -signal.SIGINT, None)]
+    if failed and not stopping:
+        raise CliError("a process exited unexpectedly; see the log above")
+    print("stopped", flush=True)
+    return 0

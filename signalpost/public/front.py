@@ -1,0 +1,278 @@
+"""The ASGI front: published public pages answered from memory, everything else handed to Django.
+
+Each web process keeps the latest snapshot in memory and on disk. A loader thread polls the snapshot
+version in the database (a one-row read) and loads only the files that changed; readers never touch
+the database. If the database is unreachable, the process keeps serving what it has, and a process
+that starts during an outage serves the copy on disk.
+"""
+
+import json
+import logging
+import os
+import threading
+from dataclasses import dataclass
+from datetime import datetime, timezone as dt_timezone
+from email.utils import format_datetime
+from pathlib import Path
+
+from django.conf import settings
+from django.db import close_old_connections, connections
+
+log = logging.getLogger("signalpost.front")
+
+CACHE_CONTROL = b"public, max-age=5, must-revalidate"
+_SECURITY_HEADERS = [
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"same-origin"),
+]
+
+
+@dataclass
+class Entry:
+    etag: bytes  # quoted, for the identity body
+    gzip_etag: bytes
+    identity_headers: list
+    gzip_headers: list
+    body: bytes
+    gzip_body: bytes
+
+
+def _entry(path: str, content_type: str, body: bytes, gzip_body: bytes, etag: str, published_at: datetime) -> Entry:
+    from .middleware import CSP
+
+    common = [
+        (b"content-type", content_type.encode()),
+        (b"cache-control", CACHE_CONTROL),
+        (b"last-modified", format_datetime(published_at.astimezone(dt_timezone.utc), usegmt=True).encode()),
+        (b"vary", b"accept-encoding"),
+        *_SECURITY_HEADERS,
+    ]
+    if path.startswith("/api/"):
+        common.append((b"access-control-allow-origin", b"*"))
+    else:
+        common.append((b"content-security-policy", CSP.encode()))
+        common.append((b"x-frame-options", b"DENY"))
+    identity_etag = f'"{etag}"'.encode()
+    gzip_etag = f'"{etag}-gz"'.encode()
+    return Entry(
+        etag=identity_etag,
+        gzip_etag=gzip_etag,
+        identity_headers=common + [(b"etag", identity_etag), (b"content-length", str(len(body)).encode())],
+        gzip_headers=common + [(b"etag", gzip_etag), (b"content-encoding", b"gzip"),
+                               (b"content-length", str(len(gzip_body)).encode())],
+        body=body,
+        gzip_body=gzip_body,
+    )
+
+
+def disk_name(path: str) -> str:
+    """Where a URL lives in the exported site: nginx's `try_files $uri $uri.html` finds it there."""
+    if path == "/":
+        return "index.html"
+    name = path.lstrip("/")
+    return name if name.endswith(".json") else name + ".html"
+
+
+class SnapshotStore:
+    def __init__(self, directory: Path | None = None, poll_seconds: float | None = None):
+        self.directory = Path(directory or settings.SNAPSHOT_DIR)
+        self.poll_seconds = poll_seconds if poll_seconds is not None else settings.SNAPSHOT_POLL_SECONDS
+        self.files: dict[str, Entry] = {}
+        self.version = 0
+        self.wake = threading.Event()
+        self.stopped = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._start_lock = threading.Lock()
+        self._db_down = False
+
+    # -- loading ----------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        with self._start_lock:
+            if self._thread is not None:
+                return
+            self.load_from_disk()
+            self.poll_once()
+            self._thread = threading.Thread(target=self._run, name="snapshot-loader", daemon=True)
+            self._thread.start()
+
+    def stop(self) -> None:
+        self.stopped.set()
+        self.wake.set()
+
+    def _run(self) -> None:
+        while not self.stopped.is_set():
+            self.wake.wait(self.poll_seconds)
+            self.wake.clear()
+            if not self.stopped.is_set():
+                self.poll_once()
+        connections.close_all()
+
+    def poll_once(self) -> bool:
+        """Load what was published since our version. Returns True when something new arrived."""
+        from .models import SnapshotFile, SnapshotState
+
+        try:
+            close_old_connections()
+            state = SnapshotState.objects.filter(pk=1).values_list("version", flat=True).first()
+            if state is None or state <= self.version:
+                self._recovered()
+                return False
+            rows = SnapshotFile.objects.filter(version__gt=self.version).values_list(
+                "path", "content_type", "body", "gzip_body", "etag", "published_at", "version"
+            )
+            loaded = {}
+            newest = self.version
+            for path, content_type, body, gzip_body, etag, published_at, version in rows:
+                body, gzip_body = bytes(body), bytes(gzip_body)
+                loaded[path] = (content_type, body, gzip_body, etag, published_at)
+                newest = max(newest, version)
+            self._recovered()
+        except Exception as error:  # the database is down: keep serving what we have
+            if not self._db_down:
+                log.warning("cannot read the snapshot from the database (%s); serving the last one", error)
+                self._db_down = True
+            try:
+                connections.close_all()
+            except Exception:
+                pass
+            return False
+        for path, (content_type, body, gzip_body, etag, published_at) in loaded.items():
+            self.files[path] = _entry(path, content_type, body, gzip_body, etag, published_at)
+        self.version = max(newest, state)
+        self._save_to_disk(loaded)
+        return bool(loaded)
+
+    def _recovered(self) -> None:
+        if self._db_down:
+            log.info("database reachable again; snapshot loading resumed")
+            self._db_down = False
+
+    # -- disk copy --------------------------------------------------------------------------------
+
+    def _save_to_disk(self, loaded: dict) -> None:
+        if not loaded:
+            return
+        try:
+            site = self.directory / "site"
+            manifest_path = self.directory / "manifest.json"
+            manifest = self._read_manifest()
+            for path, (content_type, body, gzip_body, etag, published_at) in loaded.items():
+                target = site / disk_name(path)
+                target.parent.mkdir(parents=True, exist_ok=True)
+                _atomic_write(target, body)
+                _atomic_write(target.with_name(target.name + ".gz"), gzip_body)
+                manifest["files"][path] = {
+                    "file": disk_name(path), "content_type": content_type, "etag": etag,
+                    "published_at": published_at.isoformat(),
+                }
+            manifest["version"] = self.version
+            _atomic_write(manifest_path, json.dumps(manifest, indent=1).encode())
+        except OSError as error:
+            log.warning("cannot write the snapshot to %s: %s", self.directory, error)
+
+    def _read_manifest(self) -> dict:
+        try:
+            return json.loads((self.directory / "manifest.json").read_text())
+        except (OSError, ValueError):
+            return {"version": 0, "files": {}}
+
+    def load_from_disk(self) -> None:
+        manifest = self._read_manifest()
+        site = self.directory / "site"
+        for path, meta in manifest["files"].items():
+            try:
+                body = (site / meta["file"]).read_bytes()
+                gzip_body = (site / (meta["file"] + ".gz")).read_bytes()
+            except OSError:
+                continue
+            published_at = datetime.fromisoformat(meta["published_at"])
+            self.files[path] = _entry(path, meta["content_type"], body, gzip_body, meta["etag"], published_at)
+        # Disk content is only a fallback: load everything from the database again when it answers.
+        self.version = 0
+
+
+def _atomic_write(target: Path, data: bytes) -> None:
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    tmp.write_bytes(data)
+    os.replace(tmp, target)
+
+
+_stores: list[SnapshotStore] = []
+
+
+def wake_loaders() -> None:
+    """Called after a publication in this process, so its own readers see it at once."""
+    for store in _stores:
+        store.wake.set()
+
+
+def _header(scope: dict, name: bytes) -> bytes | None:
+    for key, value in scope["headers"]:
+        if key == name:
+            return value
+    return None
+
+
+class SnapshotFront:
+    def __init__(self, fallback, store: SnapshotStore | None = None):
+        self.fallback = fallback
+        self.store = store
+        self._started = False
+
+    def _ensure_started(self) -> SnapshotStore:
+        if self.store is None:
+            self.store = SnapshotStore()
+        if not self._started:
+            self._started = True
+            _stores.append(self.store)
+            self.store.start()
+        return self.store
+
+    async def __call__(self, scope, receive, send):
+        kind = scope["type"]
+        if kind == "http":
+            store = self.store if self._started else self._ensure_started()
+            method = scope["method"]
+            if method == "GET" or method == "HEAD":
+                entry = store.files.get(scope["path"])
+                if entry is not None:
+                    await self._serve(entry, scope, send, method == "HEAD")
+                    return
+        elif kind == "lifespan":
+            await self._lifespan(receive, send)
+            return
+        await self.fallback(scope, receive, send)
+
+    async def _serve(self, entry: Entry, scope, send, head_only: bool) -> None:
+        accept = _header(scope, b"accept-encoding")
+        gzipped = accept is not None and b"gzip" in accept
+        etag = entry.gzip_etag if gzipped else entry.etag
+        condition = _header(scope, b"if-none-match")
+        if condition is not None and (etag in condition or condition.strip() == b"*"):
+            headers = [(k, v) for k, v in (entry.gzip_headers if gzipped else entry.identity_headers)
+                       if k not in (b"content-length", b"content-encoding", b"content-type")]
+            await send({"type": "http.response.start", "status": 304, "headers": headers})
+            await send({"type": "http.response.body", "body": b""})
+            return
+        await send({"type": "http.response.start", "status": 200,
+                    "headers": entry.gzip_headers if gzipped else entry.identity_headers})
+        await send({"type": "http.response.body",
+                    "body": b"" if head_only else (entry.gzip_body if gzipped else entry.body)})
+
+    async def _lifespan(self, receive, send) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                try:
+                    import asyncio
+
+                    await asyncio.get_running_loop().run_in_executor(None, self._ensure_started)
+                except Exception as error:  # never refuse to start: serve what can be served
+                    log.warning("snapshot loading at startup failed: %s", error)
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                if self.store is not None:
+                    self.store.stop()
+                await send({"type": "lifespan.shutdown.complete"})
+                return

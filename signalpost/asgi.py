@@ -1,7 +1,8 @@
 """The production entry point: published snapshots answered from memory, everything else by Django.
 
-Django runs as a WSGI app in a thread pool behind the ASGI front (a2wsgi): on these machines that is
-several times faster than Django's own ASGI handler (see docs/benchmarks.md).
+By default Django runs as a WSGI app in a thread pool behind the ASGI front (a2wsgi): on these
+machines that is several times faster than Django's own ASGI handler (docs/benchmarks.md measures
+both; SIGNALPOST_DJANGO_INTERFACE=asgi selects Django's ASGI handler instead).
 """
 
 import os
@@ -12,9 +13,16 @@ import django  # noqa: E402
 
 django.setup()
 
-from a2wsgi import WSGIMiddleware  # noqa: E402
-from django.core.wsgi import get_wsgi_application  # noqa: E402
-
 from signalpost.public.front import SnapshotFront  # noqa: E402
 
-application = SnapshotFront(WSGIMiddleware(get_wsgi_application(), workers=8))
+if os.environ.get("SIGNALPOST_DJANGO_INTERFACE", "wsgi") == "asgi":
+    from django.core.asgi import get_asgi_application
+
+    django_app = get_asgi_application()
+else:
+    from a2wsgi import WSGIMiddleware
+    from django.core.wsgi import get_wsgi_application
+
+    django_app = WSGIMiddleware(get_wsgi_application(), workers=8)
+
+application = SnapshotFront(django_app)

@@ -83,8 +83,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 else:
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DATABASES["default"].setdefault("TEST", {})
-if envstr("SIGNALPOST_TEST_DB_NAME"):
-    DATABASES["default"]["TEST"]["NAME"] = envstr("SIGNALPOST_TEST_DB_NAME")
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # A file, not memory, so that the test suite can start real server processes on the same database.
+    DATABASES["default"]["TEST"]["NAME"] = str(DATA_DIR / "test.sqlite3")
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

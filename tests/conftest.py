@@ -63,3 +63,22 @@ def api(client, make_token):
                                 headers={**self.headers, **kw.pop("headers", {})}, **kw)
 
     return Api()
+
+
+@pytest.fixture
+def start_server(transactional_db, tmp_path):
+    """Start real `signalpost web` processes on the test database; all are stopped after the test."""
+    from tests.servers import ServerProcess
+
+    started = []
+
+    def start(name: str = "web", data_dir=None, **env) -> ServerProcess:
+        directory = data_dir or tmp_path / f"server-{name}-{len(started)}"
+        directory.mkdir(exist_ok=True)
+        server = ServerProcess(directory, env)
+        started.append(server)
+        return server.start()
+
+    yield start
+    for server in started:
+        server.stop()

@@ -1,0 +1,137 @@
+"""The published snapshot: what readers get, how fast a change reaches every instance, and what
+happens when rendering fails or the database is down."""
+
+import gzip
+import json
+import time
+from datetime import timedelta
+
+import pytest
+from django.http import HttpResponseServerError
+from django.urls import resolve as real_resolve
+from django.utils import timezone
+
+from signalpost.public import snapshot
+from signalpost.public.models import SnapshotFile
+from signalpost.status import services
+from signalpost.worker import Worker
+
+
+def _wait_for(predicate, timeout: float = 5.0, step: float = 0.05) -> float:
+    started = time.monotonic()
+    while time.monotonic() - started < timeout:
+        if predicate():
+            return time.monotonic() - started
+        time.sleep(step)
+    raise AssertionError(f"not true within {timeout} s")
+
+
+@pytest.fixture
+def published(transactional_db, data_dir):
+    services.update_page(name="Example Status", time_zone="Europe/Zurich")
+    group = services.create_group(name="Switzerland")
+    services.create_component(name="zh1.single", group=group)
+    snapshot.publish(everything=True)
+
+
+def test_it_publishes_every_public_url(published):
+    paths = set(SnapshotFile.objects.values_list("path", flat=True))
+    assert set(snapshot.CORE_PATHS) <= paths
+    month = f"/history/{timezone.now().astimezone(timezone.get_current_timezone()):%Y-%m}"
+    assert any(p.startswith("/history/") for p in paths), month
+
+
+def test_it_serves_snapshot_with_etag_304_and_gzip(published, start_server):
+    server = start_server()
+    status, headers, body = server.get("/api/v2/summary.json")
+    assert status == 200
+    assert headers["content-type"].startswith("application/json")
+    assert headers["access-control-allow-origin"] == "*"
+    assert "last-modified" in headers and headers["vary"].lower() == "accept-encoding"
+    etag = headers["etag"]
+    assert json.loads(body)["page"]["name"] == "Example Status"
+
+    status, headers, again = server.get("/api/v2/summary.json", {"If-None-Match": etag})
+    assert status == 304 and again == b""
+
+    status, gz_headers, compressed = server.get("/api/v2/summary.json", {"Accept-Encoding": "gzip"})
+    assert status == 200 and gz_headers["content-encoding"] == "gzip"
+    assert gzip.decompress(compressed) == body
+    assert gz_headers["etag"] != etag  # one strong validator per encoding
+
+    status, headers, page = server.get("/")
+    assert status == 200 and b"Example Status" in page
+    assert "script-src 'self'" in headers["content-security-policy"]
+
+
+def test_it_shows_a_change_made_through_one_instance_on_another_within_a_second(published, start_server, make_token):
+    first, second = start_server("a"), start_server("b")
+    token = make_token("write")
+    import urllib.request
+
+    request = urllib.request.Request(
+        first.url + "/api/v1/incidents", method="POST",
+        data=json.dumps({"name": "Database latency", "impact": "major", "body": "Looking into it."}).encode(),
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+    )
+    posted = time.monotonic()
+    with urllib.request.urlopen(request, timeout=10) as response:
+        assert response.status == 201
+
+    def both_show_it() -> bool:
+        return all(
+            any(i["name"] == "Database latency" for i in json.loads(s.get("/api/v2/summary.json")[2])["incidents"])
+            for s in (first, second)
+        )
+
+    _wait_for(both_show_it, timeout=5)
+    assert time.monotonic() - posted < 1.0 + 1.0  # the POST itself publishes; allow its own duration
+
+
+def test_it_never_publishes_an_error(published, monkeypatch):
+    before = SnapshotFile.objects.get(path="/")
+
+    def failing_resolve(path):
+        match = real_resolve(path)
+        if path == "/":
+            match.func = lambda request, *a, **kw: HttpResponseServerError("database timeout")
+        return match
+
+    monkeypatch.setattr(snapshot, "resolve", failing_resolve)
+    services.create_component(name="zh2.cluster", group=services.create_group(name="Germany"))
+    after = SnapshotFile.objects.get(path="/")
+    assert bytes(after.body) == bytes(before.body)
+    assert b"database timeout" not in bytes(after.body)
+    # the other pages did take the change
+    assert b"zh2.cluster" in bytes(SnapshotFile.objects.get(path="/api/v2/components.json").body)
+
+
+def test_it_keeps_answering_from_disk_while_the_database_is_down(published, start_server, tmp_path):
+    directory = tmp_path / "instance"
+    server = start_server(data_dir=directory)
+    status, _, page = server.get("/")
+    assert status == 200
+    server.stop()
+
+    down = start_server(data_dir=directory, DATABASE_URL="postgres://postgres@127.0.0.1:1/unreachable")
+    status, headers, body = down.get("/")
+    assert status == 200
+    assert body == page
+    assert b"Last updated" in body
+    status, _, summary = down.get("/api/v2/summary.json")
+    assert status == 200 and json.loads(summary)["page"]["name"] == "Example Status"
+
+
+def test_it_republishes_when_a_maintenance_starts_by_itself(published):
+    now = timezone.now()
+    component = services.find_components(["zh1.single"])[0]
+    services.schedule_maintenance(name="Kernel upgrade", scheduled_for=now + timedelta(minutes=10),
+                                  scheduled_until=now + timedelta(minutes=40), components=[component])
+    status = json.loads(bytes(SnapshotFile.objects.get(path="/api/v2/status.json").body))
+    assert status["status"]["indicator"] == "none"
+
+    Worker().tick(now=now + timedelta(minutes=10, seconds=5))
+    status = json.loads(bytes(SnapshotFile.objects.get(path="/api/v2/status.json").body))
+    assert status["status"]["indicator"] == "maintenance"
+    active = json.loads(bytes(SnapshotFile.objects.get(path="/api/v2/scheduled-maintenances/active.json").body))
+    assert [m["name"] for m in active["scheduled_maintenances"]] == ["Kernel upgrade"]

@@ -15,6 +15,7 @@ DATA_DIR.mkdir(parents=True, exist_ok=True)
 SECRET_KEY = persistent_secret_key(DATA_DIR)
 DEBUG = envbool("DEBUG", False)
 
+PAGE_NAME = envstr("SIGNALPOST_NAME", "Status")
 SITE_URL = envstr("SIGNALPOST_URL", "http://127.0.0.1:8000").rstrip("/")
 _site_host = urlsplit(SITE_URL).hostname or "127.0.0.1"
 ALLOWED_HOSTS = envlist("ALLOWED_HOSTS", sorted({_site_host, "127.0.0.1", "localhost", "[::1]"}))
@@ -36,6 +37,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "ninja",  # the API docs page's Swagger UI, from the package's own static files (no CDN)
     "signalpost.status",
     "signalpost.public",
     "signalpost.api",

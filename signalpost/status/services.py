@@ -47,7 +47,12 @@ DEFAULT_BODIES = {
 
 
 def get_page() -> Page:
-    page, _ = Page.objects.get_or_create(pk=1)
+    """The page, created on first use with the installation's defaults (TIME_ZONE, SIGNALPOST_URL)."""
+    from django.conf import settings
+
+    page, _ = Page.objects.get_or_create(
+        pk=1, defaults={"time_zone": settings.TIME_ZONE, "url": settings.SITE_URL, "name": settings.PAGE_NAME}
+    )
     return page
 
 
@@ -121,7 +126,9 @@ def _not_future(field: str, value: datetime | None, now: datetime) -> datetime |
     value = _aware(field, value)
     if value is not None and value > now + CLOCK_SKEW:
         raise InvalidInput(field, "is in the future; an update can only be shown as posted now or earlier")
-    return value
+    # A client clock slightly ahead counts as now: stored as is, the update would stay invisible to the
+    # derived status (and the page would say all is well) until that moment came.
+    return min(value, now) if value is not None else None
 
 
 def _component_statuses(field: str, components: Mapping | None) -> dict[Component, str]:
@@ -346,6 +353,9 @@ def post_update(
                 raise InvalidInput("status", "the incident is resolved; reopen it to post a new update")
             if status == IncidentStatus.RESOLVED:
                 raise InvalidInput("status", "reopening an incident needs a status other than resolved")
+            # Shown before the resolution, the reopening would sort under it and its statuses would vanish.
+            if incident.resolved_at is not None and display_at < incident.resolved_at:
+                raise InvalidInput("display_at", "is before the incident was resolved; a reopening comes after it")
         if display_at < incident.started_at:
             raise InvalidInput("display_at", "is before the incident started")
         if status == IncidentStatus.RESOLVED:
@@ -387,6 +397,8 @@ def edit_incident(incident: Incident, *, name: str | None = None, impact: str | 
             incident.name = _required_text("name", name, 300)
         if impact is not None:
             _choice("impact", impact, Impact)
+            if impact == Impact.MAINTENANCE and not incident.is_maintenance:
+                raise InvalidInput("impact", '"maintenance" is the impact of scheduled maintenance, not of an incident')
             incident.impact = impact
         incident.updated_at = now
         incident.save()
@@ -411,6 +423,8 @@ def backfill_incident(
     now = now or timezone.now()
     name = _required_text("name", name, 300)
     _choice("impact", impact, Impact)
+    if impact == Impact.MAINTENANCE:
+        raise InvalidInput("impact", '"maintenance" is the impact of scheduled maintenance, not of an incident')
     started_at = _not_future("started_at", started_at, now)
     resolved_at = _not_future("resolved_at", resolved_at, now)
     if started_at is None:

@@ -95,6 +95,11 @@ def _changed(*, incidents: Iterable[Incident] = (), everything: bool = False) ->
     transaction.on_commit(publish)
 
 
+def _incidents_of(components) -> Iterable[Incident]:
+    """The incidents and maintenance whose pages name these components."""
+    return Incident.objects.filter(affected__component__in=components).distinct()
+
+
 # --- validation helpers -------------------------------------------------------------------------
 
 
@@ -179,7 +184,7 @@ def create_group(*, name: str, description: str = "", position: int | None = Non
         if position is None:
             position = (ComponentGroup.objects.order_by("-position").values_list("position", flat=True).first() or 0) + 1
         group = ComponentGroup.objects.create(name=name, description=description, position=position, hidden=hidden)
-        _changed(everything=True)
+        _changed()  # a new group appears on no incident page yet
     return group
 
 
@@ -197,7 +202,7 @@ def update_group(group: ComponentGroup, **fields) -> ComponentGroup:
             raise InvalidInput(next(iter(fields)), "is not a field of a group")
         group.updated_at = timezone.now()
         group.save()
-        _changed(everything=True)
+        _changed(incidents=_incidents_of(Component.objects.filter(group=group)))
     return group
 
 
@@ -223,7 +228,7 @@ def create_component(
             name=name, group=group, description=description, position=position, hidden=hidden,
             third_party=third_party, only_show_if_degraded=only_show_if_degraded, start_date=start_date,
         )
-        _changed(everything=True)
+        _changed()
     return component
 
 
@@ -241,7 +246,7 @@ def update_component(component: Component, **fields) -> Component:
             raise InvalidInput(next(iter(fields)), "is not a field of a component")
         component.updated_at = timezone.now()
         component.save()
-        _changed(everything=True)
+        _changed(incidents=_incidents_of([component]))
     return component
 
 
@@ -253,7 +258,7 @@ def set_override(component: Component, status: str, reason: str = "", now: datet
         StatusOverride.objects.filter(component=component, cleared_at__isnull=True).update(cleared_at=now)
         override = StatusOverride.objects.create(component=component, status=status, reason=reason, set_at=now)
         Component.objects.filter(pk=component.pk).update(updated_at=now)
-        _changed(everything=True)
+        _changed()
     return override
 
 
@@ -263,7 +268,7 @@ def clear_override(component: Component, now: datetime | None = None) -> bool:
         cleared = StatusOverride.objects.filter(component=component, cleared_at__isnull=True).update(cleared_at=now)
         if cleared:
             Component.objects.filter(pk=component.pk).update(updated_at=now)
-            _changed(everything=True)
+            _changed()
     return bool(cleared)
 
 
@@ -512,7 +517,7 @@ def schedule_maintenance(
             auto_complete=auto_complete, created_at=now, updated_at=now,
         )
         IncidentComponent.objects.bulk_create(
-            IncidentComponent(incident=maintenance, component=c, status=ComponentStatus.UNDER_MAINTENANCE)
+            IncidentComponent(incident=maintenance, component=c, status=ComponentStatus.OPERATIONAL)
             for c in components
         )
         IncidentUpdate.objects.create(
@@ -530,6 +535,13 @@ def _maintenance_transition(maintenance: Incident, status: str, body: str, now: 
         incident=maintenance, status=status, body=body, display_at=display_at, created_at=now, updated_at=now,
         deliver_notifications=deliver_notifications,
     )
+    # As Statuspage records it: starting puts every affected component under maintenance, completing
+    # returns each to operational (derive ignores these rows; the window itself is the cause).
+    window_status = {MaintenanceStatus.IN_PROGRESS: ComponentStatus.UNDER_MAINTENANCE,
+                     MaintenanceStatus.COMPLETED: ComponentStatus.OPERATIONAL}.get(status)
+    if window_status and status != maintenance.status:
+        for link in IncidentComponent.objects.filter(incident=maintenance).select_related("component"):
+            components.setdefault(link.component, window_status)
     _apply_components(maintenance, update, components)
     maintenance.status = status
     if status in (MaintenanceStatus.IN_PROGRESS, MaintenanceStatus.VERIFYING) and maintenance.started_at is None:

@@ -77,6 +77,8 @@ def test_it_shows_a_change_made_through_one_instance_on_another_within_a_second(
     posted = time.monotonic()
     with urllib.request.urlopen(request, timeout=10) as response:
         assert response.status == 201
+    answered = time.monotonic()
+    print(f"POST took {answered - posted:.3f} s")
 
     def both_show_it() -> bool:
         return all(
@@ -85,7 +87,8 @@ def test_it_shows_a_change_made_through_one_instance_on_another_within_a_second(
         )
 
     _wait_for(both_show_it, timeout=5)
-    assert time.monotonic() - posted < 1.0 + 1.0  # the POST itself publishes; allow its own duration
+    print(f"visible on both after {time.monotonic() - answered:.3f} s")
+    assert time.monotonic() - answered < 1.0
 
 
 def test_it_never_publishes_an_error(published, monkeypatch):
@@ -122,16 +125,28 @@ def test_it_keeps_answering_from_disk_while_the_database_is_down(published, star
     assert status == 200 and json.loads(summary)["page"]["name"] == "Example Status"
 
 
-def test_it_republishes_when_a_maintenance_starts_by_itself(published):
+def test_it_republishes_when_a_maintenance_starts_and_ends_by_itself(published):
+    def published_json(path: str) -> dict:
+        return json.loads(bytes(SnapshotFile.objects.get(path=path).body))
+
     now = timezone.now()
     component = services.find_components(["zh1.single"])[0]
-    services.schedule_maintenance(name="Kernel upgrade", scheduled_for=now + timedelta(minutes=10),
-                                  scheduled_until=now + timedelta(minutes=40), components=[component])
-    status = json.loads(bytes(SnapshotFile.objects.get(path="/api/v2/status.json").body))
-    assert status["status"]["indicator"] == "none"
+    services.schedule_maintenance(name="Kernel upgrade", scheduled_for=now + timedelta(seconds=1),
+                                  scheduled_until=now + timedelta(seconds=3), components=[component])
+    assert published_json("/api/v2/status.json")["status"]["indicator"] == "none"
+    worker = Worker()
+    worker.tick()
+    assert published_json("/api/v2/status.json")["status"]["indicator"] == "none"  # not yet due
 
-    Worker().tick(now=now + timedelta(minutes=10, seconds=5))
-    status = json.loads(bytes(SnapshotFile.objects.get(path="/api/v2/status.json").body))
-    assert status["status"]["indicator"] == "maintenance"
-    active = json.loads(bytes(SnapshotFile.objects.get(path="/api/v2/scheduled-maintenances/active.json").body))
-    assert [m["name"] for m in active["scheduled_maintenances"]] == ["Kernel upgrade"]
+    time.sleep(max(0.0, (now + timedelta(seconds=1) - timezone.now()).total_seconds()))
+    worker.tick()
+    assert published_json("/api/v2/status.json")["status"]["indicator"] == "maintenance"
+    active = published_json("/api/v2/scheduled-maintenances/active.json")["scheduled_maintenances"]
+    assert [m["name"] for m in active] == ["Kernel upgrade"]
+    assert active[0]["components"][0]["status"] == "under_maintenance"
+
+    time.sleep(max(0.0, (now + timedelta(seconds=3) - timezone.now()).total_seconds()))
+    worker.tick()
+    assert published_json("/api/v2/status.json")["status"]["indicator"] == "none"
+    assert published_json("/api/v2/scheduled-maintenances/active.json")["scheduled_maintenances"] == []
+    assert published_json("/api/v2/scheduled-maintenances.json")["scheduled_maintenances"][0]["status"] == "completed"

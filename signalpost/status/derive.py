@@ -23,7 +23,6 @@ from .models import (
     IncidentComponent,
     IncidentStatus,
     Kind,
-    MaintenanceStatus,
     StatusOverride,
 )
 
@@ -176,13 +175,14 @@ def page_indicator(statuses: dict[int, str] | None = None, at: datetime | None =
         visible = Component.objects.filter(hidden=False).filter(Q(group__isnull=True) | Q(group__hidden=False))
         statuses = current_statuses(list(visible.values_list("pk", flat=True)), at)
     levels = [_STATUS_INDICATOR.get(s, "none") for s in statuses.values()]
-    open_impacts = Incident.objects.filter(kind=Kind.INCIDENT, resolved_at__isnull=True, started_at__lte=at)
+    # Open at `at`, not merely open now: the indicator of a past moment must be reconstructible too.
+    open_at = Q(started_at__lte=at) & (Q(resolved_at__isnull=True) | Q(resolved_at__gt=at))
+    open_impacts = Incident.objects.filter(open_at, kind=Kind.INCIDENT)
     levels += [i if i in _INDICATOR_RANK else "none" for i in open_impacts.values_list("impact", flat=True)]
     indicator = max(levels, key=_INDICATOR_RANK.__getitem__, default="none")
     if indicator == "none":
         in_maintenance = ComponentStatus.UNDER_MAINTENANCE in statuses.values() or Incident.objects.filter(
-            kind=Kind.MAINTENANCE,
-            status__in=[MaintenanceStatus.IN_PROGRESS, MaintenanceStatus.VERIFYING],
+            open_at, kind=Kind.MAINTENANCE,
         ).exists()
         if in_maintenance:
             indicator = "maintenance"

@@ -181,8 +181,11 @@ def page_indicator(statuses: dict[int, str] | None = None, at: datetime | None =
     levels += [i if i in _INDICATOR_RANK else "none" for i in open_impacts.values_list("impact", flat=True)]
     indicator = max(levels, key=_INDICATOR_RANK.__getitem__, default="none")
     if indicator == "none":
+        visible = Q(affected__component__hidden=False) & (
+            Q(affected__component__group__isnull=True) | Q(affected__component__group__hidden=False)
+        )
         in_maintenance = ComponentStatus.UNDER_MAINTENANCE in statuses.values() or Incident.objects.filter(
-            open_at, kind=Kind.MAINTENANCE,
+            open_at, Q(affected__isnull=True) | visible, kind=Kind.MAINTENANCE,
         ).exists()
         if in_maintenance:
             indicator = "maintenance"

@@ -108,6 +108,9 @@ class Component(models.Model):
         ordering = ["position", "name"]
         constraints = [
             models.UniqueConstraint(fields=["group", "name"], name="component_name_unique_in_group"),
+            models.UniqueConstraint(
+                fields=["name"], condition=models.Q(group__isnull=True), name="ungrouped_component_name_unique"
+            ),
         ]
 
     def __str__(self) -> str:

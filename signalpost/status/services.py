@@ -364,6 +364,9 @@ def post_update(
         if display_at < incident.started_at:
             raise InvalidInput("display_at", "is before the incident started")
         if status == IncidentStatus.RESOLVED:
+            latest = incident.updates.order_by("-display_at").values_list("display_at", flat=True).first()
+            if latest and display_at < latest:
+                raise InvalidInput("display_at", "is before the latest update; a resolution comes last")
             open_links = IncidentComponent.objects.filter(incident=incident).exclude(
                 component__in=list(statuses)
             ).select_related("component")

@@ -155,3 +155,28 @@ def test_it_shows_an_outage_during_maintenance_rather_than_the_maintenance(compo
     during = statuses_at(now + MINUTE)
     assert (during["zh1"], during["zh2"]) == ("partial_outage", "under_maintenance")
     assert derive.page_indicator(at=now + MINUTE)[0] == "major"
+
+
+def test_it_ignores_maintenance_of_hidden_components_in_the_indicator(components):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from signalpost.status import derive, services
+
+    internal = services.create_component(name="Internal batch", hidden=True)
+    now = timezone.now()
+    maintenance = services.schedule_maintenance(name="Batch upgrade", scheduled_for=now - timedelta(minutes=1),
+                                                scheduled_until=now + timedelta(hours=1), components=[internal])
+    services.start_maintenance(maintenance)
+    assert derive.page_indicator()[0] == "none"
+
+
+def test_it_refuses_two_ungrouped_components_with_one_name_even_past_the_service(components):
+    import pytest
+    from django.db import IntegrityError, transaction
+
+    from signalpost.status.models import Component
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Component.objects.create(name="Mail delivery")

@@ -299,3 +299,23 @@ def test_it_finds_incidents_and_components_by_their_public_ids(outage, component
     with pytest.raises(InvalidInput) as refused:
         services.find_components(["nope"])
     assert refused.value.field == "components"
+
+
+def test_it_refuses_a_resolution_shown_before_the_latest_update(components):
+    from datetime import timedelta
+
+    import pytest
+    from django.utils import timezone
+
+    from signalpost.status import services
+    from signalpost.status.errors import InvalidInput
+
+    now = timezone.now()
+    incident = services.open_incident(name="Slow API", components={components["zh1"]: "degraded_performance"},
+                                      display_at=now - timedelta(hours=2), now=now)
+    services.post_update(incident, status="identified", display_at=now - timedelta(hours=1), now=now)
+    with pytest.raises(InvalidInput) as error:
+        services.resolve_incident(incident, display_at=now - timedelta(minutes=90), now=now)
+    assert error.value.field == "display_at"
+    incident.refresh_from_db()
+    assert incident.status == "identified" and incident.resolved_at is None

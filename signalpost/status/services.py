@@ -176,13 +176,22 @@ def find_incident(public_id: str, kind: str | None = None) -> Incident:
 # --- components and groups ----------------------------------------------------------------------
 
 
+def _next_top_level_position() -> int:
+    """Groups and ungrouped components share one order on the page: a new one goes last."""
+    last_group = ComponentGroup.objects.order_by("-position").values_list("position", flat=True).first() or 0
+    last_component = (
+        Component.objects.filter(group__isnull=True).order_by("-position").values_list("position", flat=True).first() or 0
+    )
+    return max(last_group, last_component) + 1
+
+
 def create_group(*, name: str, description: str = "", position: int | None = None, hidden: bool = False) -> ComponentGroup:
     name = _required_text("name", name, 200)
     with transaction.atomic():
         if ComponentGroup.objects.filter(name=name).exists():
             raise InvalidInput("name", f'a group named "{name}" already exists')
         if position is None:
-            position = (ComponentGroup.objects.order_by("-position").values_list("position", flat=True).first() or 0) + 1
+            position = _next_top_level_position()
         group = ComponentGroup.objects.create(name=name, description=description, position=position, hidden=hidden)
         _changed()  # a new group appears on no incident page yet
     return group
@@ -221,7 +230,9 @@ def create_component(
     with transaction.atomic():
         if Component.objects.filter(group=group, name=name).exists():
             raise InvalidInput("name", f'a component named "{name}" already exists{" in " + group.name if group else ""}')
-        if position is None:
+        if position is None and group is None:
+            position = _next_top_level_position()
+        elif position is None:
             siblings = Component.objects.filter(group=group).order_by("-position")
             position = (siblings.values_list("position", flat=True).first() or 0) + 1
         component = Component.objects.create(

@@ -132,10 +132,10 @@ def test_it_republishes_when_a_maintenance_starts_and_ends_by_itself(published):
     now = timezone.now()
     component = services.find_components(["zh1.single"])[0]
     services.schedule_maintenance(name="Kernel upgrade", scheduled_for=now + timedelta(seconds=1),
-                                  scheduled_until=now + timedelta(seconds=3), components=[component])
+                                  scheduled_until=now + timedelta(seconds=5), components=[component])
     assert published_json("/api/v2/status.json")["status"]["indicator"] == "none"
     worker = Worker()
-    worker.tick()
+    worker.tick(now=now)
     assert published_json("/api/v2/status.json")["status"]["indicator"] == "none"  # not yet due
 
     time.sleep(max(0.0, (now + timedelta(seconds=1) - timezone.now()).total_seconds()))
@@ -145,7 +145,7 @@ def test_it_republishes_when_a_maintenance_starts_and_ends_by_itself(published):
     assert [m["name"] for m in active] == ["Kernel upgrade"]
     assert active[0]["components"][0]["status"] == "under_maintenance"
 
-    time.sleep(max(0.0, (now + timedelta(seconds=3) - timezone.now()).total_seconds()))
+    time.sleep(max(0.0, (now + timedelta(seconds=5) - timezone.now()).total_seconds()))
     worker.tick()
     assert published_json("/api/v2/status.json")["status"]["indicator"] == "none"
     assert published_json("/api/v2/scheduled-maintenances/active.json")["scheduled_maintenances"] == []

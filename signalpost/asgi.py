@@ -23,6 +23,14 @@ else:
     from a2wsgi import WSGIMiddleware
     from django.core.wsgi import get_wsgi_application
 
-    django_app = WSGIMiddleware(get_wsgi_application(), workers=8)
+    wsgi_app = WSGIMiddleware(get_wsgi_application(), workers=8)
+
+    async def django_app(scope, receive, send):
+        # a2wsgi reads a request body with asyncio.run_coroutine_threadsafe(receive()), which needs a
+        # coroutine; Granian's receive() returns another kind of awaitable, so every POST failed.
+        async def receive_message():
+            return await receive()
+
+        await wsgi_app(scope, receive_message, send)
 
 application = SnapshotFront(django_app)

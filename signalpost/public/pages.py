@@ -77,6 +77,7 @@ class UpdateView:
     status_label: str
     changes: list[str]  # "zh1.single: Major outage", for visible components only
     posted_late: bool
+    window_until: datetime | None = None  # maintenance: the window's end, when this update moved it
 
 
 @dataclass
@@ -90,6 +91,7 @@ class EventView:
     resolved_at: datetime | None
     duration: timedelta | None
     overrun: timedelta | None  # maintenance only: how far past its scheduled end it ran
+    originally_until: datetime | None = None  # maintenance only: the first scheduled end, if moved since
 
     @property
     def latest(self) -> UpdateView | None:
@@ -151,13 +153,17 @@ def event_view(incident: Incident, now: datetime, changes: bool = False) -> Even
             status_label=labels.get(update.status, update.status.replace("_", " ").capitalize()),
             changes=changed,
             posted_late=update.created_at - update.display_at > POSTED_LATE,
+            window_until=update.scheduled_until if update.status != MaintenanceStatus.SCHEDULED else None,
         ))
+    first_until = next((u.update.scheduled_until for u in reversed(updates) if u.update.scheduled_until), None)
+    originally_until = first_until if first_until and first_until != incident.scheduled_until else None
     started_at = incident.started_at if incident.is_maintenance else incident.begins_at
     duration = overrun = None
     if started_at is not None:
         duration = (incident.resolved_at or now) - started_at
-        if incident.is_maintenance and incident.scheduled_until is not None:
-            late = (incident.resolved_at or now) - incident.scheduled_until
+        planned_end = originally_until or incident.scheduled_until
+        if incident.is_maintenance and planned_end is not None:
+            late = (incident.resolved_at or now) - planned_end
             overrun = late if late > OVERRUN_TOLERANCE else None
     return EventView(
         incident=incident,
@@ -169,6 +175,7 @@ def event_view(incident: Incident, now: datetime, changes: bool = False) -> Even
         resolved_at=incident.resolved_at,
         duration=duration,
         overrun=overrun,
+        originally_until=originally_until,
     )
 
 

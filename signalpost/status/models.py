@@ -207,6 +207,8 @@ class IncidentUpdate(models.Model):
     created_at = models.DateTimeField(default=timezone.now)  # when it was actually posted
     updated_at = models.DateTimeField(default=timezone.now)
     deliver_notifications = models.BooleanField(default=True)
+    # Maintenance: the window's end as this update set it (scheduling, or an overrun extending it).
+    scheduled_until = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-display_at", "-id"]

@@ -536,7 +536,7 @@ def schedule_maintenance(
         )
         IncidentUpdate.objects.create(
             incident=maintenance, status=MaintenanceStatus.SCHEDULED, body=body, display_at=now, created_at=now,
-            updated_at=now, deliver_notifications=deliver_notifications,
+            updated_at=now, deliver_notifications=deliver_notifications, scheduled_until=scheduled_until,
         )
         _changed(incidents=[maintenance])
     return maintenance
@@ -547,7 +547,7 @@ def _maintenance_transition(maintenance: Incident, status: str, body: str, now: 
                             scheduled_until: datetime | None = None) -> IncidentUpdate:
     update = IncidentUpdate.objects.create(
         incident=maintenance, status=status, body=body, display_at=display_at, created_at=now, updated_at=now,
-        deliver_notifications=deliver_notifications,
+        deliver_notifications=deliver_notifications, scheduled_until=scheduled_until,
     )
     # As Statuspage records it: starting puts every affected component under maintenance, completing
     # returns each to operational (derive ignores these rows; the window itself is the cause).

@@ -423,3 +423,27 @@ def test_it_orders_groups_and_ungrouped_components_as_created_or_positioned(clie
     services.update_component(components["mail"], position=1)  # ties with Switzerland: the group goes first
     html = client.get("/").content.decode()
     assert html.index("Switzerland") < html.index("Mail delivery") < html.index("Germany")
+
+
+def test_it_shows_a_maintenance_window_extended_by_an_overrun_update(client, components):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from signalpost.status import services
+
+    now = timezone.now().replace(microsecond=0)
+    maintenance = services.schedule_maintenance(
+        name="Regular weekly maintenance", scheduled_for=now - timedelta(minutes=50),
+        scheduled_until=now + timedelta(minutes=10), components=[components["zh1"]], now=now - timedelta(days=2),
+    )
+    services.start_maintenance(maintenance, now=now - timedelta(minutes=50))
+    services.post_maintenance_update(maintenance, status="in_progress",
+                                     body="Maintenance is taking longer than anticipated.",
+                                     scheduled_until=now + timedelta(minutes=70), now=now - timedelta(minutes=5))
+    html = client.get(f"/maintenance/{maintenance.public_id}").content.decode()
+    assert "Maintenance is taking longer than anticipated." in html
+    assert "The window now ends" in html
+    assert "extended; originally until" in html
+    maintenance.refresh_from_db()
+    assert maintenance.scheduled_until == now + timedelta(minutes=70)

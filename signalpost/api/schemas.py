@@ -1,0 +1,423 @@
+"""What goes in and out of /api/v1: typed schemas (they are the OpenAPI document) and the functions
+that turn model objects into the output shapes.
+
+Optional fields of PATCH bodies are declared `x: str = None`: absent means "leave as it is", while an
+explicit null is refused by the type (only fields that may really be empty, like a component's group,
+accept null)."""
+
+from datetime import datetime
+from typing import Generic, Literal, TypeVar
+
+from django.conf import settings
+from ninja import Field, Schema
+from pydantic import AwareDatetime, ConfigDict
+
+from signalpost.status.models import (
+    Component,
+    ComponentGroup,
+    ComponentStatus,
+    Impact,
+    Incident,
+    IncidentStatus,
+    IncidentUpdate,
+    MaintenanceStatus,
+    Page,
+    StatusOverride,
+)
+
+# Literal types built from the models' choices, so the OpenAPI document lists the allowed values.
+ComponentStatusName = Literal[tuple(ComponentStatus.values)]  # type: ignore[valid-type]
+IncidentStatusName = Literal[tuple(IncidentStatus.values)]  # type: ignore[valid-type]
+MaintenanceStatusName = Literal[tuple(MaintenanceStatus.values)]  # type: ignore[valid-type]
+ImpactName = Literal[tuple(Impact.values)]  # type: ignore[valid-type]
+IncidentImpactName = Literal[tuple(v for v in Impact.values if v != Impact.MAINTENANCE)]  # type: ignore[valid-type]
+
+# {component id, name or "Group/Name": status}
+ComponentStatuses = dict[str, ComponentStatusName]
+
+
+class Input(Schema):
+    # A misspelt field must not be silently ignored: "nmae" would leave the name unchanged.
+    model_config = ConfigDict(extra="forbid")
+
+
+# --- errors and pagination ----------------------------------------------------------------------
+
+
+class FieldError(Schema):
+    field: str
+    message: str
+
+
+class ErrorOut(Schema):
+    detail: str
+    errors: list[FieldError] = []
+
+
+ERRORS = {frozenset({400, 401, 403, 404, 409, 422}): ErrorOut}
+
+
+def _field_name(loc: tuple) -> str:
+    """("body", "payload", "components", "zh1") -> "components.zh1"; list positions as [n]."""
+    parts = list(loc[2:] if loc and loc[0] == "body" else loc[1:])
+    name = ""
+    for part in parts:
+        name += f"[{part}]" if isinstance(part, int) else (f".{part}" if name else str(part))
+    return name or "body"
+
+
+_SIMPLE_MESSAGES = {
+    "missing": "is required",
+    "extra_forbidden": "is not a known field",
+    "timezone_aware": "must include a time zone offset (e.g. 2026-11-25T14:00:00Z)",
+    "less_than_equal": "must be at most {le}",
+    "greater_than_equal": "must be at least {ge}",
+    "bool_parsing": "must be true or false",
+    "bool_type": "must be true or false",
+    "int_parsing": "must be a whole number",
+    "int_type": "must be a whole number",
+    "string_type": "must be a string",
+    "list_type": "must be a list",
+}
+
+
+def _message(error: dict) -> str:
+    kind, ctx = error.get("type", ""), error.get("ctx") or {}
+    if kind == "literal_error":
+        return f"must be one of: {ctx.get('expected', '')}".replace("'", "")
+    if kind in ("model_attributes_type", "model_type", "dict_type"):
+        return "must be a JSON object"
+    if kind in ("datetime_parsing", "datetime_from_date_parsing", "datetime_type"):
+        return "must be an ISO-8601 date and time with an offset (e.g. 2026-11-25T14:00:00Z)"
+    if kind in _SIMPLE_MESSAGES:
+        return _SIMPLE_MESSAGES[kind].format(**ctx)
+    message = error.get("msg", "is not valid")
+    return message[:1].lower() + message[1:]
+
+
+def field_errors(validation_errors: list[dict]) -> list[dict]:
+    """ninja's validation errors (pydantic's, with a location) as [{"field", "message"}]."""
+    return [{"field": _field_name(tuple(e.get("loc", ()))), "message": _message(e)} for e in validation_errors]
+
+
+Item = TypeVar("Item")
+
+
+class Paged(Schema, Generic[Item]):
+    items: list[Item]
+    count: int
+    page: int
+    per_page: int
+
+
+class PageParams(Schema):
+    page: int = Field(1, ge=1)
+    per_page: int = Field(50, ge=1, le=100)
+
+
+# --- page -------------------------------------------------------------------------------------------
+
+
+class PageOut(Schema):
+    name: str
+    url: str
+    time_zone: str
+
+
+class PagePatch(Input):
+    name: str = None
+    url: str = None
+    time_zone: str = None
+
+
+class StatusComponentOut(Schema):
+    id: str
+    name: str
+    group: str | None
+    hidden: bool
+    status: ComponentStatusName
+
+
+class StatusOut(Schema):
+    indicator: Literal["none", "minor", "major", "critical", "maintenance"]
+    description: str
+    components: list[StatusComponentOut]
+
+
+# --- groups and components --------------------------------------------------------------------------
+
+
+class GroupOut(Schema):
+    id: str
+    name: str
+    description: str
+    position: int
+    hidden: bool
+    created_at: datetime
+    updated_at: datetime
+
+
+class GroupIn(Input):
+    name: str
+    description: str = ""
+    position: int | None = None
+    hidden: bool = False
+
+
+class GroupPatch(Input):
+    name: str = None
+    description: str = None
+    position: int = None
+    hidden: bool = None
+
+
+class GroupRef(Schema):
+    id: str
+    name: str
+
+
+class OverrideOut(Schema):
+    status: ComponentStatusName
+    reason: str
+    set_at: datetime
+
+
+class ComponentOut(Schema):
+    id: str
+    name: str
+    description: str
+    group: GroupRef | None
+    position: int
+    hidden: bool
+    third_party: bool
+    only_show_if_degraded: bool
+    status: ComponentStatusName
+    override: OverrideOut | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class ComponentIn(Input):
+    name: str
+    description: str = ""
+    group: str | None = Field(None, description="the group's id or name")
+    position: int | None = None
+    hidden: bool = False
+    third_party: bool = False
+    only_show_if_degraded: bool = False
+
+
+class ComponentPatch(Input):
+    name: str = None
+    description: str = None
+    group: str | None = Field(None, description="the group's id or name; null takes the component out of its group")
+    position: int = None
+    hidden: bool = None
+    third_party: bool = None
+    only_show_if_degraded: bool = None
+
+
+class ComponentFilters(PageParams):
+    group: str | None = Field(None, description="only components of this group (id or name)")
+    hidden: bool | None = None
+
+
+class OverrideIn(Input):
+    status: ComponentStatusName
+    reason: str = ""
+
+
+# --- incidents and maintenance ----------------------------------------------------------------------
+
+
+class AffectedOut(Schema):
+    id: str
+    name: str
+    group: str | None
+    status: ComponentStatusName
+
+
+class ChangeOut(Schema):
+    id: str
+    name: str
+    old_status: ComponentStatusName
+    new_status: ComponentStatusName
+
+
+class UpdateOut(Schema):
+    id: str
+    status: str
+    body: str
+    display_at: datetime
+    created_at: datetime
+    deliver_notifications: bool
+    components: list[ChangeOut]
+
+
+class IncidentOut(Schema):
+    id: str
+    name: str
+    status: IncidentStatusName
+    impact: ImpactName
+    retroactive: bool
+    started_at: datetime | None
+    monitoring_at: datetime | None
+    resolved_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+    url: str
+    components: list[AffectedOut]
+    updates: list[UpdateOut]
+
+
+class MaintenanceOut(IncidentOut):
+    status: MaintenanceStatusName
+    scheduled_for: datetime
+    scheduled_until: datetime
+    auto_start: bool
+    auto_complete: bool
+
+
+class BackfillUpdateIn(Input):
+    display_at: AwareDatetime
+    status: IncidentStatusName = "identified"
+    body: str = ""
+    components: ComponentStatuses = {}
+
+
+class IncidentIn(Input):
+    """An incident happening now; or, when `resolved_at` is given, a past incident recorded after the
+    fact (retroactive: started_at, resolved_at, resolution_body and updates apply, nobody is notified)."""
+
+    name: str
+    status: IncidentStatusName = "investigating"
+    impact: IncidentImpactName = "minor"
+    body: str = ""
+    components: ComponentStatuses = Field({}, description='{component id, name or "Group/Name": status}')
+    display_at: AwareDatetime | None = Field(None, description="when it began, if earlier than now")
+    deliver_notifications: bool = True
+    started_at: AwareDatetime | None = Field(None, description="past incident only")
+    resolved_at: AwareDatetime | None = Field(None, description="past incident only: makes this a backfill")
+    resolution_body: str | None = Field(None, description="past incident only")
+    updates: list[BackfillUpdateIn] = Field([], description="past incident only: updates between start and end")
+
+
+class IncidentPatch(Input):
+    name: str = None
+    impact: IncidentImpactName = None
+
+
+class IncidentUpdateIn(Input):
+    status: IncidentStatusName
+    body: str = ""
+    components: ComponentStatuses | None = None
+    impact: IncidentImpactName | None = None
+    display_at: AwareDatetime | None = None
+    reopen: bool = Field(False, description="required to post to a resolved incident")
+    deliver_notifications: bool = True
+
+
+class IncidentFilters(PageParams):
+    status: IncidentStatusName | None = None
+    open: bool | None = Field(None, description="true: unresolved only; false: resolved only")
+    since: AwareDatetime | None = Field(None, description="started at or after")
+    until: AwareDatetime | None = Field(None, description="started before")
+
+
+class MaintenanceIn(Input):
+    name: str
+    scheduled_for: AwareDatetime
+    scheduled_until: AwareDatetime
+    body: str = ""
+    components: list[str] = Field([], description='component ids, names or "Group/Name"')
+    impact: ImpactName = "maintenance"
+    auto_start: bool = True
+    auto_complete: bool = True
+    deliver_notifications: bool = True
+
+
+class MaintenancePatch(Input):
+    name: str = None
+    impact: ImpactName = None
+
+
+class MaintenanceUpdateIn(Input):
+    status: MaintenanceStatusName
+    body: str = ""
+    scheduled_until: AwareDatetime | None = Field(None, description="a new end of the window (an overrun)")
+    components: ComponentStatuses | None = None
+    display_at: AwareDatetime | None = None
+    deliver_notifications: bool = True
+
+
+class MaintenanceFilters(PageParams):
+    status: MaintenanceStatusName | None = None
+    upcoming: bool | None = Field(None, description="true: scheduled, not yet started")
+    active: bool | None = Field(None, description="true: in progress or verifying")
+
+
+# --- rendering ----------------------------------------------------------------------------------------
+
+
+def page_out(page: Page) -> dict:
+    return {"name": page.name, "url": page.url, "time_zone": page.time_zone}
+
+
+def group_out(group: ComponentGroup) -> dict:
+    return {
+        "id": group.public_id, "name": group.name, "description": group.description, "position": group.position,
+        "hidden": group.hidden, "created_at": group.created_at, "updated_at": group.updated_at,
+    }
+
+
+def component_out(component: Component, status: str) -> dict:
+    """`component` comes with its group and `open_overrides` (a prefetch of the uncleared override)."""
+    override: StatusOverride | None = next(iter(component.open_overrides), None)
+    group = component.group
+    if override is not None:
+        override = {"status": override.status, "reason": override.reason, "set_at": override.set_at}
+    return {
+        "id": component.public_id, "name": component.name, "description": component.description,
+        "group": {"id": group.public_id, "name": group.name} if group else None,
+        "position": component.position, "hidden": component.hidden, "third_party": component.third_party,
+        "only_show_if_degraded": component.only_show_if_degraded, "status": status,
+        "override": override,
+        "created_at": component.created_at, "updated_at": component.updated_at,
+    }
+
+
+def update_out(update: IncidentUpdate) -> dict:
+    return {
+        "id": update.public_id, "status": update.status, "body": update.body, "display_at": update.display_at,
+        "created_at": update.created_at, "deliver_notifications": update.deliver_notifications,
+        "components": [
+            {"id": change.component.public_id, "name": change.component.name,
+             "old_status": change.old_status, "new_status": change.new_status}
+            for change in update.component_changes.all()
+        ],
+    }
+
+
+def incident_out(incident: Incident) -> dict:
+    """`incident` comes with its affected components and updates prefetched (see views.with_details)."""
+    result = {
+        "id": incident.public_id, "name": incident.name, "status": incident.status, "impact": incident.impact,
+        "retroactive": incident.retroactive, "started_at": incident.started_at,
+        "monitoring_at": incident.monitoring_at, "resolved_at": incident.resolved_at,
+        "created_at": incident.created_at, "updated_at": incident.updated_at,
+        "url": settings.SITE_URL + incident.public_path,
+        "components": [
+            {
+                "id": link.component.public_id, "name": link.component.name,
+                "group": link.component.group.name if link.component.group else None, "status": link.status,
+            }
+            for link in incident.affected.all()
+        ],
+        "updates": [update_out(u) for u in incident.updates.all()],
+    }
+    if incident.is_maintenance:
+        result.update(
+            scheduled_for=incident.scheduled_for, scheduled_until=incident.scheduled_until,
+            auto_start=incident.auto_start, auto_complete=incident.auto_complete,
+        )
+    return result

@@ -1,0 +1,104 @@
+from datetime import timedelta
+
+from django.utils import timezone
+
+from signalpost.status import services
+from signalpost.status.models import Incident
+
+from .conftest import field_errors
+
+
+def iso(moment) -> str:
+    return moment.isoformat()
+
+
+def schedule(writer, **fields):
+    now = timezone.now()
+    body = {"name": "Storage upgrade in ZH1", "scheduled_for": iso(now + timedelta(days=2)),
+            "scheduled_until": iso(now + timedelta(days=2, hours=2)), "body": "Short interruptions expected.",
+            "components": ["zh1.single", "Switzerland/zh2.cluster"], **fields}
+    return writer.post("/api/v1/maintenance", body)
+
+
+def test_it_schedules_maintenance(writer, components):
+    response = schedule(writer, auto_complete=False)
+    assert response.status_code == 201
+    body = response.json()
+    assert body["status"] == "scheduled" and body["impact"] == "maintenance"
+    assert body["auto_start"] is True and body["auto_complete"] is False
+    assert body["url"].endswith(f"/maintenance/{body['id']}")
+    assert {c["name"] for c in body["components"]} == {"zh1.single", "zh2.cluster"}
+    assert body["scheduled_for"] < body["scheduled_until"]
+    assert writer.get(f"/api/v1/maintenance/{body['id']}").json() == body
+
+
+def test_it_refuses_a_window_that_ends_before_it_starts(writer, components):
+    now = timezone.now()
+    response = schedule(writer, scheduled_until=iso(now + timedelta(days=1)))
+    assert response.status_code == 422
+    assert "ends before it starts" in field_errors(response)["scheduled_until"]
+    assert not Incident.objects.exists()
+
+
+def test_it_refuses_an_unknown_component(writer, components):
+    response = schedule(writer, components=["zh1.single", "Atlantis"])
+    assert field_errors(response) == {"components": 'unknown component "Atlantis"'}
+    assert not Incident.objects.exists()
+
+
+def test_it_refuses_a_naive_window(writer, components):
+    response = schedule(writer, scheduled_for="2030-01-01T02:00:00")
+    assert list(field_errors(response)) == ["scheduled_for"]
+
+
+def test_it_starts_extends_and_completes_maintenance(writer, components):
+    maintenance_id = schedule(writer).json()["id"]
+    path = f"/api/v1/maintenance/{maintenance_id}/updates"
+    response = writer.post(path, {"status": "in_progress"})
+    assert response.status_code == 201
+    assert response.json()["status"] == "in_progress" and response.json()["started_at"] is not None
+    assert writer.get(f"/api/v1/components/{components['zh1'].public_id}").json()["status"] == "under_maintenance"
+    later = timezone.now() + timedelta(days=3)
+    response = writer.post(path, {"status": "in_progress", "body": "Taking longer than anticipated.",
+                                  "scheduled_until": iso(later)})
+    assert response.status_code == 201
+    assert Incident.objects.get(public_id=maintenance_id).scheduled_until == later
+    response = writer.post(path, {"status": "completed"})
+    body = response.json()
+    assert body["status"] == "completed"
+    assert body["updates"][0]["body"] == "The scheduled maintenance has been completed."
+    statuses = [u["status"] for u in writer.get(path).json()["items"]]
+    assert statuses == ["completed", "in_progress", "in_progress", "scheduled"]
+    response = writer.post(path, {"status": "verifying"})
+    assert response.status_code == 422 and "completed" in field_errors(response)["status"]
+
+
+def test_it_refuses_an_incident_status_for_maintenance(writer, components):
+    maintenance_id = schedule(writer).json()["id"]
+    response = writer.post(f"/api/v1/maintenance/{maintenance_id}/updates", {"status": "resolved"})
+    assert response.status_code == 422
+    assert field_errors(response)["status"].startswith("must be one of: scheduled")
+
+
+def test_it_renames_maintenance(writer, components):
+    maintenance_id = schedule(writer).json()["id"]
+    response = writer.patch(f"/api/v1/maintenance/{maintenance_id}", {"name": "Storage upgrade"})
+    assert response.json()["name"] == "Storage upgrade"
+
+
+def test_it_lists_upcoming_and_active_maintenance(reader, components):
+    now = timezone.now()
+    window = {"scheduled_until": now + timedelta(days=5), "components": [components["de1"]]}
+    services.schedule_maintenance(name="Later", scheduled_for=now + timedelta(days=4), **window)
+    running = services.schedule_maintenance(name="Now", scheduled_for=now + timedelta(days=1), **window)
+    services.start_maintenance(running)
+    services.open_incident(name="Not maintenance")
+
+    def names(**query) -> list[str]:
+        return [m["name"] for m in reader.get("/api/v1/maintenance", query).json()["items"]]
+
+    assert names() == ["Later", "Now"]
+    assert names(upcoming="true") == ["Later"]
+    assert names(active="true") == ["Now"]
+    assert names(status="in_progress") == ["Now"]
+    assert names(status="scheduled", per_page=1, page=2) == []

@@ -35,3 +35,9 @@ def test_it_serves_the_docs_page_without_anything_from_another_site(client, db):
     for asset in assets:
         assert client.get(asset).status_code == 200, asset
 
+
+
+def test_it_answers_an_unknown_api_path_with_json(api):
+    response = api.get("/api/v1/no-such-thing")
+    assert response.status_code == 404
+    assert response.json()["detail"] == "no such API endpoint: /api/v1/no-such-thing"

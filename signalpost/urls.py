@@ -17,6 +17,6 @@ def api_not_found(request, rest: str = ""):
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
-    re_path(r"^api/(?P<rest>.*)$", api_not_found),
     path("", include("signalpost.public.urls")),
+    re_path(r"^api/(?P<rest>.*)$", api_not_found),
 ]

@@ -13,8 +13,10 @@ class CliError(Exception):
 
 def setup_django() -> None:
     import django
+    from django.apps import apps
 
-    django.setup()
+    if not apps.ready:  # set up once: setting up again would reconfigure logging mid-run
+        django.setup()
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -236,10 +236,10 @@ class Local:
         return dict(zip(services.find_components(statuses), statuses.values()))
 
     def _incident(self, incident) -> dict:
-        from signalpost.api.schemas import incident_out
+        from signalpost.api.schemas import incident_out, with_details
         from signalpost.status.models import Incident
 
-        return incident_out(_with_details(Incident.objects).get(pk=incident.pk))
+        return incident_out(with_details(Incident.objects).get(pk=incident.pk))
 
     def components(self) -> list[dict]:
         from django.db.models import F, Prefetch
@@ -318,14 +318,14 @@ class Local:
         return self._incident(incident)
 
     def incidents(self, open_only: bool) -> tuple[list[dict], int]:
-        from signalpost.api.schemas import incident_out
+        from signalpost.api.schemas import incident_out, with_details
         from signalpost.status.models import Incident, Kind
 
         self._ready()
         found = Incident.objects.filter(kind=Kind.INCIDENT)
         if open_only:
             found = found.filter(resolved_at__isnull=True)
-        newest = _with_details(found.order_by("-started_at", "-id"))[:LIST_LIMIT]
+        newest = with_details(found.order_by("-started_at", "-id"))[:LIST_LIMIT]
         return [incident_out(i) for i in newest], found.count()
 
     @_writes
@@ -352,7 +352,7 @@ class Local:
         return self._incident(maintenance)
 
     def maintenances(self, upcoming: bool, active: bool) -> tuple[list[dict], int]:
-        from signalpost.api.schemas import incident_out
+        from signalpost.api.schemas import incident_out, with_details
         from signalpost.status.models import Incident, Kind, MaintenanceStatus
 
         self._ready()
@@ -361,18 +361,4 @@ class Local:
             found = found.filter(status=MaintenanceStatus.SCHEDULED)
         elif active:
             found = found.filter(status__in=[MaintenanceStatus.IN_PROGRESS, MaintenanceStatus.VERIFYING])
-        return [incident_out(m) for m in _with_details(found)[:LIST_LIMIT]], found.count()
-
-
-def _with_details(incidents):
-    """What incident_out reads, prefetched in the order the API renders it."""
-    from django.db.models import F, Prefetch
-
-    from signalpost.status.models import AffectedComponent, IncidentComponent, IncidentUpdate
-
-    affected = IncidentComponent.objects.select_related("component__group").order_by(
-        F("component__group__position").asc(nulls_first=True), "component__position", "component__name"
-    )
-    changes = AffectedComponent.objects.select_related("component").order_by("id")
-    updates = IncidentUpdate.objects.prefetch_related(Prefetch("component_changes", queryset=changes))
-    return incidents.prefetch_related(Prefetch("affected", queryset=affected), Prefetch("updates", queryset=updates))
+        return [incident_out(m) for m in with_details(found)[:LIST_LIMIT]], found.count()

@@ -9,15 +9,18 @@ from datetime import datetime
 from typing import Generic, Literal, TypeVar
 
 from django.conf import settings
+from django.db.models import F, Prefetch, QuerySet
 from ninja import Field, Schema
 from pydantic import AwareDatetime, ConfigDict
 
 from signalpost.status.models import (
+    AffectedComponent,
     Component,
     ComponentGroup,
     ComponentStatus,
     Impact,
     Incident,
+    IncidentComponent,
     IncidentStatus,
     IncidentUpdate,
     MaintenanceStatus,
@@ -421,3 +424,21 @@ def incident_out(incident: Incident) -> dict:
             auto_start=incident.auto_start, auto_complete=incident.auto_complete,
         )
     return result
+
+
+# --- what the renderers read, prefetched -------------------------------------------------------
+
+
+def updates_with_changes() -> QuerySet:
+    changes = AffectedComponent.objects.select_related("component").order_by("id")
+    return IncidentUpdate.objects.prefetch_related(Prefetch("component_changes", queryset=changes))
+
+
+def with_details(incidents: QuerySet) -> QuerySet:
+    """Everything incident_out renders, in a fixed number of queries however many incidents."""
+    affected = IncidentComponent.objects.select_related("component__group").order_by(
+        F("component__group__position").asc(nulls_first=True), "component__position", "component__name"
+    )
+    return incidents.prefetch_related(
+        Prefetch("affected", queryset=affected), Prefetch("updates", queryset=updates_with_changes())
+    )

@@ -14,12 +14,9 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 from signalpost.status import derive, services
 from signalpost.status.errors import InvalidInput, NotFound
 from signalpost.status.models import (
-    AffectedComponent,
     Component,
     ComponentGroup,
     Incident,
-    IncidentComponent,
-    IncidentUpdate,
     Kind,
     MaintenanceStatus,
     StatusOverride,
@@ -59,6 +56,8 @@ from .schemas import (
     incident_out,
     page_out,
     update_out,
+    updates_with_changes,
+    with_details,
 )
 
 # Swagger UI is served from django-ninja's own static files ("ninja" is in INSTALLED_APPS): nothing is
@@ -174,23 +173,8 @@ def _component(public_id: str) -> Component:
     return component
 
 
-def _updates() -> QuerySet:
-    changes = AffectedComponent.objects.select_related("component").order_by("id")
-    return IncidentUpdate.objects.prefetch_related(Prefetch("component_changes", queryset=changes))
-
-
-def _with_details(incidents: QuerySet) -> QuerySet:
-    """Everything incident_out renders, in a fixed number of queries however many incidents."""
-    affected = IncidentComponent.objects.select_related("component__group").order_by(
-        F("component__group__position").asc(nulls_first=True), "component__position", "component__name"
-    )
-    return incidents.prefetch_related(
-        Prefetch("affected", queryset=affected), Prefetch("updates", queryset=_updates())
-    )
-
-
 def _incident(public_id: str, kind: str) -> Incident:
-    incident = _with_details(Incident.objects.filter(kind=kind, public_id=public_id)).first()
+    incident = with_details(Incident.objects.filter(kind=kind, public_id=public_id)).first()
     if incident is None:
         raise NotFound(f'no {kind} with id "{public_id}"')
     return incident
@@ -341,7 +325,7 @@ def list_incidents(request: HttpRequest, filters: Query[IncidentFilters]):
         incidents = incidents.filter(started_at__gte=filters.since)
     if filters.until is not None:
         incidents = incidents.filter(started_at__lt=filters.until)
-    return _paged(_with_details(incidents.order_by("-started_at", "-id")), filters, _render_incidents)
+    return _paged(with_details(incidents.order_by("-started_at", "-id")), filters, _render_incidents)
 
 
 @api.post("/incidents", auth=auth.write, response={201: IncidentOut, **ERRORS},
@@ -401,7 +385,7 @@ def create_incident_update(request: HttpRequest, incident_id: str, payload: Inci
 
 def _list_updates(public_id: str, kind: str, params: PageParams) -> dict:
     incident = services.find_incident(public_id, kind)
-    updates = _updates().filter(incident=incident).order_by("-display_at", "-id")
+    updates = updates_with_changes().filter(incident=incident).order_by("-display_at", "-id")
     return _paged(updates, params, lambda us: [update_out(u) for u in us])
 
 
@@ -426,7 +410,7 @@ def list_maintenance(request: HttpRequest, filters: Query[MaintenanceFilters]):
     if filters.active is not None:
         active = Q(status__in=[MaintenanceStatus.IN_PROGRESS, MaintenanceStatus.VERIFYING])
         maintenance = maintenance.filter(active if filters.active else ~active)
-    return _paged(_with_details(maintenance.order_by("-scheduled_for", "-id")), filters, _render_incidents)
+    return _paged(with_details(maintenance.order_by("-scheduled_for", "-id")), filters, _render_incidents)
 
 
 @api.post("/maintenance", auth=auth.write, response={201: MaintenanceOut, **ERRORS},

@@ -1,6 +1,5 @@
 """Backfilling a past incident: it tells the history truthfully and notifies nobody."""
 
-from datetime import timedelta
 
 import pytest
 

@@ -45,6 +45,7 @@ def test_it_appends_new_components_within_their_group(components):
     assert list(switzerland.components.values_list("name", flat=True)) == ["zh1.single", "zh2.cluster", "zh3.compact"]
     assert list(Component.objects.filter(group=None).values_list("name", flat=True)) == ["Mail delivery", "Status API"]
     assert zh3.position > components["zh2"].position
+    assert status_api.position > components["mail"].position > components["zh1"].group.position
 
 
 def test_it_keeps_an_explicit_position(components):

@@ -337,6 +337,7 @@ class MaintenanceIn(Input):
     auto_start: bool = True
     auto_complete: bool = True
     deliver_notifications: bool = True
+    display_at: AwareDatetime | None = Field(None, description="when it was announced, if not now (not in the future)")
 
 
 class MaintenancePatch(Input):

@@ -507,11 +507,15 @@ def schedule_maintenance(
     auto_start: bool = True,
     auto_complete: bool = True,
     deliver_notifications: bool = True,
+    display_at: datetime | None = None,
     now: datetime | None = None,
 ) -> Incident:
+    """Announce a maintenance window. `display_at` dates the announcement, for one entered after the
+    fact (it was announced weeks before, elsewhere)."""
     now = now or timezone.now()
     name = _required_text("name", name, 300)
     _choice("impact", impact, Impact)
+    display_at = _not_future("display_at", display_at, now) or now
     scheduled_for = _aware("scheduled_for", scheduled_for)
     scheduled_until = _aware("scheduled_until", scheduled_until)
     if scheduled_for is None:
@@ -535,7 +539,7 @@ def schedule_maintenance(
             for c in components
         )
         IncidentUpdate.objects.create(
-            incident=maintenance, status=MaintenanceStatus.SCHEDULED, body=body, display_at=now, created_at=now,
+            incident=maintenance, status=MaintenanceStatus.SCHEDULED, body=body, display_at=display_at, created_at=now,
             updated_at=now, deliver_notifications=deliver_notifications, scheduled_until=scheduled_until,
         )
         _changed(incidents=[maintenance])

@@ -251,3 +251,26 @@ def test_it_performs_each_transition_once_with_two_workers_at_once(components, n
     for maintenance in windows:
         assert update_statuses(maintenance) == ["scheduled", "in_progress", "completed"]
         assert status_of(maintenance) == "completed"
+
+
+def test_it_dates_an_announcement_entered_after_the_fact(components):
+    from datetime import timedelta
+
+    import pytest
+    from django.utils import timezone
+
+    from signalpost.status import services
+    from signalpost.status.errors import InvalidInput
+
+    now = timezone.now()
+    announced = now - timedelta(days=21)
+    maintenance = services.schedule_maintenance(
+        name="Unique IP service planned unavailability", scheduled_for=now + timedelta(days=1),
+        scheduled_until=now + timedelta(days=1, minutes=30), display_at=announced, now=now,
+    )
+    first = maintenance.updates.get()
+    assert first.display_at == announced and first.created_at == now
+    with pytest.raises(InvalidInput) as error:
+        services.schedule_maintenance(name="Later", scheduled_for=now + timedelta(days=1),
+                                      scheduled_until=now + timedelta(days=2), display_at=now + timedelta(hours=1))
+    assert error.value.field == "display_at"

@@ -28,13 +28,13 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
         "the console login, then serve on HOST:PORT with a background worker. Ctrl-C stops everything.",
     )
     run.add_argument("--host", default=os.environ.get("SIGNALPOST_HOST", "127.0.0.1"))
-    run.add_argument("--port", type=_port, default=int(os.environ.get("SIGNALPOST_PORT", "8000")))
+    run.add_argument("--port", type=_port, default=os.environ.get("SIGNALPOST_PORT", "8000"))
     run.set_defaults(func=cmd_run)
 
     web = commands.add_parser("web", help="the web server alone (production: one or more per machine)",
                               description="Serve the public pages, the API and the console with Granian.")
     web.add_argument("--host", default=os.environ.get("SIGNALPOST_HOST", "127.0.0.1"))
-    web.add_argument("--port", type=_port, default=int(os.environ.get("SIGNALPOST_PORT", "8000")))
+    web.add_argument("--port", type=_port, default=os.environ.get("SIGNALPOST_PORT", "8000"))
     web.add_argument("--workers", type=int, default=None, help="worker processes (default SIGNALPOST_WEB_WORKERS or 1)")
     web.set_defaults(func=cmd_web)
 

@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import dj_database_url
 
-from signalpost.env import ConfigError, envbool, envint, envlist, envstr, persistent_secret_key
+from signalpost.env import ConfigError, envbool, envfloat, envint, envlist, envstr, persistent_secret_key
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(envstr("SIGNALPOST_DATA_DIR", str(BASE_DIR / "var"))).resolve()
@@ -121,8 +121,10 @@ if SESSION_COOKIE_SECURE:
 
 # Snapshot of the public pages: kept in the database (shared by all web instances) and on disk.
 SNAPSHOT_DIR = DATA_DIR / "snapshot"
-SNAPSHOT_POLL_SECONDS = float(envstr("SIGNALPOST_SNAPSHOT_POLL", "0.25"))
-WORKER_INTERVAL_SECONDS = float(envstr("SIGNALPOST_WORKER_INTERVAL", "5"))
+SNAPSHOT_POLL_SECONDS = envfloat("SIGNALPOST_SNAPSHOT_POLL", 0.25)
+WORKER_INTERVAL_SECONDS = envfloat("SIGNALPOST_WORKER_INTERVAL", 5.0)
+# Behind a reverse proxy, the client address is the last one in X-Forwarded-For (login throttling).
+BEHIND_PROXY = envbool("SIGNALPOST_BEHIND_PROXY", False)
 DEMO = envbool("SIGNALPOST_DEMO", True)
 WEB_WORKERS = envint("SIGNALPOST_WEB_WORKERS", 1)
 

@@ -14,6 +14,13 @@ MAX_FAILURES = 5
 
 
 def client_address(request: HttpRequest) -> str | None:
+    """The reader's address; behind a reverse proxy (SIGNALPOST_BEHIND_PROXY=1) the one the proxy saw,
+    i.e. the last entry of X-Forwarded-For, which the client cannot forge."""
+    from django.conf import settings
+
+    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+    if settings.BEHIND_PROXY and forwarded:
+        return forwarded.split(",")[-1].strip() or None
     return request.META.get("REMOTE_ADDR") or None
 
 

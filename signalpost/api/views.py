@@ -410,7 +410,9 @@ def list_maintenance(request: HttpRequest, filters: Query[MaintenanceFilters]):
     if filters.active is not None:
         active = Q(status__in=[MaintenanceStatus.IN_PROGRESS, MaintenanceStatus.VERIFYING])
         maintenance = maintenance.filter(active if filters.active else ~active)
-    return _paged(with_details(maintenance.order_by("-scheduled_for", "-id")), filters, _render_incidents)
+    # Upcoming windows read soonest first; any other listing latest window first.
+    order = ("scheduled_for", "id") if filters.upcoming else ("-scheduled_for", "-id")
+    return _paged(with_details(maintenance.order_by(*order)), filters, _render_incidents)
 
 
 @api.post("/maintenance", auth=auth.write, response={201: MaintenanceOut, **ERRORS},

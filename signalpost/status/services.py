@@ -145,6 +145,14 @@ def _component_statuses(field: str, components: Mapping | None) -> dict[Componen
     return result
 
 
+def _incident_impact(impact: str) -> str:
+    if impact == Impact.MAINTENANCE:
+        raise InvalidInput("impact", '"maintenance" is the impact of scheduled maintenance, not of an incident')
+    if impact not in Impact.values:
+        raise InvalidInput("impact", f'"{impact}" is not one of: none, minor, major, critical')
+    return impact
+
+
 def find_components(refs: Iterable[str], field: str = "components") -> list[Component]:
     """Components by public id or exact name ("Group/Name" for a grouped one); unknown ones are refused."""
     found = []
@@ -317,9 +325,7 @@ def open_incident(
     _choice("status", status, IncidentStatus)
     if status == IncidentStatus.RESOLVED:
         raise InvalidInput("status", "a new incident cannot start resolved; use backfill for a past incident")
-    _choice("impact", impact, Impact)
-    if impact == Impact.MAINTENANCE:
-        raise InvalidInput("impact", '"maintenance" is the impact of scheduled maintenance, not of an incident')
+    _incident_impact(impact)
     statuses = _component_statuses("components", components)
     display_at = _not_future("display_at", display_at, now) or now
     with transaction.atomic():
@@ -358,9 +364,7 @@ def post_update(
     _choice("status", status, IncidentStatus)
     statuses = _component_statuses("components", components)
     if impact is not None:
-        _choice("impact", impact, Impact)
-        if impact == Impact.MAINTENANCE:
-            raise InvalidInput("impact", '"maintenance" is the impact of scheduled maintenance, not of an incident')
+        _incident_impact(impact)
     display_at = _not_future("display_at", display_at, now) or now
     with transaction.atomic():
         incident = Incident.objects.select_for_update().get(pk=incident.pk)
@@ -415,9 +419,10 @@ def edit_incident(incident: Incident, *, name: str | None = None, impact: str | 
         if name is not None:
             incident.name = _required_text("name", name, 300)
         if impact is not None:
-            _choice("impact", impact, Impact)
-            if impact == Impact.MAINTENANCE and not incident.is_maintenance:
-                raise InvalidInput("impact", '"maintenance" is the impact of scheduled maintenance, not of an incident')
+            if incident.is_maintenance:
+                _choice("impact", impact, Impact)
+            else:
+                _incident_impact(impact)
             incident.impact = impact
         incident.updated_at = now
         incident.save()
@@ -441,9 +446,7 @@ def backfill_incident(
     never notifies. `updates` are extra {display_at, status, body, components} between the two."""
     now = now or timezone.now()
     name = _required_text("name", name, 300)
-    _choice("impact", impact, Impact)
-    if impact == Impact.MAINTENANCE:
-        raise InvalidInput("impact", '"maintenance" is the impact of scheduled maintenance, not of an incident')
+    _incident_impact(impact)
     started_at = _not_future("started_at", started_at, now)
     resolved_at = _not_future("resolved_at", resolved_at, now)
     if started_at is None:

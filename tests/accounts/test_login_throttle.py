@@ -28,3 +28,18 @@ def test_it_requires_a_csrf_token_on_the_console_login(db):
     get_user_model().objects.create_superuser("ops", password="correct horse battery")
     response = Client(enforce_csrf_checks=True).post("/admin/login/", {"username": "ops", "password": "correct horse battery"})
     assert response.status_code == 403
+
+
+def test_it_throttles_the_address_the_proxy_saw_when_behind_one(client, db, settings):
+    settings.BEHIND_PROXY = True
+    get_user_model().objects.create_superuser("ops", password="correct horse battery")
+    for n in range(5):
+        client.post("/admin/login/", {"username": f"guess{n}", "password": "x"},
+                    headers={"X-Forwarded-For": "198.51.100.7"}, REMOTE_ADDR="127.0.0.1")
+    # the attacker's address is throttled, a colleague behind the same proxy is not
+    refused = client.post("/admin/login/", {"username": "other", "password": "x"},
+                          headers={"X-Forwarded-For": "198.51.100.7"}, REMOTE_ADDR="127.0.0.1")
+    assert refused.status_code == 429
+    allowed = client.post("/admin/login/", {"username": "ops", "password": "correct horse battery"},
+                          headers={"X-Forwarded-For": "203.0.113.9"}, REMOTE_ADDR="127.0.0.1")
+    assert allowed.status_code == 302

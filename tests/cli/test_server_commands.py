@@ -112,3 +112,12 @@ def test_run_serves_the_demo_page_and_stops_cleanly_on_ctrl_c(tmp_path):
     assert "stopped" in output
     with pytest.raises(OSError):
         urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=1)
+
+
+def test_it_reports_a_bad_number_in_the_environment_in_one_line(tmp_path):
+    result = _signalpost("worker", "--once", env={"SIGNALPOST_DATA_DIR": str(tmp_path),
+                                                  "SIGNALPOST_WORKER_INTERVAL": "soon"})
+    assert result.returncode == 1
+    assert result.stderr.strip() == "signalpost: SIGNALPOST_WORKER_INTERVAL='soon' is not a number of seconds"
+    result = _signalpost("web", env={"SIGNALPOST_DATA_DIR": str(tmp_path), "SIGNALPOST_PORT": "http"})
+    assert result.returncode == 2 and "'http' is not a port number" in result.stderr

@@ -81,6 +81,12 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
                                   description="Re-render all public pages now (normally automatic).")
     publish.set_defaults(func=cmd_publish)
 
+    export = commands.add_parser("export", help="write the public pages as a static site into a directory",
+                                 description="Write every published page (with .gz twins) and the public "
+                                 "stylesheet and script into DIRECTORY, for nginx, a CDN or object storage.")
+    export.add_argument("directory")
+    export.set_defaults(func=cmd_export)
+
 
 def _migrate(verbosity: int = 1) -> None:
     from django.core.management import call_command
@@ -179,6 +185,22 @@ def cmd_publish(args) -> int:
 
     version = snapshot.publish(everything=True)
     print(f"published version {version}" if version else "nothing changed")
+    return 0
+
+
+def cmd_export(args) -> int:
+    from pathlib import Path
+
+    setup_django()
+    from signalpost.public.export import export_site
+
+    target = Path(args.directory)
+    if target.exists() and not target.is_dir():
+        raise CliError(f"{target} exists and is not a directory")
+    count = export_site(target)
+    if not count:
+        raise CliError("nothing is published yet; run `signalpost publish` first")
+    print(f"exported {count} pages to {target}")
     return 0
 
 

@@ -16,7 +16,7 @@ from tests.servers import free_port
 
 SUBCOMMANDS = [
     ["run"], ["web"], ["worker"], ["migrate"], ["createadmin"], ["token"], ["token", "create"],
-    ["token", "list"], ["token", "revoke"], ["demo"], ["publish"],
+    ["token", "list"], ["token", "revoke"], ["demo"], ["publish"], ["export"],
 ]
 
 

@@ -150,3 +150,16 @@ def test_it_republishes_when_a_maintenance_starts_and_ends_by_itself(published):
     assert published_json("/api/v2/status.json")["status"]["indicator"] == "none"
     assert published_json("/api/v2/scheduled-maintenances/active.json")["scheduled_maintenances"] == []
     assert published_json("/api/v2/scheduled-maintenances.json")["scheduled_maintenances"][0]["status"] == "completed"
+
+
+def test_it_exports_the_snapshot_as_a_static_site(published, tmp_path, capsys):
+    from signalpost.cli import main
+
+    target = tmp_path / "site"
+    assert main(["export", str(target)]) == 0
+    assert "exported" in capsys.readouterr().out
+    index = (target / "index.html").read_bytes()
+    assert b"Example Status" in index and b"/static/public/public.css" in index
+    assert gzip.decompress((target / "api/v2/summary.json.gz").read_bytes()) == (target / "api/v2/summary.json").read_bytes()
+    assert (target / "static/public/public.css").exists() and (target / "static/public/public.js").exists()
+    assert (target / "history.html").exists()

@@ -1,0 +1,30 @@
+"""Export the published snapshot as a static site: every public URL as a file (with its .gz twin) and
+the public stylesheet and script, for nginx, a CDN or object storage."""
+
+import shutil
+from pathlib import Path
+
+from django.contrib.staticfiles import finders
+
+from .front import disk_name
+from .models import SnapshotFile
+
+PUBLIC_ASSETS = ["public/public.css", "public/public.js"]
+
+
+def export_site(target: Path) -> int:
+    """Write the current snapshot under `target`; returns the number of pages written."""
+    target.mkdir(parents=True, exist_ok=True)
+    count = 0
+    for path, body, gzip_body in SnapshotFile.objects.values_list("path", "body", "gzip_body").iterator():
+        file = target / disk_name(path)
+        file.parent.mkdir(parents=True, exist_ok=True)
+        file.write_bytes(bytes(body))
+        file.with_name(file.name + ".gz").write_bytes(bytes(gzip_body))
+        count += 1
+    for asset in PUBLIC_ASSETS:
+        source = finders.find(asset)
+        destination = target / "static" / asset
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source, destination)
+    return count

@@ -39,8 +39,8 @@ def envint(name: str, default: int) -> int:
 
 
 def envfloat(name: str, default: float) -> float:
-    raw = os.environ.get(name)
-    if raw is None or raw == "":
+    raw = envstr(name, "")
+    if raw == "":
         return default
     try:
         return float(raw)

@@ -7,8 +7,11 @@ only on the database and the render time, and every list is read with a fixed nu
 """
 
 import json
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Iterator
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
@@ -96,7 +99,31 @@ def _visible_components() -> QuerySet[Component]:
     return Component.objects.filter(hidden=False).filter(Q(group__isnull=True) | Q(group__hidden=False))
 
 
+_shared: ContextVar[dict | None] = ContextVar("api_v2_shared_rendering", default=None)
+
+
+@contextmanager
+def shared_rendering() -> Iterator[None]:
+    """Inside this block every payload reads the page, components and statuses once, at one instant:
+    the snapshot publisher renders all eight endpoints in one go."""
+    token = _shared.set({})
+    try:
+        yield
+    finally:
+        _shared.reset(token)
+
+
 def _prepare(now: datetime | None = None) -> _Render:
+    shared = _shared.get()
+    if shared is not None and "render" in shared:
+        return shared["render"]
+    render = _build_render(now)
+    if shared is not None:
+        shared["render"] = render
+    return render
+
+
+def _build_render(now: datetime | None = None) -> _Render:
     now = now or timezone.now()
     page = services.get_page()
     zone = _zone(page)

@@ -120,6 +120,25 @@ def render(path: str) -> Rendered | None:
     return Rendered(path, response["Content-Type"], response.content)
 
 
+def render_all(paths: list[str], now: datetime) -> list[Rendered]:
+    """Render each path once, the JSON payloads from one shared read; the current month's history is
+    the same page as /history."""
+    from .api_v2 import shared_rendering
+
+    page = Page.objects.filter(pk=1).first()
+    current_month = month_path(now, ZoneInfo(page.time_zone if page else "UTC"))
+    done: dict[str, Rendered] = {}
+    with shared_rendering():
+        for path in paths:
+            if path == current_month and "/history" in done:
+                done[path] = Rendered(path, done["/history"].content_type, done["/history"].body)
+                continue
+            result = render(path)
+            if result is not None:
+                done[path] = result
+    return list(done.values())
+
+
 def compress(body: bytes) -> bytes:
     return gzip.compress(body, compresslevel=9, mtime=0)
 
@@ -145,7 +164,7 @@ def publish(incident_ids: Iterable[int] = (), everything: bool = False) -> int |
         now = timezone.now()
         page = Page.objects.filter(pk=1).first()
         source_seq = page.change_seq if page else 0
-        rendered = [r for r in (render(p) for p in paths_to_publish(incident_ids, everything, now)) if r]
+        rendered = render_all(paths_to_publish(incident_ids, everything, now), now)
         state, _ = SnapshotState.objects.get_or_create(pk=1)
         current = dict(SnapshotFile.objects.filter(path__in=[r.path for r in rendered]).values_list("path", "etag"))
         changed = [r for r in rendered if current.get(r.path) != etag_of(r.body)]

@@ -193,3 +193,19 @@ def test_it_never_runs_a_script_posted_in_an_update(site, open_reader):
         expect(page.locator("main")).to_contain_text("Checkout <script>window.__pwned = 3</script> errors")
         expect(page.locator("main img")).to_have_count(0)
     assert reader.dialogs == []
+
+
+def test_it_shows_each_days_tooltip_on_the_uptime_bars(site, open_reader):
+    set_up_page(site)
+    reader = open_reader("Asia/Tokyo")
+    page = reader.open("/")
+    bars = page.locator(".bars").first.locator(".bar")
+    expect(bars).to_have_count(90)
+    today = bars.nth(89)
+    today.hover()
+    tooltip = page.locator(".tip")
+    expect(tooltip).to_be_visible()
+    now_zurich = datetime.now(ZoneInfo("Europe/Zurich"))
+    expect(tooltip).to_contain_text(f"{now_zurich:%b} {now_zurich.day}, {now_zurich.year}")
+    expect(tooltip).to_contain_text("100% uptime")
+    assert reader.errors == []

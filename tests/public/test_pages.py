@@ -39,9 +39,10 @@ def component_html(page: str, component) -> str:
     return page[start:end if end != -1 else len(page)]
 
 
-def bars(fragment: str) -> list[tuple[str, str]]:
-    return [(status, html.unescape(title))
-            for status, title in re.findall(r'<li class="bar bar--(\w+)" title="([^"]*)"', fragment)]
+def bars(fragment: str) -> list[tuple[str, str | None]]:
+    """(status, title) per day; a calm day is a bare bar whose tooltip public.js writes from its index."""
+    return [(status or "operational", html.unescape(title) if title else None)
+            for status, title in re.findall(r'<li class="bar(?: bar--(\w+))?"(?: title="([^"]*)")?></li>', fragment)]
 
 
 def text(fragment: str) -> str:

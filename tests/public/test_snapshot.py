@@ -5,6 +5,7 @@ import gzip
 import json
 import time
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.http import HttpResponseServerError
@@ -163,3 +164,16 @@ def test_it_exports_the_snapshot_as_a_static_site(published, tmp_path, capsys):
     assert gzip.decompress((target / "api/v2/summary.json.gz").read_bytes()) == (target / "api/v2/summary.json").read_bytes()
     assert (target / "static/public/public.css").exists() and (target / "static/public/public.js").exists()
     assert (target / "history.html").exists()
+
+
+def test_it_publishes_the_current_month_as_the_same_page_as_history(published, client):
+    month = f"/history/{timezone.now().astimezone(ZoneInfo('Europe/Zurich')):%Y-%m}"
+    live_history, live_month = client.get("/history").content, client.get(month).content
+    assert _without_render_times(live_history) == _without_render_times(live_month)
+    assert bytes(SnapshotFile.objects.get(path=month).body) == bytes(SnapshotFile.objects.get(path="/history").body)
+
+
+def _without_render_times(html: bytes) -> bytes:
+    import re
+
+    return re.sub(rb'<time[^>]*>[^<]*</time>', b"", html)

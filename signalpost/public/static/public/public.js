@@ -20,6 +20,12 @@
     readerFormat = null;
   }
 
+  // "Nov 3, 2026", as the server labels days.
+  function dayLabel(ms) {
+    var d = new Date(ms);
+    return MONTHS[d.getUTCMonth()] + " " + d.getUTCDate() + ", " + d.getUTCFullYear();
+  }
+
   // "Sep 12, 2017 22:53 CEST": the same shape as the server's page-zone text.
   function readerText(date) {
     var parts = {};
@@ -68,6 +74,16 @@
     root.querySelectorAll(".bar[title]").forEach(function (el) {
       el.setAttribute("data-tip", el.getAttribute("title"));
       el.removeAttribute("title");
+    });
+    // Calm days come as bare bars: their tooltip is the day (from the bar's position) at 100% uptime.
+    root.querySelectorAll(".bars[data-first-day]").forEach(function (list) {
+      var parts = list.getAttribute("data-first-day").split("-");
+      var first = Date.UTC(+parts[0], +parts[1] - 1, +parts[2]);
+      Array.prototype.forEach.call(list.children, function (bar, i) {
+        if (!bar.hasAttribute("data-tip")) {
+          bar.setAttribute("data-tip", dayLabel(first + i * 86400000) + "\n100% uptime");
+        }
+      });
     });
   }
 

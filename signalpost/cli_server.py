@@ -257,7 +257,7 @@ def cmd_run(args) -> int:
 
     _migrate(verbosity=0)
     _first_start(settings.DEMO)
-    snapshot.publish(everything=True)
+    snapshot.publish_missing()
     base = f"http://{args.host}:{args.port}"
     print(f"Signalpost is running: status page {base}/  console {base}/admin/  API {base}/api/v1/docs", flush=True)
     print("press Ctrl-C to stop", flush=True)

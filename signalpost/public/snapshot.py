@@ -185,3 +185,13 @@ def publish(incident_ids: Iterable[int] = (), everything: bool = False) -> int |
     wake_loaders()
     return version
 
+
+def publish_missing() -> int | None:
+    """Publish the core pages and every incident or maintenance page not published yet: what a start
+    needs, without re-rendering thousands of unchanged pages (`publish(everything=True)` does that)."""
+    published = set(SnapshotFile.objects.values_list("path", flat=True))
+    missing = [
+        pk for pk, kind, public_id in Incident.objects.values_list("pk", "kind", "public_id")
+        if f"/{'maintenance' if kind == 'maintenance' else 'incidents'}/{public_id}" not in published
+    ]
+    return publish(incident_ids=missing)

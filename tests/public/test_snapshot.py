@@ -177,3 +177,12 @@ def _without_render_times(html: bytes) -> bytes:
     import re
 
     return re.sub(rb'<time[^>]*>[^<]*</time>', b"", html)
+
+
+def test_it_publishes_only_what_is_missing_at_start(published):
+    incident = services.open_incident(name="Replication lag", impact="minor")
+    SnapshotFile.objects.filter(path=incident.public_path).delete()
+    untouched = SnapshotFile.objects.get(path="/api/v2/components.json").version
+    snapshot.publish_missing()
+    assert SnapshotFile.objects.filter(path=incident.public_path).exists()
+    assert SnapshotFile.objects.get(path="/api/v2/components.json").version == untouched  # same bytes, kept

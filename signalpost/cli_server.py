@@ -221,6 +221,9 @@ def _granian_command(host: str, port: int, workers: int) -> list[str]:
     return [
         sys.executable, "-m", "granian", "--interface", "asgi", "--host", host, "--port", str(port),
         "--workers", str(workers), "--no-ws", "--log-level", "warning",
+        # A worker stopped while Django requests are in flight can hang at exit (a2wsgi's threads wait
+        # on sends the stopped event loop never completes): kill it rather than wait forever.
+        "--workers-kill-timeout", "8",
         "signalpost.asgi:application",
     ]
 

@@ -140,7 +140,7 @@ def render_all(paths: list[str], now: datetime) -> list[Rendered]:
 
 
 def compress(body: bytes) -> bytes:
-    return gzip.compress(body, compresslevel=9, mtime=0)
+    return gzip.compress(body, compresslevel=6, mtime=0)
 
 
 def etag_of(body: bytes) -> str:

@@ -5,6 +5,7 @@ each update, running maintenance windows and manual overrides, each an interval.
 is the same timeline read at one instant, so the page and the uptime bars can never disagree.
 """
 
+import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from datetime import timezone as dt_timezone
@@ -204,7 +205,10 @@ def uptime_percent(segments: list[Segment]) -> float:
             down += s.duration
         elif s.status == ComponentStatus.PARTIAL_OUTAGE:
             down += s.duration * 0.3
-    return round(100.0 * (1 - down / total), 2)
+    if not down:
+        return 100.0
+    # Rounded down, and never to 100: three minutes of outage in 90 days must not read "100%".
+    return min(99.99, math.floor(10000 * (1 - down / total)) / 100)
 
 
 __all__ = [

@@ -167,3 +167,15 @@ def test_it_reads_many_components_timelines_in_a_constant_number_of_queries(page
 
     assert busy == calm <= 3
     assert derive.component_status_timeline(fleet[0], now - 3 * HOUR, now)[-1].status == "under_maintenance"
+
+
+def test_it_never_rounds_an_outage_up_to_100_percent():
+    from datetime import datetime, timedelta
+    from datetime import timezone as tz
+
+    from signalpost.status.derive import Segment, uptime_percent
+
+    start = datetime(2026, 1, 1, tzinfo=tz.utc)
+    ninety_days = [Segment(start, start + timedelta(days=90) - timedelta(minutes=3), "operational"),
+                   Segment(start + timedelta(days=90) - timedelta(minutes=3), start + timedelta(days=90), "major_outage")]
+    assert uptime_percent(ninety_days) == 99.99

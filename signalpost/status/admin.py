@@ -4,7 +4,14 @@ the console, the CLI), which validate it, keep its history and republish the pub
 from django.contrib import admin
 from django.http import HttpRequest
 
-from .models import Component, ComponentGroup, Incident, IncidentUpdate, Page, StatusOverride
+from .models import (
+    Component,
+    ComponentGroup,
+    Incident,
+    IncidentUpdate,
+    Page,
+    StatusOverride,
+)
 
 
 class ReadOnly:

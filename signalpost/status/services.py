@@ -5,7 +5,6 @@ once the transaction commits."""
 import logging
 from datetime import datetime, timedelta
 from typing import Iterable, Mapping
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.db import transaction
 from django.db.models import F
@@ -27,11 +26,17 @@ from .models import (
     Page,
     StatusOverride,
 )
+from .validation import (
+    aware,
+    choice,
+    component_statuses,
+    incident_impact,
+    not_future,
+    required_text,
+    validate_time_zone,
+)
 
 log = logging.getLogger("signalpost.status")
-
-# Tolerated clock difference between a client and the server for display times.
-CLOCK_SKEW = timedelta(seconds=60)
 
 ComponentStatuses = Mapping[Component, str]
 
@@ -60,7 +65,7 @@ def update_page(*, name: str | None = None, url: str | None = None, time_zone: s
     with transaction.atomic():
         page = Page.objects.select_for_update().get(pk=get_page().pk)
         if name is not None:
-            page.name = _required_text("name", name, 200)
+            page.name = required_text("name", name, 200)
         if url is not None:
             page.url = url.strip()
         if time_zone is not None:
@@ -69,14 +74,6 @@ def update_page(*, name: str | None = None, url: str | None = None, time_zone: s
         page.save()
         _changed(everything=True)
     return page
-
-
-def validate_time_zone(name: str, field: str = "time_zone") -> str:
-    try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise InvalidInput(field, f'"{name}" is not a known time zone (e.g. "Europe/Zurich")') from None
-    return name
 
 
 def _changed(*, incidents: Iterable[Incident] = (), everything: bool = False) -> None:
@@ -98,59 +95,6 @@ def _changed(*, incidents: Iterable[Incident] = (), everything: bool = False) ->
 def _incidents_of(components) -> Iterable[Incident]:
     """The incidents and maintenance whose pages name these components."""
     return Incident.objects.filter(affected__component__in=components).distinct()
-
-
-# --- validation helpers -------------------------------------------------------------------------
-
-
-def _required_text(field: str, value: str | None, max_length: int) -> str:
-    value = (value or "").strip()
-    if not value:
-        raise InvalidInput(field, "must not be empty")
-    if len(value) > max_length:
-        raise InvalidInput(field, f"must be at most {max_length} characters")
-    return value
-
-
-def _choice(field: str, value: str, choices: type) -> str:
-    if value not in choices.values:
-        allowed = ", ".join(choices.values)
-        raise InvalidInput(field, f'"{value}" is not one of: {allowed}')
-    return value
-
-
-def _aware(field: str, value: datetime | None) -> datetime | None:
-    if value is None:
-        return None
-    if timezone.is_naive(value):
-        raise InvalidInput(field, "must include a time zone offset (e.g. 2026-11-25T14:00:00Z)")
-    return value
-
-
-def _not_future(field: str, value: datetime | None, now: datetime) -> datetime | None:
-    value = _aware(field, value)
-    if value is not None and value > now + CLOCK_SKEW:
-        raise InvalidInput(field, "is in the future; an update can only be shown as posted now or earlier")
-    # A client clock slightly ahead counts as now: stored as is, the update would stay invisible to the
-    # derived status (and the page would say all is well) until that moment came.
-    return min(value, now) if value is not None else None
-
-
-def _component_statuses(field: str, components: Mapping | None) -> dict[Component, str]:
-    result: dict[Component, str] = {}
-    for component, status in (components or {}).items():
-        if not isinstance(component, Component):
-            raise InvalidInput(field, f'unknown component "{component}"')
-        result[component] = _choice(f"{field}.{component.public_id}", status, ComponentStatus)
-    return result
-
-
-def _incident_impact(impact: str) -> str:
-    if impact == Impact.MAINTENANCE:
-        raise InvalidInput("impact", '"maintenance" is the impact of scheduled maintenance, not of an incident')
-    if impact not in Impact.values:
-        raise InvalidInput("impact", f'"{impact}" is not one of: none, minor, major, critical')
-    return impact
 
 
 def find_components(refs: Iterable[str], field: str = "components") -> list[Component]:
@@ -194,7 +138,7 @@ def _next_top_level_position() -> int:
 
 
 def create_group(*, name: str, description: str = "", position: int | None = None, hidden: bool = False) -> ComponentGroup:
-    name = _required_text("name", name, 200)
+    name = required_text("name", name, 200)
     with transaction.atomic():
         if ComponentGroup.objects.filter(name=name).exists():
             raise InvalidInput("name", f'a group named "{name}" already exists')
@@ -208,7 +152,7 @@ def create_group(*, name: str, description: str = "", position: int | None = Non
 def update_group(group: ComponentGroup, **fields) -> ComponentGroup:
     with transaction.atomic():
         if "name" in fields:
-            name = _required_text("name", fields.pop("name"), 200)
+            name = required_text("name", fields.pop("name"), 200)
             if ComponentGroup.objects.filter(name=name).exclude(pk=group.pk).exists():
                 raise InvalidInput("name", f'a group named "{name}" already exists')
             group.name = name
@@ -234,7 +178,7 @@ def create_component(
     only_show_if_degraded: bool = False,
     start_date=None,
 ) -> Component:
-    name = _required_text("name", name, 200)
+    name = required_text("name", name, 200)
     with transaction.atomic():
         if Component.objects.filter(group=group, name=name).exists():
             raise InvalidInput("name", f'a component named "{name}" already exists{" in " + group.name if group else ""}')
@@ -254,7 +198,7 @@ def create_component(
 def update_component(component: Component, **fields) -> Component:
     with transaction.atomic():
         group = fields.pop("group", component.group) if "group" in fields else component.group
-        name = _required_text("name", fields.pop("name"), 200) if "name" in fields else component.name
+        name = required_text("name", fields.pop("name"), 200) if "name" in fields else component.name
         if Component.objects.filter(group=group, name=name).exclude(pk=component.pk).exists():
             raise InvalidInput("name", f'a component named "{name}" already exists in that group')
         component.group, component.name = group, name
@@ -271,7 +215,7 @@ def update_component(component: Component, **fields) -> Component:
 
 def set_override(component: Component, status: str, reason: str = "", now: datetime | None = None) -> StatusOverride:
     """Force a component's status by hand until cleared; history is kept as rows."""
-    _choice("status", status, ComponentStatus)
+    choice("status", status, ComponentStatus)
     now = now or timezone.now()
     with transaction.atomic():
         StatusOverride.objects.filter(component=component, cleared_at__isnull=True).update(cleared_at=now)
@@ -321,13 +265,13 @@ def open_incident(
     now: datetime | None = None,
 ) -> Incident:
     now = now or timezone.now()
-    name = _required_text("name", name, 300)
-    _choice("status", status, IncidentStatus)
+    name = required_text("name", name, 300)
+    choice("status", status, IncidentStatus)
     if status == IncidentStatus.RESOLVED:
         raise InvalidInput("status", "a new incident cannot start resolved; use backfill for a past incident")
-    _incident_impact(impact)
-    statuses = _component_statuses("components", components)
-    display_at = _not_future("display_at", display_at, now) or now
+    incident_impact(impact)
+    statuses = component_statuses("components", components)
+    display_at = not_future("display_at", display_at, now) or now
     with transaction.atomic():
         incident = Incident.objects.create(
             kind=Kind.INCIDENT, name=name, status=status, impact=impact, started_at=display_at,
@@ -361,11 +305,11 @@ def post_update(
         return post_maintenance_update(incident, status=status, body=body, components=components,
                                        display_at=display_at, deliver_notifications=deliver_notifications, now=now)
     now = now or timezone.now()
-    _choice("status", status, IncidentStatus)
-    statuses = _component_statuses("components", components)
+    choice("status", status, IncidentStatus)
+    statuses = component_statuses("components", components)
     if impact is not None:
-        _incident_impact(impact)
-    display_at = _not_future("display_at", display_at, now) or now
+        incident_impact(impact)
+    display_at = not_future("display_at", display_at, now) or now
     with transaction.atomic():
         incident = Incident.objects.select_for_update().get(pk=incident.pk)
         if incident.status == IncidentStatus.RESOLVED:
@@ -417,12 +361,12 @@ def edit_incident(incident: Incident, *, name: str | None = None, impact: str | 
     with transaction.atomic():
         incident = Incident.objects.select_for_update().get(pk=incident.pk)
         if name is not None:
-            incident.name = _required_text("name", name, 300)
+            incident.name = required_text("name", name, 300)
         if impact is not None:
             if incident.is_maintenance:
-                _choice("impact", impact, Impact)
+                choice("impact", impact, Impact)
             else:
-                _incident_impact(impact)
+                incident_impact(impact)
             incident.impact = impact
         incident.updated_at = now
         incident.save()
@@ -445,26 +389,26 @@ def backfill_incident(
     """Record an incident after the fact: it started and ended in the past, is marked retroactive and
     never notifies. `updates` are extra {display_at, status, body, components} between the two."""
     now = now or timezone.now()
-    name = _required_text("name", name, 300)
-    _incident_impact(impact)
-    started_at = _not_future("started_at", started_at, now)
-    resolved_at = _not_future("resolved_at", resolved_at, now)
+    name = required_text("name", name, 300)
+    incident_impact(impact)
+    started_at = not_future("started_at", started_at, now)
+    resolved_at = not_future("resolved_at", resolved_at, now)
     if started_at is None:
         raise InvalidInput("started_at", "is required for a past incident")
     if resolved_at is None:
         raise InvalidInput("resolved_at", "is required for a past incident")
     if resolved_at < started_at:
         raise InvalidInput("resolved_at", "is before started_at")
-    statuses = _component_statuses("components", components)
+    statuses = component_statuses("components", components)
     extra = []
     for n, item in enumerate(updates):
-        at = _aware(f"updates[{n}].display_at", item.get("display_at"))
+        at = aware(f"updates[{n}].display_at", item.get("display_at"))
         if at is None or not (started_at <= at <= resolved_at):
             raise InvalidInput(f"updates[{n}].display_at", "must lie between started_at and resolved_at")
-        st = _choice(f"updates[{n}].status", item.get("status", IncidentStatus.IDENTIFIED), IncidentStatus)
+        st = choice(f"updates[{n}].status", item.get("status", IncidentStatus.IDENTIFIED), IncidentStatus)
         if st == IncidentStatus.RESOLVED:
             raise InvalidInput(f"updates[{n}].status", "the last update resolves it; use resolution_body")
-        extra.append((at, st, item.get("body", ""), _component_statuses(f"updates[{n}].components", item.get("components"))))
+        extra.append((at, st, item.get("body", ""), component_statuses(f"updates[{n}].components", item.get("components"))))
     extra.sort(key=lambda u: u[0])
     with transaction.atomic():
         incident = Incident.objects.create(
@@ -516,11 +460,11 @@ def schedule_maintenance(
     """Announce a maintenance window. `display_at` dates the announcement, for one entered after the
     fact (it was announced weeks before, elsewhere)."""
     now = now or timezone.now()
-    name = _required_text("name", name, 300)
-    _choice("impact", impact, Impact)
-    display_at = _not_future("display_at", display_at, now) or now
-    scheduled_for = _aware("scheduled_for", scheduled_for)
-    scheduled_until = _aware("scheduled_until", scheduled_until)
+    name = required_text("name", name, 300)
+    choice("impact", impact, Impact)
+    display_at = not_future("display_at", display_at, now) or now
+    scheduled_for = aware("scheduled_for", scheduled_for)
+    scheduled_until = aware("scheduled_until", scheduled_until)
     if scheduled_for is None:
         raise InvalidInput("scheduled_for", "is required")
     if scheduled_until is None:
@@ -594,10 +538,10 @@ def post_maintenance_update(
     """An update to a maintenance: a status change, or news such as an overrun ("taking longer than
     anticipated"), which may extend the window with a new scheduled_until."""
     now = now or timezone.now()
-    _choice("status", status, MaintenanceStatus)
-    statuses = _component_statuses("components", components)
-    display_at = _not_future("display_at", display_at, now) or now
-    scheduled_until = _aware("scheduled_until", scheduled_until)
+    choice("status", status, MaintenanceStatus)
+    statuses = component_statuses("components", components)
+    display_at = not_future("display_at", display_at, now) or now
+    scheduled_until = aware("scheduled_until", scheduled_until)
     with transaction.atomic():
         maintenance = Incident.objects.select_for_update().get(pk=maintenance.pk)
         if maintenance.status == MaintenanceStatus.COMPLETED:

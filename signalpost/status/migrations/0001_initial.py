@@ -2,8 +2,9 @@
 
 import django.db.models.deletion
 import django.utils.timezone
-import signalpost.status.models
 from django.db import migrations, models
+
+import signalpost.status.models
 
 
 class Migration(migrations.Migration):

@@ -1,0 +1,71 @@
+"""Checks on the input of the services: each refusal names the field at fault."""
+
+from datetime import datetime, timedelta
+from typing import Mapping
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from django.utils import timezone
+
+from .errors import InvalidInput
+from .models import Component, ComponentStatus, Impact
+
+# Tolerated clock difference between a client and the server for display times.
+CLOCK_SKEW = timedelta(seconds=60)
+
+
+def validate_time_zone(name: str, field: str = "time_zone") -> str:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise InvalidInput(field, f'"{name}" is not a known time zone (e.g. "Europe/Zurich")') from None
+    return name
+
+
+def required_text(field: str, value: str | None, max_length: int) -> str:
+    value = (value or "").strip()
+    if not value:
+        raise InvalidInput(field, "must not be empty")
+    if len(value) > max_length:
+        raise InvalidInput(field, f"must be at most {max_length} characters")
+    return value
+
+
+def choice(field: str, value: str, choices: type) -> str:
+    if value not in choices.values:
+        allowed = ", ".join(choices.values)
+        raise InvalidInput(field, f'"{value}" is not one of: {allowed}')
+    return value
+
+
+def aware(field: str, value: datetime | None) -> datetime | None:
+    if value is None:
+        return None
+    if timezone.is_naive(value):
+        raise InvalidInput(field, "must include a time zone offset (e.g. 2026-11-25T14:00:00Z)")
+    return value
+
+
+def not_future(field: str, value: datetime | None, now: datetime) -> datetime | None:
+    value = aware(field, value)
+    if value is not None and value > now + CLOCK_SKEW:
+        raise InvalidInput(field, "is in the future; an update can only be shown as posted now or earlier")
+    # A client clock slightly ahead counts as now: stored as is, the update would stay invisible to the
+    # derived status (and the page would say all is well) until that moment came.
+    return min(value, now) if value is not None else None
+
+
+def component_statuses(field: str, components: Mapping | None) -> dict[Component, str]:
+    result: dict[Component, str] = {}
+    for component, status in (components or {}).items():
+        if not isinstance(component, Component):
+            raise InvalidInput(field, f'unknown component "{component}"')
+        result[component] = choice(f"{field}.{component.public_id}", status, ComponentStatus)
+    return result
+
+
+def incident_impact(impact: str) -> str:
+    if impact == Impact.MAINTENANCE:
+        raise InvalidInput("impact", '"maintenance" is the impact of scheduled maintenance, not of an incident')
+    if impact not in Impact.values:
+        raise InvalidInput("impact", f'"{impact}" is not one of: none, minor, major, critical')
+    return impact

@@ -136,6 +136,12 @@ class Remote:
         component = self.component(ref)
         return self._call("DELETE", f"/components/{component['id']}/override")
 
+    def create_group(self, payload: dict) -> dict:
+        return self._call("POST", "/groups", payload)
+
+    def create_component(self, payload: dict) -> dict:
+        return self._call("POST", "/components", payload)
+
     def open_incident(self, payload: dict) -> dict:
         return self._call("POST", "/incidents", payload)
 
@@ -281,6 +287,21 @@ class Local:
         component = self._component(ref)
         services.clear_override(component)
         return self._component_out(component)
+
+    @_writes
+    def create_group(self, payload: dict) -> dict:
+        from signalpost.api.schemas import group_out
+        from signalpost.status import services
+
+        return group_out(services.create_group(**payload))
+
+    @_writes
+    def create_component(self, payload: dict) -> dict:
+        from signalpost.status import services
+
+        fields = dict(payload)
+        fields["group"] = services.find_group(fields["group"]) if fields.get("group") else None
+        return self._component_out(services.create_component(**fields))
 
     @_writes
     def open_incident(self, payload: dict) -> dict:

@@ -194,6 +194,17 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
   signalpost component list --server https://status.example.com --json
 """, cmd_component_list, times=False)
 
+    p = leaf(verbs, "add", "add a component to the page", """\
+  signalpost component add zh1.single --group Switzerland
+  signalpost component add "Mail delivery" --third-party --description "Sent through our mail provider."
+""", cmd_component_add, times=False)
+    p.add_argument("name", metavar="NAME", help="the component's name, as readers see it")
+    p.add_argument("--group", metavar="GROUP", help="the group it belongs to (id or name; see `signalpost group add`)")
+    p.add_argument("--description", default="", help="a line readers see under its name")
+    p.add_argument("--position", type=int, help="where it goes (default: last)")
+    p.add_argument("--third-party", action="store_true", help="run by a provider (e.g. a mail service)")
+    p.add_argument("--hidden", action="store_true", help="tracked, but not shown on the public page")
+
     p = leaf(verbs, "override", "force a component's status by hand until cleared", """\
   signalpost component override zh1.single major_outage --reason "Monitoring is blind; the rack is down."
   signalpost component override "Switzerland/zh2.cluster" degraded_performance
@@ -206,6 +217,22 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
   signalpost component clear zh1.single
 """, cmd_component_clear, times=False)
     p.add_argument("ref", metavar="REF", help='the component: id, exact name, or "Group/Name"')
+
+    # group ...
+    group = commands.add_parser(
+        "group", help="add component groups (regions, product areas)",
+        description="Component groups, such as a region holding its data centres.", epilog=WHERE_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    verbs = group.add_subparsers(dest="verb", metavar="VERB", parser_class=ResponderParser)
+    verbs.required = True
+    p = leaf(verbs, "add", "add a component group to the page", """\
+  signalpost group add Switzerland
+  signalpost group add "Third-party services" --description "Providers we depend on."
+""", cmd_group_add, times=False)
+    p.add_argument("name", metavar="NAME", help="the group's name, as readers see it")
+    p.add_argument("--description", default="", help="a line readers see under its name")
+    p.add_argument("--position", type=int, help="where it goes among groups and ungrouped components (default: last)")
+    p.add_argument("--hidden", action="store_true", help="not shown on the public page")
 
 
 TIMES_HELP = """\
@@ -417,6 +444,20 @@ def cmd_component_list(args: argparse.Namespace) -> int:
     items = backend(args).components()
     rows = [[c["id"], (c.get("group") or {}).get("name") or "-", c["name"], c["status"]] for c in items]
     return _print(args, items, _table(["ID", "GROUP", "NAME", "STATUS"], rows, len(items), "no components"))
+
+
+def cmd_component_add(args: argparse.Namespace) -> int:
+    payload = {"name": args.name, "group": args.group, "description": args.description, "position": args.position,
+               "third_party": args.third_party, "hidden": args.hidden}
+    component = backend(args).create_component(payload)
+    group = (component.get("group") or {}).get("name")
+    return _print(args, component, f'added component {component["id"]}: {group + "/" if group else ""}{component["name"]}')
+
+
+def cmd_group_add(args: argparse.Namespace) -> int:
+    payload = {"name": args.name, "description": args.description, "position": args.position, "hidden": args.hidden}
+    group = backend(args).create_group(payload)
+    return _print(args, group, f'added group {group["id"]}: {group["name"]}')
 
 
 def cmd_component_override(args: argparse.Namespace) -> int:

@@ -149,13 +149,6 @@ def _paged(queryset: QuerySet, params: PageParams, render: Callable[[list], list
     return {"items": render(items), "count": queryset.count(), "page": params.page, "per_page": params.per_page}
 
 
-def _group(ref: str, field: str = "group") -> ComponentGroup:
-    group = ComponentGroup.objects.filter(Q(public_id=ref) | Q(name=ref)).first()
-    if group is None:
-        raise InvalidInput(field, f'unknown group "{ref}"')
-    return group
-
-
 def _component_statuses(refs: Mapping[str, str] | None, field: str = "components") -> dict[Component, str] | None:
     if refs is None:
         return None
@@ -275,7 +268,7 @@ def patch_group(request: HttpRequest, group_id: str, payload: GroupPatch):
 def list_components(request: HttpRequest, filters: Query[ComponentFilters]):
     components = _components()
     if filters.group is not None:
-        components = components.filter(group=_group(filters.group))
+        components = components.filter(group=services.find_group(filters.group))
     if filters.hidden is not None:
         components = components.filter(hidden=filters.hidden)
     return _paged(components, filters, _render_components)
@@ -286,7 +279,7 @@ def list_components(request: HttpRequest, filters: Query[ComponentFilters]):
 @idempotent
 def create_component(request: HttpRequest, payload: ComponentIn):
     fields = payload.model_dump()
-    fields["group"] = _group(fields["group"]) if fields["group"] is not None else None
+    fields["group"] = services.find_group(fields["group"]) if fields["group"] is not None else None
     component = services.create_component(**fields)
     return Status(201, _render_components([_component(component.public_id)])[0])
 
@@ -302,7 +295,7 @@ def get_component(request: HttpRequest, component_id: str):
 def patch_component(request: HttpRequest, component_id: str, payload: ComponentPatch):
     fields = _set_fields(payload)
     if "group" in fields:
-        fields["group"] = _group(fields["group"]) if fields["group"] is not None else None
+        fields["group"] = services.find_group(fields["group"]) if fields["group"] is not None else None
     services.update_component(_component(component_id), **fields)
     return _render_components([_component(component_id)])[0]
 

@@ -117,6 +117,14 @@ def find_components(refs: Iterable[str], field: str = "components") -> list[Comp
     return found
 
 
+def find_group(ref: str, field: str = "group") -> ComponentGroup:
+    """A group by public id or exact name; an unknown one is refused."""
+    group = ComponentGroup.objects.filter(public_id=ref).first() or ComponentGroup.objects.filter(name=ref).first()
+    if group is None:
+        raise InvalidInput(field, f'unknown group "{ref}"')
+    return group
+
+
 def find_incident(public_id: str, kind: str | None = None) -> Incident:
     qs = Incident.objects.all() if kind is None else Incident.objects.filter(kind=kind)
     try:

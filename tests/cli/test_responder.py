@@ -20,7 +20,7 @@ from django.utils import timezone
 from signalpost.cli import main
 from signalpost.cli_backends import api_request
 from signalpost.status import derive, services
-from signalpost.status.models import Incident, Kind, StatusOverride
+from signalpost.status.models import Component, Incident, Kind, StatusOverride
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -457,3 +457,38 @@ def test_it_opens_one_incident_when_the_answer_is_lost(signalpost, components, r
     keys = [line for request in proxy.requests for line in request.split(b"\r\n")
             if line.lower().startswith(b"idempotency-key:")]
     assert len(keys) == 2 and keys[0] == keys[1]
+
+
+# --- setting up the page ----------------------------------------------------------------------------
+
+
+def test_it_adds_groups_and_components_to_the_page(signalpost, page):
+    code, out, err = signalpost("group", "add", "Switzerland")
+    assert code == 0 and out.startswith("added group ") and out.strip().endswith(": Switzerland"), err
+    code, out, _ = signalpost("component", "add", "zh1.single", "--group", "Switzerland")
+    assert code == 0 and out.strip().endswith(": Switzerland/zh1.single")
+    code, out, _ = signalpost("component", "add", "Mail delivery", "--third-party", "--description", "Our provider.")
+    assert code == 0
+    mail = Component.objects.get(name="Mail delivery")
+    assert mail.third_party and mail.group is None and mail.description == "Our provider."
+    assert Component.objects.get(name="zh1.single").group.name == "Switzerland"
+
+    code, _, err = signalpost("component", "add", "zh2.cluster", "--group", "Atlantis")
+    assert code == 1 and one_line(err) == 'signalpost: group: unknown group "Atlantis"'
+    code, _, err = signalpost("component", "add", "zh1.single", "--group", "Switzerland")
+    assert code == 1 and "already exists" in one_line(err)
+    assert Component.objects.count() == 2
+
+
+def test_it_adds_groups_and_components_through_the_api(signalpost, page, remote, monkeypatch, make_token):
+    monkeypatch.setenv("SIGNALPOST_TOKEN", make_token("admin"))
+    assert signalpost("group", "add", "Germany")[0] == 0
+    code, out, err = signalpost("component", "add", "de1.compact", "--group", "Germany", "--json")
+    assert code == 0, err
+    created = json.loads(out)
+    assert created["name"] == "de1.compact" and created["group"]["name"] == "Germany"
+    assert created["status"] == "operational"
+
+    monkeypatch.setenv("SIGNALPOST_TOKEN", make_token("write"))
+    code, _, err = signalpost("group", "add", "France")
+    assert code == 1 and "this needs admin" in one_line(err)

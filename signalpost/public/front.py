@@ -83,7 +83,7 @@ class SnapshotStore:
         self.stopped = threading.Event()
         self._thread: threading.Thread | None = None
         self._start_lock = threading.Lock()
-        self._db_down = False
+        self.db_down = False
 
     # -- loading ----------------------------------------------------------------------------------
 
@@ -129,9 +129,9 @@ class SnapshotStore:
                 newest = max(newest, version)
             self._recovered()
         except Exception as error:  # the database is down: keep serving what we have
-            if not self._db_down:
+            if not self.db_down:
                 log.warning("cannot read the snapshot from the database (%s); serving the last one", error)
-                self._db_down = True
+                self.db_down = True
             try:
                 connections.close_all()
             except Exception:
@@ -144,9 +144,9 @@ class SnapshotStore:
         return bool(loaded)
 
     def _recovered(self) -> None:
-        if self._db_down:
+        if self.db_down:
             log.info("database reachable again; snapshot loading resumed")
-            self._db_down = False
+            self.db_down = False
 
     # -- disk copy --------------------------------------------------------------------------------
 
@@ -239,6 +239,9 @@ class SnapshotFront:
                 if entry is not None:
                     await self._serve(entry, scope, send, method == "HEAD")
                     return
+                if scope["path"] == "/healthz":
+                    await self._health(store, send)
+                    return
         elif kind == "lifespan":
             await self._lifespan(receive, send)
             return
@@ -259,6 +262,22 @@ class SnapshotFront:
                     "headers": entry.gzip_headers if gzipped else entry.identity_headers})
         await send({"type": "http.response.body",
                     "body": b"" if head_only else (entry.gzip_body if gzipped else entry.body)})
+
+    async def _health(self, store: SnapshotStore, send) -> None:
+        """For load balancers: this instance serves readers (200) as long as it has a snapshot, even
+        while the database is unreachable; 503 only when it has nothing to serve."""
+        serving = bool(store.files)
+        body = json.dumps({
+            "status": "ok" if serving else "no snapshot",
+            "snapshot_version": store.version,
+            "pages": len(store.files),
+            "database": "unreachable" if store.db_down else "reachable",
+        }).encode()
+        await send({"type": "http.response.start", "status": 200 if serving else 503, "headers": [
+            (b"content-type", b"application/json"), (b"cache-control", b"no-store"),
+            (b"content-length", str(len(body)).encode()),
+        ]})
+        await send({"type": "http.response.body", "body": body})
 
     async def _lifespan(self, receive, send) -> None:
         while True:

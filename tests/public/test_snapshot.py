@@ -62,6 +62,8 @@ def test_it_serves_snapshot_with_etag_304_and_gzip(published, start_server):
 
     status, headers, page = server.get("/")
     assert status == 200 and b"Example Status" in page
+    health = json.loads(server.get("/healthz")[2])
+    assert health["status"] == "ok" and health["database"] == "reachable" and health["snapshot_version"] >= 1
     assert "script-src 'self'" in headers["content-security-policy"]
 
 
@@ -124,6 +126,9 @@ def test_it_keeps_answering_from_disk_while_the_database_is_down(published, star
     assert b"Last updated" in body
     status, _, summary = down.get("/api/v2/summary.json")
     assert status == 200 and json.loads(summary)["page"]["name"] == "Example Status"
+    status, _, health = down.get("/healthz")  # a load balancer keeps sending readers here
+    assert status == 200
+    assert json.loads(health)["status"] == "ok" and json.loads(health)["database"] == "unreachable"
 
 
 def test_it_republishes_when_a_maintenance_starts_and_ends_by_itself(published):

@@ -32,6 +32,7 @@ from signalpost.status.models import (
     Kind,
     MaintenanceStatus,
     Page,
+    page_order,
 )
 
 CONTENT_TYPE = "application/json; charset=utf-8"
@@ -140,17 +141,12 @@ def _build_render(now: datetime | None = None) -> _Render:
         else:
             children.setdefault(component.group_id, []).append(component)
 
-    # Groups and ungrouped components interleave by position (a group before a component on a tie);
-    # a group with no visible component is left out, as Statuspage has no empty groups.
-    top: list[tuple[tuple, ComponentGroup | Component]] = [
-        ((g.position, 0, g.name.lower(), g.pk), g) for pk, g in groups.items() if pk in children
-    ]
-    top += [((c.position, 1, c.name.lower(), c.pk), c) for c in ungrouped]
-    top.sort(key=lambda item: item[0])
+    # The page's order; a group with no visible component is left out, as Statuspage has no empty groups.
+    top = page_order([g for pk, g in groups.items() if pk in children], ungrouped)
 
     # Statuspage's `position` is one sequence over the whole page, children included; emitting the
     # rank keeps clients that sort by it in the page's order.
-    for _, item in top:
+    for item in top:
         if isinstance(item, ComponentGroup):
             members = children[item.pk]
             row = _component_json(render, item, group_id=None, showcase=True)

@@ -15,7 +15,12 @@ from django.db.models import Case, F, Max, Min, Prefetch, Q, QuerySet, When
 from django.db.models.functions import Coalesce
 from django.utils.safestring import SafeString, mark_safe
 
-from signalpost.public.templatetags.public_tags import long_date, month_title, short_date, uptime_text
+from signalpost.public.templatetags.public_tags import (
+    long_date,
+    month_title,
+    short_date,
+    uptime_text,
+)
 from signalpost.status import derive, services
 from signalpost.status.derive import Segment
 from signalpost.status.models import (
@@ -31,6 +36,7 @@ from signalpost.status.models import (
     Kind,
     MaintenanceStatus,
     Page,
+    page_order,
 )
 
 UPTIME_DAYS = 90
@@ -303,26 +309,23 @@ def index_context(now: datetime) -> dict:
     current = {cid: segments[-1].status for cid, segments in timelines.items()}
     names = _event_names_by_day([c.pk for c in components], window.days, tz, now)
 
-    # Groups and ungrouped components interleave by position, as in /api/v2 (a group first on a tie).
-    blocks: dict[tuple, ComponentBlock] = {}
-    for group in groups.values():
-        blocks[(group.position, 0, group.name.lower(), group.pk)] = ComponentBlock(group, ComponentStatus.OPERATIONAL, "")
-    block_of = {key[3]: block for key, block in blocks.items()}
-    for component in components:
-        if component.group_id is None:
-            key = (component.position, 1, component.name.lower(), component.pk)
-            blocks[key] = ComponentBlock(None, ComponentStatus.OPERATIONAL, "")
-            block_of[("c", component.pk)] = blocks[key]
-    blocks = dict(sorted(blocks.items(), key=lambda item: item[0]))
+    # One block per group and per ungrouped component, in the page's order (the same as /api/v2).
+    blocks: list[ComponentBlock] = []
+    block_of: dict[tuple[str, int], ComponentBlock] = {}
+    for item in page_order(groups.values(), [c for c in components if c.group_id is None]):
+        is_group = isinstance(item, ComponentGroup)
+        block = ComponentBlock(item if is_group else None, ComponentStatus.OPERATIONAL, "")
+        blocks.append(block)
+        block_of[("g" if is_group else "c", item.pk)] = block
     for component in components:
         status = current[component.pk]
-        block = block_of[component.group_id if component.group_id else ("c", component.pk)]
+        block = block_of[("g", component.group_id) if component.group_id else ("c", component.pk)]
         block.status = derive.worst([block.status, status])
         if component.only_show_if_degraded and status == ComponentStatus.OPERATIONAL:
             continue
         bars, uptime = uptime_bars(timelines[component.pk], window, now, component.start_date, names[component.pk])
         block.rows.append(ComponentRow(component, status, STATUS_LABELS[status], bars, uptime))
-    for block in blocks.values():
+    for block in blocks:
         block.status_label = STATUS_LABELS[block.status]
 
     indicator, indicator_text = derive.page_indicator(current, at=now)
@@ -341,7 +344,7 @@ def index_context(now: datetime) -> dict:
         incidents=[event_view(i, now) for i in open_incidents],
         maintenance_active=[m for m in maintenance if m.incident.status != MaintenanceStatus.SCHEDULED],
         maintenance_upcoming=[m for m in maintenance if m.incident.status == MaintenanceStatus.SCHEDULED],
-        blocks=[b for b in blocks.values() if b.rows],
+        blocks=[b for b in blocks if b.rows],
         uptime_days=UPTIME_DAYS,
         uptime_first_day=window.days[0].isoformat(),
     )

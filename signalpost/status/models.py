@@ -117,6 +117,14 @@ class Component(models.Model):
         return f"{self.group.name} / {self.name}" if self.group_id else self.name
 
 
+def page_order(groups, ungrouped) -> list["ComponentGroup | Component"]:
+    """The top level of the page, in order: groups and ungrouped components interleave by position
+    (a group first on a tie), then by name. The HTML page and /api/v2 both follow it."""
+    keyed = [((g.position, 0, g.name.lower(), g.pk), g) for g in groups]
+    keyed += [((c.position, 1, c.name.lower(), c.pk), c) for c in ungrouped]
+    return [item for _, item in sorted(keyed, key=lambda pair: pair[0])]
+
+
 class StatusOverride(models.Model):
     """A status set by hand on a component, from set_at until cleared_at (open while null)."""
 

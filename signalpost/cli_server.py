@@ -197,7 +197,10 @@ def cmd_export(args) -> int:
     target = Path(args.directory)
     if target.exists() and not target.is_dir():
         raise CliError(f"{target} exists and is not a directory")
-    count = export_site(target)
+    try:
+        count = export_site(target)
+    except OSError as error:
+        raise CliError(f"cannot write to {target}: {error.strerror or error}") from None
     if not count:
         raise CliError("nothing is published yet; run `signalpost publish` first")
     print(f"exported {count} pages to {target}")

@@ -6,7 +6,15 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import dj_database_url
 
-from signalpost.env import ConfigError, envbool, envfloat, envint, envlist, envstr, persistent_secret_key
+from signalpost.env import (
+    ConfigError,
+    envbool,
+    envfloat,
+    envint,
+    envlist,
+    envstr,
+    persistent_secret_key,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(envstr("SIGNALPOST_DATA_DIR", str(BASE_DIR / "var"))).resolve()

@@ -11,7 +11,8 @@ import logging
 import os
 import threading
 from dataclasses import dataclass
-from datetime import datetime, timezone as dt_timezone
+from datetime import datetime
+from datetime import timezone as dt_timezone
 from email.utils import format_datetime
 from pathlib import Path
 

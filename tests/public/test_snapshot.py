@@ -191,3 +191,14 @@ def test_it_publishes_only_what_is_missing_at_start(published):
     snapshot.publish_missing()
     assert SnapshotFile.objects.filter(path=incident.public_path).exists()
     assert SnapshotFile.objects.get(path="/api/v2/components.json").version == untouched  # same bytes, kept
+
+
+def test_it_refuses_to_export_where_it_cannot_write(published, tmp_path, capsys):
+    from signalpost.cli import main
+
+    blocker = tmp_path / "taken"
+    blocker.write_text("a file, not a directory")
+    assert main(["export", str(blocker)]) == 1
+    assert capsys.readouterr().err.strip() == f"signalpost: {blocker} exists and is not a directory"
+    assert main(["export", str(blocker / "site")]) == 1
+    assert capsys.readouterr().err.strip().startswith(f"signalpost: cannot write to {blocker / 'site'}:")

@@ -17,6 +17,11 @@ def setup_django() -> None:
 
     if not apps.ready:  # set up once: setting up again would reconfigure logging mid-run
         django.setup()
+        from signalpost.accounts import audit
+
+        # Writes made by this command on the server's own database are the CLI's in the audit log
+        # (through --server they are the API token's).
+        audit._actor.set(audit.cli_actor())
 
 
 def build_parser() -> argparse.ArgumentParser:

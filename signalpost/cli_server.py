@@ -114,10 +114,20 @@ def _create_admin(username: str, email: str = "", password: str | None = None) -
         validate_password(password)
     except ValidationError as error:
         raise CliError("password: " + " ".join(error.messages)) from None
-    user, created = User.objects.get_or_create(username=username, defaults={"email": email})
-    user.is_staff = user.is_superuser = True
-    user.set_password(password)
-    user.save()
+    from django.db import transaction
+
+    from signalpost.accounts import audit
+    from signalpost.accounts.models import Profile, Role
+
+    with transaction.atomic():
+        user, created = User.objects.get_or_create(username=username, defaults={"email": email})
+        user.is_staff = user.is_superuser = True
+        user.is_active = True
+        user.set_password(password)
+        user.save()
+        Profile.objects.update_or_create(user=user, defaults={"role": Role.OWNER})
+        audit.record("user.create" if created else "user.password_reset", user, object_repr=username,
+                     after={"role": Role.OWNER})
     return password, created
 
 
@@ -265,7 +275,7 @@ def cmd_run(args) -> int:
     _first_start(settings.DEMO)
     snapshot.publish_missing()
     base = f"http://{args.host}:{args.port}"
-    print(f"Signalpost is running: status page {base}/  console {base}/admin/  API {base}/api/v1/docs", flush=True)
+    print(f"Signalpost is running: status page {base}/  console {base}/console/  API {base}/api/v1/docs", flush=True)
     print("press Ctrl-C to stop", flush=True)
 
     processes = [

@@ -13,6 +13,7 @@ from django.db import close_old_connections
 from django.utils import timezone
 
 from signalpost.public import snapshot
+from signalpost.accounts import audit
 from signalpost.status import services
 
 log = logging.getLogger("signalpost.worker")
@@ -30,7 +31,9 @@ class Worker:
     def tick(self, now: datetime | None = None) -> None:
         """One pass: due maintenance transitions (each republishes itself), then time-driven publishing."""
         now = now or timezone.now()
-        for update in services.run_due_transitions(now):
+        with audit.acting(audit.SYSTEM):
+            done = services.run_due_transitions(now)
+        for update in done:
             log.info("maintenance %s is now %s", update.incident.public_id, update.status)
         day = f"{now.astimezone(ZoneInfo(services.get_page().time_zone)):%Y-%m-%d}"
         if day != self._last_day or time.monotonic() - self._last_publish > REPUBLISH_EVERY_SECONDS:

@@ -1,5 +1,52 @@
+"""Who may do what (roles), how people join (invitations), and the record of every write (audit)."""
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.utils import timezone
+
+
+class Role(models.TextChoices):
+    VIEWER = "viewer", "Viewer"  # reads the console
+    RESPONDER = "responder", "Responder"  # incidents, maintenance, overrides, postmortems
+    ADMIN = "admin", "Admin"  # also components, page settings, users, tokens, the audit log
+    OWNER = "owner", "Owner"  # also other admins and owners
+
+
+# A role includes those before it.
+ROLE_RANK = {role: rank for rank, role in enumerate(Role.values)}
+
+
+class Profile(models.Model):
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="profile")
+    role = models.CharField(max_length=16, choices=Role.choices, default=Role.VIEWER)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"{self.user.get_username()} ({self.role})"
+
+
+class Invitation(models.Model):
+    """A link that lets one person create an account with a given role. Only a digest of the link's
+    token is stored."""
+
+    email = models.EmailField()
+    role = models.CharField(max_length=16, choices=Role.choices)
+    digest = models.CharField(max_length=64, unique=True)
+    invited_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    accepted_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                    related_name="+")
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    @property
+    def is_usable(self) -> bool:
+        return self.accepted_at is None and self.revoked_at is None and self.expires_at > timezone.now()
 
 
 class LoginFailure(models.Model):
@@ -8,3 +55,48 @@ class LoginFailure(models.Model):
     username = models.CharField(max_length=150, db_index=True)
     address = models.GenericIPAddressField(null=True)
     at = models.DateTimeField(default=timezone.now, db_index=True)
+
+
+class AuditQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise PermissionDenied("audit entries cannot be changed")
+
+    def delete(self):
+        raise PermissionDenied("audit entries cannot be deleted")
+
+
+class AuditEvent(models.Model):
+    """One write: who (a user, an API token, the CLI on the server, the worker), what (action and object),
+    the change (before/after), from where and when. Append-only: the model refuses updates and deletes,
+    and a database trigger refuses them too (see the migration)."""
+
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+    actor_kind = models.CharField(max_length=8)  # user, token, cli, system
+    actor = models.CharField(max_length=200)  # as it was named at the time (a user may be renamed later)
+    actor_user_id = models.IntegerField(null=True, blank=True, db_index=True)
+    actor_token_id = models.IntegerField(null=True, blank=True)
+    source = models.CharField(max_length=16)  # console, api, cli, worker
+    address = models.GenericIPAddressField(null=True, blank=True)
+    action = models.CharField(max_length=64, db_index=True)  # e.g. incident.open, component.update
+    object_type = models.CharField(max_length=32, blank=True, default="")
+    object_id = models.CharField(max_length=64, blank=True, default="")
+    object_repr = models.CharField(max_length=300, blank=True, default="")
+    before = models.JSONField(null=True, blank=True)
+    after = models.JSONField(null=True, blank=True)
+
+    objects = AuditQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["object_type", "object_id"])]
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise PermissionDenied("audit entries cannot be changed")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise PermissionDenied("audit entries cannot be deleted")
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M:%S} {self.actor} {self.action} {self.object_repr}"

@@ -1,7 +1,10 @@
 import hashlib
 import secrets
 
+from django.db import transaction
 from django.utils import timezone
+
+from signalpost.accounts import audit
 
 from signalpost.status.errors import InvalidInput
 
@@ -14,7 +17,7 @@ def digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def create_token(name: str, scope: str) -> tuple[ApiToken, str]:
+def create_token(name: str, scope: str, created_by=None) -> tuple[ApiToken, str]:
     """A new token; the plain text is returned once and never stored."""
     name = (name or "").strip()
     if not name:
@@ -22,7 +25,12 @@ def create_token(name: str, scope: str) -> tuple[ApiToken, str]:
     if scope not in SCOPE_RANK:
         raise InvalidInput("scope", f'"{scope}" is not one of: {", ".join(SCOPE_RANK)}')
     plain = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    token = ApiToken.objects.create(name=name, scope=scope, prefix=plain[:10], digest=digest(plain))
+    if len(name) > 200:
+        raise InvalidInput("name", "must be at most 200 characters")
+    with transaction.atomic():
+        token = ApiToken.objects.create(name=name, scope=scope, prefix=plain[:10], digest=digest(plain),
+                                        created_by=created_by)
+        audit.record("token.create", token, object_repr=str(token), after={"name": name, "scope": scope})
     return token, plain
 
 
@@ -35,5 +43,10 @@ def authenticate(plain: str) -> ApiToken | None:
     return token
 
 
-def revoke_token(token: ApiToken) -> None:
-    ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
+def revoke_token(token: ApiToken) -> bool:
+    with transaction.atomic():
+        revoked = ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
+        if revoked:
+            audit.record("token.revoke", token, object_repr=str(token), before={"revoked": False},
+                         after={"revoked": True})
+    return bool(revoked)

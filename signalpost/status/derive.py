@@ -48,6 +48,8 @@ class _Cause:
     end: datetime
     status: str
     forced: bool = False  # a manual override wins over every other cause
+    incident_id: int | None = None  # the incident or maintenance behind it, if any
+    reason: str = ""  # an override's reason
 
 
 def worst(statuses: Iterable[str]) -> str:
@@ -80,7 +82,7 @@ def _causes(component_ids: list[int], start: datetime, end: datetime) -> dict[in
         ends = [at for at, _ in changes[1:]] + [resolved[incident_id] or FAR_FUTURE]
         for (at, status), until in zip(changes, ends):
             if status not in (OPERATIONAL, ComponentStatus.UNDER_MAINTENANCE):
-                causes[component_id].append(_Cause(at, until, status))
+                causes[component_id].append(_Cause(at, until, status, incident_id=incident_id))
 
     # Running maintenance: its components are under maintenance from its start until it completes.
     maintenance = IncidentComponent.objects.filter(
@@ -88,20 +90,20 @@ def _causes(component_ids: list[int], start: datetime, end: datetime) -> dict[in
         incident__kind=Kind.MAINTENANCE,
         incident__started_at__isnull=False,
     ).filter(Q(incident__resolved_at__isnull=True) | Q(incident__resolved_at__gt=start), incident__started_at__lt=end)
-    for component_id, started_at, resolved_at in maintenance.values_list(
-        "component_id", "incident__started_at", "incident__resolved_at"
+    for component_id, started_at, resolved_at, incident_id in maintenance.values_list(
+        "component_id", "incident__started_at", "incident__resolved_at", "incident_id"
     ):
         causes[component_id].append(
-            _Cause(started_at, resolved_at or FAR_FUTURE, ComponentStatus.UNDER_MAINTENANCE)
+            _Cause(started_at, resolved_at or FAR_FUTURE, ComponentStatus.UNDER_MAINTENANCE, incident_id=incident_id)
         )
 
     overrides = StatusOverride.objects.filter(component_id__in=component_ids, set_at__lt=end).filter(
         Q(cleared_at__isnull=True) | Q(cleared_at__gt=start)
     )
-    for component_id, status, set_at, cleared_at in overrides.values_list(
-        "component_id", "status", "set_at", "cleared_at"
+    for component_id, status, set_at, cleared_at, reason in overrides.values_list(
+        "component_id", "status", "set_at", "cleared_at", "reason"
     ):
-        causes[component_id].append(_Cause(set_at, cleared_at or FAR_FUTURE, status, forced=True))
+        causes[component_id].append(_Cause(set_at, cleared_at or FAR_FUTURE, status, forced=True, reason=reason))
     return causes
 
 
@@ -147,6 +149,40 @@ def current_statuses(components: Iterable[Component | int], at: datetime | None 
     at = at or timezone.now()
     timelines = component_timelines(components, at, at + timedelta(microseconds=1))
     return {cid: segments[0].status for cid, segments in timelines.items()}
+
+
+@dataclass(frozen=True)
+class Reason:
+    """Why a component has a status now: an incident, a running maintenance, or a manual override."""
+
+    status: str
+    kind: str  # incident, maintenance, override
+    incident: Incident | None = None
+    reason: str = ""  # an override's
+    wins: bool = False  # the cause that decides the status shown
+
+
+def status_reasons(components: Iterable[Component | int], at: datetime | None = None) -> dict[int, list[Reason]]:
+    """Each component's causes at one instant, the deciding one first; none for an operational one."""
+    at = at or timezone.now()
+    ids = [c if isinstance(c, int) else c.pk for c in components]
+    end = at + timedelta(microseconds=1)
+    causes = _causes(ids, at, end)
+    incident_ids = {c.incident_id for cs in causes.values() for c in cs if c.incident_id}
+    incidents = Incident.objects.in_bulk(incident_ids)
+    reasons: dict[int, list[Reason]] = {}
+    for cid, found in causes.items():
+        active = [c for c in found if c.start <= at < c.end]
+        forced = [c for c in active if c.forced]
+        decider = max(forced, key=lambda c: c.start) if forced else (
+            max(active, key=lambda c: SEVERITY[c.status]) if active else None)
+        rows = []
+        for cause in sorted(active, key=lambda c: (c is not decider, -SEVERITY[c.status])):
+            incident = incidents.get(cause.incident_id) if cause.incident_id else None
+            kind = "override" if cause.forced else (incident.kind if incident else "incident")
+            rows.append(Reason(cause.status, kind, incident, cause.reason, cause is decider))
+        reasons[cid] = rows
+    return reasons
 
 
 def component_status(component: Component, at: datetime | None = None) -> str:

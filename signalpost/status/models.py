@@ -215,6 +215,7 @@ class IncidentUpdate(models.Model):
     created_at = models.DateTimeField(default=timezone.now)  # when it was actually posted
     updated_at = models.DateTimeField(default=timezone.now)
     deliver_notifications = models.BooleanField(default=True)
+    edited_at = models.DateTimeField(null=True, blank=True)  # the text was corrected after posting
     # Maintenance: the window's end as this update set it (scheduling, or an overrun extending it).
     scheduled_until = models.DateTimeField(null=True, blank=True)
 

@@ -10,6 +10,8 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from signalpost.accounts import audit
+
 from .errors import InvalidInput, NotFound
 from .models import (
     AffectedComponent,
@@ -48,6 +50,18 @@ DEFAULT_BODIES = {
 }
 
 
+PAGE_FIELDS = ("name", "url", "time_zone")
+GROUP_FIELDS = ("name", "description", "position", "hidden")
+COMPONENT_FIELDS = ("name", "group", "description", "position", "hidden", "third_party", "only_show_if_degraded",
+                    "start_date")
+INCIDENT_FIELDS = ("name", "status", "impact", "started_at", "resolved_at")
+MAINTENANCE_FIELDS = ("name", "status", "impact", "scheduled_for", "scheduled_until", "auto_start", "auto_complete")
+
+
+def _components_audit(statuses: Mapping[Component, str]) -> dict[str, str]:
+    return {str(component): status for component, status in statuses.items()}
+
+
 # --- the page ---------------------------------------------------------------------------------
 
 
@@ -64,6 +78,7 @@ def get_page() -> Page:
 def update_page(*, name: str | None = None, url: str | None = None, time_zone: str | None = None) -> Page:
     with transaction.atomic():
         page = Page.objects.select_for_update().get(pk=get_page().pk)
+        before = audit.snapshot(page, PAGE_FIELDS)
         if name is not None:
             page.name = required_text("name", name, 200)
         if url is not None:
@@ -72,6 +87,7 @@ def update_page(*, name: str | None = None, url: str | None = None, time_zone: s
             page.time_zone = validate_time_zone(time_zone)
         page.updated_at = timezone.now()
         page.save()
+        audit.record("page.update", page, before=before, after=audit.snapshot(page, PAGE_FIELDS))
         _changed(everything=True)
     return page
 
@@ -153,12 +169,14 @@ def create_group(*, name: str, description: str = "", position: int | None = Non
         if position is None:
             position = _next_top_level_position()
         group = ComponentGroup.objects.create(name=name, description=description, position=position, hidden=hidden)
+        audit.record("group.create", group, after=audit.snapshot(group, GROUP_FIELDS))
         _changed()  # a new group appears on no incident page yet
     return group
 
 
 def update_group(group: ComponentGroup, **fields) -> ComponentGroup:
     with transaction.atomic():
+        before = audit.snapshot(ComponentGroup.objects.get(pk=group.pk), GROUP_FIELDS)
         if "name" in fields:
             name = required_text("name", fields.pop("name"), 200)
             if ComponentGroup.objects.filter(name=name).exclude(pk=group.pk).exists():
@@ -171,6 +189,7 @@ def update_group(group: ComponentGroup, **fields) -> ComponentGroup:
             raise InvalidInput(next(iter(fields)), "is not a field of a group")
         group.updated_at = timezone.now()
         group.save()
+        audit.record("group.update", group, before=before, after=audit.snapshot(group, GROUP_FIELDS))
         _changed(incidents=_incidents_of(Component.objects.filter(group=group)))
     return group
 
@@ -199,12 +218,14 @@ def create_component(
             name=name, group=group, description=description, position=position, hidden=hidden,
             third_party=third_party, only_show_if_degraded=only_show_if_degraded, start_date=start_date,
         )
+        audit.record("component.create", component, after=audit.snapshot(component, COMPONENT_FIELDS))
         _changed()
     return component
 
 
 def update_component(component: Component, **fields) -> Component:
     with transaction.atomic():
+        before = audit.snapshot(Component.objects.select_related("group").get(pk=component.pk), COMPONENT_FIELDS)
         group = fields.pop("group", component.group) if "group" in fields else component.group
         name = required_text("name", fields.pop("name"), 200) if "name" in fields else component.name
         if Component.objects.filter(group=group, name=name).exclude(pk=component.pk).exists():
@@ -217,6 +238,7 @@ def update_component(component: Component, **fields) -> Component:
             raise InvalidInput(next(iter(fields)), "is not a field of a component")
         component.updated_at = timezone.now()
         component.save()
+        audit.record("component.update", component, before=before, after=audit.snapshot(component, COMPONENT_FIELDS))
         _changed(incidents=_incidents_of([component]))
     return component
 
@@ -226,8 +248,12 @@ def set_override(component: Component, status: str, reason: str = "", now: datet
     choice("status", status, ComponentStatus)
     now = now or timezone.now()
     with transaction.atomic():
+        previous = StatusOverride.objects.filter(component=component, cleared_at__isnull=True).first()
         StatusOverride.objects.filter(component=component, cleared_at__isnull=True).update(cleared_at=now)
         override = StatusOverride.objects.create(component=component, status=status, reason=reason, set_at=now)
+        audit.record("component.override", component,
+                     before={"override": previous.status if previous else None},
+                     after={"override": status, "reason": reason}, diff=False)
         Component.objects.filter(pk=component.pk).update(updated_at=now)
         _changed()
     return override
@@ -236,8 +262,11 @@ def set_override(component: Component, status: str, reason: str = "", now: datet
 def clear_override(component: Component, now: datetime | None = None) -> bool:
     now = now or timezone.now()
     with transaction.atomic():
+        previous = StatusOverride.objects.filter(component=component, cleared_at__isnull=True).first()
         cleared = StatusOverride.objects.filter(component=component, cleared_at__isnull=True).update(cleared_at=now)
         if cleared:
+            audit.record("component.override_clear", component, before={"override": previous.status},
+                         after={"override": None})
             Component.objects.filter(pk=component.pk).update(updated_at=now)
             _changed()
     return bool(cleared)
@@ -291,6 +320,10 @@ def open_incident(
             deliver_notifications=deliver_notifications,
         )
         _apply_components(incident, update, statuses)
+        audit.record("incident.open", incident, after={
+            **audit.snapshot(incident, INCIDENT_FIELDS), "body": body, "components": _components_audit(statuses),
+            "notify": deliver_notifications,
+        })
         _changed(incidents=[incident])
     return incident
 
@@ -320,6 +353,8 @@ def post_update(
     display_at = not_future("display_at", display_at, now) or now
     with transaction.atomic():
         incident = Incident.objects.select_for_update().get(pk=incident.pk)
+        before = audit.snapshot(incident, INCIDENT_FIELDS)
+        reopening = incident.status == IncidentStatus.RESOLVED
         if incident.status == IncidentStatus.RESOLVED:
             if not reopen:
                 raise InvalidInput("status", "the incident is resolved; reopen it to post a new update")
@@ -355,6 +390,12 @@ def post_update(
             incident.resolved_at = None
         incident.updated_at = now
         incident.save()
+        action = ("incident.reopen" if reopening else
+                  "incident.resolve" if status == IncidentStatus.RESOLVED else "incident.update")
+        audit.record(action, incident, before=before, after={
+            **audit.snapshot(incident, INCIDENT_FIELDS), "update": update.public_id, "body": body,
+            "components": _components_audit(statuses), "notify": deliver_notifications,
+        })
         _changed(incidents=[incident])
     return update
 
@@ -368,6 +409,7 @@ def edit_incident(incident: Incident, *, name: str | None = None, impact: str | 
     now = now or timezone.now()
     with transaction.atomic():
         incident = Incident.objects.select_for_update().get(pk=incident.pk)
+        before = audit.snapshot(incident, INCIDENT_FIELDS)
         if name is not None:
             incident.name = required_text("name", name, 300)
         if impact is not None:
@@ -378,8 +420,28 @@ def edit_incident(incident: Incident, *, name: str | None = None, impact: str | 
             incident.impact = impact
         incident.updated_at = now
         incident.save()
+        audit.record(f"{incident.kind}.edit", incident, before=before, after=audit.snapshot(incident, INCIDENT_FIELDS))
         _changed(incidents=[incident])
     return incident
+
+
+def edit_update(update: IncidentUpdate, *, body: str, now: datetime | None = None) -> IncidentUpdate:
+    """Correct the text of a posted update. The edit is recorded (edited_at, and the audit entry keeps
+    the old text); the public page says the update was edited."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        update = IncidentUpdate.objects.select_for_update().select_related("incident").get(pk=update.pk)
+        if body == update.body:
+            return update
+        before = {"body": update.body}
+        update.body = body
+        update.edited_at = now
+        update.updated_at = now
+        update.save(update_fields=["body", "edited_at", "updated_at"])
+        audit.record("update.edit", update, object_repr=f"update of {update.incident.name}"[:300],
+                     before=before, after={"body": body})
+        _changed(incidents=[update.incident])
+    return update
 
 
 def backfill_incident(
@@ -444,6 +506,10 @@ def backfill_incident(
                    for link in IncidentComponent.objects.filter(incident=incident).select_related("component")}
         _apply_components(incident, last, restore)
         incident.save()
+        audit.record("incident.backfill", incident, after={
+            **audit.snapshot(incident, INCIDENT_FIELDS), "body": body, "resolution_body": resolution_body,
+            "components": _components_audit(statuses), "updates": len(extra),
+        })
         _changed(incidents=[incident])
     return incident
 
@@ -497,6 +563,10 @@ def schedule_maintenance(
             incident=maintenance, status=MaintenanceStatus.SCHEDULED, body=body, display_at=display_at, created_at=now,
             updated_at=now, deliver_notifications=deliver_notifications, scheduled_until=scheduled_until,
         )
+        audit.record("maintenance.schedule", maintenance, after={
+            **audit.snapshot(maintenance, MAINTENANCE_FIELDS), "body": body,
+            "components": [str(c) for c in components], "notify": deliver_notifications,
+        })
         _changed(incidents=[maintenance])
     return maintenance
 
@@ -504,6 +574,8 @@ def schedule_maintenance(
 def _maintenance_transition(maintenance: Incident, status: str, body: str, now: datetime, display_at: datetime,
                             deliver_notifications: bool, components: dict[Component, str],
                             scheduled_until: datetime | None = None) -> IncidentUpdate:
+    before = audit.snapshot(maintenance, MAINTENANCE_FIELDS)
+    previous_status = maintenance.status
     update = IncidentUpdate.objects.create(
         incident=maintenance, status=status, body=body, display_at=display_at, created_at=now, updated_at=now,
         deliver_notifications=deliver_notifications, scheduled_until=scheduled_until,
@@ -528,6 +600,12 @@ def _maintenance_transition(maintenance: Incident, status: str, body: str, now: 
         maintenance.scheduled_until = scheduled_until
     maintenance.updated_at = now
     maintenance.save()
+    action = {MaintenanceStatus.IN_PROGRESS: "maintenance.start", MaintenanceStatus.COMPLETED: "maintenance.complete"}
+    audit.record(action.get(status, "maintenance.update") if status != previous_status else "maintenance.update",
+                 maintenance, before=before, after={
+                     **audit.snapshot(maintenance, MAINTENANCE_FIELDS), "update": update.public_id, "body": body,
+                     "components": _components_audit(components), "notify": deliver_notifications,
+                 })
     _changed(incidents=[maintenance])
     return update
 

@@ -1,0 +1,16 @@
+"""The responders' console, under /console/. Each area has its own URL module; every view in them
+declares the least role it needs (signalpost.accounts.roles.role_required)."""
+
+from django.urls import include, path
+
+from . import views
+
+app_name = "console"
+
+urlpatterns = [
+    path("", views.dashboard, name="dashboard"),
+    path("preview", views.preview, name="preview"),
+    path("", include("signalpost.console.urls_incidents")),
+    path("", include("signalpost.console.urls_components")),
+    path("", include("signalpost.accounts.urls")),
+]

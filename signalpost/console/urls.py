@@ -12,5 +12,6 @@ urlpatterns = [
     path("preview", views.preview, name="preview"),
     path("", include("signalpost.console.urls_incidents")),
     path("", include("signalpost.console.urls_components")),
+    path("", include("signalpost.console.urls_postmortems")),
     path("", include("signalpost.accounts.urls")),
 ]

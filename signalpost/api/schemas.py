@@ -253,6 +253,7 @@ class UpdateOut(Schema):
     body: str
     display_at: datetime
     created_at: datetime
+    edited_at: datetime | None = Field(None, description="when the text was last corrected after posting")
     deliver_notifications: bool
     components: list[ChangeOut]
 
@@ -393,7 +394,8 @@ def component_out(component: Component, status: str) -> dict:
 def update_out(update: IncidentUpdate) -> dict:
     return {
         "id": update.public_id, "status": update.status, "body": update.body, "display_at": update.display_at,
-        "created_at": update.created_at, "deliver_notifications": update.deliver_notifications,
+        "created_at": update.created_at, "edited_at": update.edited_at,
+        "deliver_notifications": update.deliver_notifications,
         "components": [
             {"id": change.component.public_id, "name": change.component.name,
              "old_status": change.old_status, "new_status": change.new_status}

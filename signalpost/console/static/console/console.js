@@ -49,7 +49,7 @@
 
   // Times: each <time datetime> gets the reader's own zone in its tooltip.
   function localTimes() {
-    var fmt = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short", timeZoneName: "short" });
+    var fmt = new Intl.DateTimeFormat(undefined, { year: "numeric", month: "short", day: "numeric", hour: "2-digit", minute: "2-digit", timeZoneName: "short" });
     document.querySelectorAll("time[datetime]").forEach(function (el) {
       var d = new Date(el.getAttribute("datetime"));
       if (!isNaN(d) && el.getAttribute("datetime").length > 10) el.title = "Your time: " + fmt.format(d);

@@ -1,8 +1,8 @@
 """Signing in and out of the console: password, then the TOTP code when the user has set one up."""
 
+from django import forms
 from django.contrib import auth, messages
 from django.contrib.auth.forms import AuthenticationForm
-from django import forms
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
@@ -10,8 +10,8 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from . import audit
-from .roles import needs_second_factor, public_view, role_of, role_required
-from .throttle import client_address, clear_failures, is_throttled, record_failure
+from .roles import needs_second_factor, public_view, role_of
+from .throttle import clear_failures, client_address, is_throttled, record_failure
 
 THROTTLED = "Too many failed attempts. Wait 15 minutes, then try again."
 
@@ -100,8 +100,3 @@ def logout(request: HttpRequest) -> HttpResponse:
     auth.logout(request)
     messages.info(request, "You are logged out.")
     return HttpResponseRedirect("/console/login")
-
-
-@role_required("viewer")
-def account(request: HttpRequest) -> HttpResponse:
-    return render(request, "console/account.html", {})

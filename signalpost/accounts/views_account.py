@@ -1,0 +1,237 @@
+"""Your account: password, two-factor authentication; and the password reset by e-mail for visitors."""
+
+import logging
+import smtplib
+import threading
+from base64 import b32encode
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import get_user_model, update_session_auth_hash
+from django.contrib.auth.tokens import default_token_generator
+from django.core.mail import EmailMessage
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
+from django.utils.safestring import mark_safe
+from django.views.decorators.http import require_POST, require_safe
+
+from signalpost.status.errors import InvalidInput, NotFound
+
+from . import services
+from .forms import (
+    ConfirmCodeForm,
+    DisableTwoFactorForm,
+    PasswordChangeForm,
+    PasswordResetRequestForm,
+    SetPasswordForm,
+    add_service_error,
+)
+from .roles import public_view, role_required
+from .throttle import client_address
+
+log = logging.getLogger("signalpost.accounts")
+
+
+def _grouped(secret: str) -> str:
+    return " ".join(secret[i:i + 4] for i in range(0, len(secret), 4))
+
+
+def _account_page(request: HttpRequest, *, password_form: PasswordChangeForm | None = None,
+                  confirm_form: ConfirmCodeForm | None = None, disable_form: DisableTwoFactorForm | None = None,
+                  two_factor_error: str = "", status: int = 200) -> HttpResponse:
+    import segno
+
+    user = request.user
+    device = services.two_factor_device(user)
+    pending = None if device else services.two_factor_device(user, confirmed=False)
+    context = {
+        "password_form": password_form or PasswordChangeForm(),
+        "two_factor_on": device is not None,
+        "pending": pending,
+        "confirm_form": confirm_form or ConfirmCodeForm(),
+        "disable_form": disable_form or DisableTwoFactorForm(),
+        "two_factor_error": two_factor_error,
+    }
+    if pending is not None:
+        # segno's SVG is plain markup (a path with presentation attributes): allowed by the CSP.
+        context["qr_svg"] = mark_safe(segno.make(pending.config_url, error="m").svg_inline(
+            scale=4, omitsize=True, svgclass="qr-code", title="QR code to scan with your authenticator app"))
+        context["secret"] = _grouped(b32encode(pending.bin_key).decode())
+    response = render(request, "console/account.html", context, status=status)
+    if pending is not None:
+        response["Cache-Control"] = "no-store"
+    return response
+
+
+@role_required("viewer")
+@require_safe
+def account(request: HttpRequest) -> HttpResponse:
+    return _account_page(request)
+
+
+@role_required("viewer")
+@require_POST
+def account_password(request: HttpRequest) -> HttpResponse:
+    form = PasswordChangeForm(request.POST)
+    if form.is_valid():
+        try:
+            services.change_password(request.user, form.cleaned_data["current_password"],
+                                     form.cleaned_data["new_password"])
+        except InvalidInput as error:
+            add_service_error(form, error)
+        else:
+            update_session_auth_hash(request, request.user)  # stay logged in here; other sessions end
+            messages.success(request, "Your password is changed. Other browsers where you were logged in "
+                                      "must log in again.")
+            return redirect("console:account")
+    return _account_page(request, password_form=form, status=400)
+
+
+@role_required("viewer")
+@require_POST
+def account_two_factor_start(request: HttpRequest) -> HttpResponse:
+    try:
+        services.start_two_factor(request.user)
+    except InvalidInput as error:
+        return _account_page(request, two_factor_error=error.message, status=400)
+    messages.success(request, "Scan the code with your authenticator app, then type the code it shows.")
+    return redirect("console:account")
+
+
+@role_required("viewer")
+@require_POST
+def account_two_factor_confirm(request: HttpRequest) -> HttpResponse:
+    from django_otp import login as otp_login
+
+    form = ConfirmCodeForm(request.POST)
+    if form.is_valid():
+        try:
+            device = services.confirm_two_factor(request.user, form.cleaned_data["code"])
+        except InvalidInput as error:
+            if error.field not in form.fields:  # nothing to confirm: the form is not even on the page
+                return _account_page(request, two_factor_error=error.message, status=400)
+            add_service_error(form, error)
+        else:
+            otp_login(request, device)  # this session has just shown a code: it is verified
+            messages.success(request, "Two-factor authentication is on: from now on, logging in asks for a code.")
+            return redirect("console:account")
+    return _account_page(request, confirm_form=form, status=400)
+
+
+@role_required("viewer")
+@require_POST
+def account_two_factor_disable(request: HttpRequest) -> HttpResponse:
+    form = DisableTwoFactorForm(request.POST)
+    if form.is_valid():
+        try:
+            services.disable_two_factor(request.user, code=form.cleaned_data["code"],
+                                        password=form.cleaned_data["password"])
+        except InvalidInput as error:
+            if error.field not in form.fields:
+                return _account_page(request, two_factor_error=error.message, status=400)
+            add_service_error(form, error)
+        else:
+            messages.success(request, "Two-factor authentication is off.")
+            return redirect("console:account")
+    return _account_page(request, disable_form=form, status=400)
+
+
+# --- password reset by e-mail ------------------------------------------------------------------
+
+
+def _reset_available() -> None:
+    if not settings.SMTP_CONFIGURED:
+        raise Http404("password reset by e-mail needs EMAIL_HOST")
+
+
+def _send_in_background(message: EmailMessage) -> None:
+    """Send after the answer: a visitor must not learn from the response time whether the address has an
+    account (only then is a message sent)."""
+
+    def send() -> None:
+        try:
+            message.send()
+        except (smtplib.SMTPException, OSError) as error:
+            log.warning("password reset mail to %s failed: %s", ", ".join(message.to), error)
+
+    threading.Thread(target=send, name="password-reset-mail", daemon=True).start()
+
+
+def _reset_message(user) -> EmailMessage:
+    from signalpost.status.services import get_page
+
+    uid = urlsafe_base64_encode(force_bytes(user.pk))
+    link = f"{settings.SITE_URL}/console/password-reset/{uid}/{default_token_generator.make_token(user)}"
+    hours = settings.PASSWORD_RESET_TIMEOUT // 3600
+    page = get_page().name
+    body = (f"Someone (hopefully you) asked to reset the password of {user.get_username()} on the {page} "
+            f"console.\n\nChoose a new password here (the link works once, for {hours} hours):\n\n{link}\n\n"
+            "If you did not ask for this, ignore this message: your password stays as it is.\n")
+    return EmailMessage(f"Reset your password on the {page} console", body, to=[user.email])
+
+
+@public_view
+def password_reset(request: HttpRequest) -> HttpResponse:
+    _reset_available()
+    form = PasswordResetRequestForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            email = form.cleaned_data["email"]
+            if services.reset_throttled(email, client_address(request)):
+                form.add_error("email", "Too many reset requests. Wait an hour, then try again.")
+                return render(request, "console/password_reset.html", {"form": form}, status=429)
+            try:
+                accounts = services.request_password_reset(email)
+            except InvalidInput as error:
+                add_service_error(form, error)
+            else:
+                for user in accounts:
+                    _send_in_background(_reset_message(user))
+                return redirect("console:password_reset_sent")
+        status = 400
+    return render(request, "console/password_reset.html", {"form": form}, status=status)
+
+
+@public_view
+@require_safe
+def password_reset_sent(request: HttpRequest) -> HttpResponse:
+    _reset_available()
+    return render(request, "console/password_reset_sent.html", {})
+
+
+def _reset_user(uidb64: str, token: str):
+    try:
+        user = get_user_model().objects.get(pk=urlsafe_base64_decode(uidb64).decode(), is_active=True)
+    except (ValueError, TypeError, OverflowError, get_user_model().DoesNotExist):
+        return None
+    return user if default_token_generator.check_token(user, token) else None
+
+
+@public_view
+def password_reset_confirm(request: HttpRequest, uidb64: str, token: str) -> HttpResponse:
+    _reset_available()
+    user = _reset_user(uidb64, token)
+    if user is None:
+        response = render(request, "console/password_reset_invalid.html", {}, status=404)
+    else:
+        form = SetPasswordForm(request.POST or None)
+        status = 200
+        if request.method == "POST":
+            if form.is_valid():
+                try:
+                    services.reset_password(user, form.cleaned_data["new_password"])
+                except InvalidInput as error:
+                    add_service_error(form, error)
+                except NotFound:
+                    raise Http404("deactivated") from None
+                else:
+                    messages.success(request, "Your password is set. Log in with it now.")
+                    return redirect("console:login")
+            status = 400
+        response = render(request, "console/password_reset_confirm.html", {"form": form, "person": user},
+                          status=status)
+    response["Referrer-Policy"] = "no-referrer"  # the token is in this page's address
+    return response

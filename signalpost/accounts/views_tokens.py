@@ -1,0 +1,80 @@
+"""API tokens in the console: list, create (the token is shown once), revoke."""
+
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST, require_safe
+
+from signalpost.api.models import ApiToken
+from signalpost.api.tokens import create_token, revoke_token
+from signalpost.status.errors import InvalidInput
+
+from .forms import TokenForm, add_service_error
+from .roles import role_required
+
+ONCE_KEY = "signalpost_shown_once"
+
+
+def show_once(request: HttpRequest, key: str, secret: str) -> None:
+    """Keep a secret (a new token, an invitation link) for the very next page only. It sits in the
+    session for one redirect, then is gone: the database keeps only its digest."""
+    pending = request.session.get(ONCE_KEY, {})
+    pending[key] = secret
+    request.session[ONCE_KEY] = pending
+
+
+def take_once(request: HttpRequest, key: str) -> str | None:
+    pending = request.session.get(ONCE_KEY, {})
+    secret = pending.pop(key, None)
+    if secret is not None:
+        request.session[ONCE_KEY] = pending
+    return secret
+
+
+@role_required("admin")
+@require_safe
+def tokens(request: HttpRequest) -> HttpResponse:
+    listing = ApiToken.objects.select_related("created_by").order_by("revoked_at", "-created_at")
+    return render(request, "console/tokens.html", {"tokens": listing, "form": TokenForm()})
+
+
+@role_required("admin")
+def token_new(request: HttpRequest) -> HttpResponse:
+    form = TokenForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                token, plain = create_token(form.cleaned_data["name"], form.cleaned_data["scope"],
+                                            created_by=request.user)
+            except InvalidInput as error:
+                add_service_error(form, error)
+            else:
+                show_once(request, f"token:{token.pk}", plain)
+                messages.success(request, f"Token “{token.name}” created.")
+                return redirect("console:token_created", token.pk)
+        status = 400
+    return render(request, "console/tokens_new.html", {"form": form}, status=status)
+
+
+@role_required("admin")
+@require_safe
+def token_created(request: HttpRequest, token_id: int) -> HttpResponse:
+    token = get_object_or_404(ApiToken, pk=token_id)
+    plain = take_once(request, f"token:{token.pk}")
+    response = render(request, "console/tokens_created.html", {"token": token, "plain": plain})
+    response["Cache-Control"] = "no-store"  # the secret must not stay in a browser or proxy cache
+    return response
+
+
+@role_required("admin")
+@require_POST
+def token_revoke(request: HttpRequest, token_id: int) -> HttpResponse:
+    token = ApiToken.objects.filter(pk=token_id).first()
+    if token is None:
+        raise Http404("no such token")
+    if revoke_token(token):
+        messages.success(request, f"Token “{token.name}” ({token.prefix}…) is revoked: it no longer works.")
+    else:
+        messages.info(request, f"Token “{token.name}” was already revoked.")
+    return redirect("console:tokens")

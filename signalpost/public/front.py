@@ -66,12 +66,17 @@ def _entry(path: str, content_type: str, body: bytes, gzip_body: bytes, etag: st
     )
 
 
+# URLs that are files of their own kind (the API, the branding stylesheet and logo): exported under
+# their own name, so that a static server gives them the right content type.
+FILE_SUFFIXES = (".json", ".css", ".png", ".jpg", ".webp")
+
+
 def disk_name(path: str) -> str:
     """Where a URL lives in the exported site: nginx's `try_files $uri $uri.html` finds it there."""
     if path == "/":
         return "index.html"
     name = path.lstrip("/")
-    return name if name.endswith(".json") else name + ".html"
+    return name if name.endswith(FILE_SUFFIXES) else name + ".html"
 
 
 class SnapshotStore:

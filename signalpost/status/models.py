@@ -56,6 +56,10 @@ class Kind(models.TextChoices):
     MAINTENANCE = "maintenance", "Maintenance"
 
 
+# The logo formats a page accepts, with the extension it is published under. No SVG: it can carry script.
+LOGO_TYPES = {"image/png": "png", "image/jpeg": "jpg", "image/webp": "webp"}
+
+
 class Page(models.Model):
     """The one status page this installation publishes (row id 1)."""
 
@@ -68,9 +72,45 @@ class Page(models.Model):
     change_seq = models.BigIntegerField(default=0)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
+    # Branding, published as /brand.css and /brand/logo.<ext> (the public pages allow no inline style).
+    accent_color = models.CharField(max_length=7, blank=True, default="")  # "#rrggbb": links
+    header_color = models.CharField(max_length=7, blank=True, default="")  # "#rrggbb": header background
+    custom_css = models.TextField(blank=True, default="")  # already sanitized (console/branding.py)
+    footer_links = models.JSONField(blank=True, default=list)  # [{"label": ..., "url": ...}]
+    logo_type = models.CharField(max_length=32, blank=True, default="")  # "" when there is no logo
+    logo_digest = models.CharField(max_length=64, blank=True, default="")  # sha256 of the image
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def logo_path(self) -> str:
+        """Where the published logo lives, or "" without one."""
+        return f"/brand/logo.{LOGO_TYPES[self.logo_type]}" if self.logo_type in LOGO_TYPES else ""
+
+    @property
+    def logo_url(self) -> str:
+        """The logo's path, versioned so that a cache never shows the old image."""
+        return f"{self.logo_path}?v={self.logo_digest[:10]}" if self.logo_path else ""
+
+    @property
+    def brand_css_url(self) -> str:
+        """The branding stylesheet's URL, or "" when the page has no branding to apply."""
+        import hashlib
+
+        if not (self.accent_color or self.header_color or self.custom_css):
+            return ""
+        version = hashlib.sha256(f"{self.accent_color}{self.header_color}{self.custom_css}".encode()).hexdigest()
+        return f"/brand.css?v={version[:10]}"
+
+
+class PageLogo(models.Model):
+    """The logo's bytes, kept apart from Page so that reading the page (every request) never loads them."""
+
+    page = models.OneToOneField(Page, on_delete=models.CASCADE, primary_key=True, related_name="logo")
+    content_type = models.CharField(max_length=32)
+    body = models.BinaryField()
+    uploaded_at = models.DateTimeField(default=timezone.now)
 
 
 class ComponentGroup(models.Model):

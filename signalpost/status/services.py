@@ -26,7 +26,9 @@ from .models import (
     Kind,
     MaintenanceStatus,
     Page,
+    PageLogo,
     StatusOverride,
+    page_order,
 )
 from .validation import (
     aware,
@@ -50,7 +52,8 @@ DEFAULT_BODIES = {
 }
 
 
-PAGE_FIELDS = ("name", "url", "time_zone")
+PAGE_FIELDS = ("name", "url", "time_zone", "accent_color", "header_color", "custom_css", "footer_links", "logo_type",
+               "logo_digest")
 GROUP_FIELDS = ("name", "description", "position", "hidden")
 COMPONENT_FIELDS = ("name", "group", "description", "position", "hidden", "third_party", "only_show_if_degraded",
                     "start_date")
@@ -75,19 +78,64 @@ def get_page() -> Page:
     return page
 
 
-def update_page(*, name: str | None = None, url: str | None = None, time_zone: str | None = None) -> Page:
+def update_page(
+    *,
+    name: str | None = None,
+    url: str | None = None,
+    time_zone: str | None = None,
+    accent_color: str | None = None,
+    header_color: str | None = None,
+    custom_css: str | None = None,
+    footer_links: Iterable | None = None,
+    logo: bytes | None = None,
+    remove_logo: bool = False,
+) -> Page:
+    """Change the page's settings and branding; a field left None stays as it is. Custom CSS is stored
+    sanitized (see console/branding.py); the logo is kept only if it really is a PNG, JPEG or WebP."""
+    from signalpost.console import branding  # the rules for what branding may contain
+
+    # Everything is checked before anything is written: one bad field saves nothing.
+    changes: dict = {}
+    if name is not None:
+        changes["name"] = required_text("name", name, 200)
+    if url is not None:
+        url = url.strip()
+        if url and not branding.is_web_address(url):
+            raise InvalidInput("url", f'"{url}" is not a web address: it must start with https:// or http://')
+        changes["url"] = url
+    if time_zone is not None:
+        changes["time_zone"] = validate_time_zone(time_zone)
+    if accent_color is not None:
+        changes["accent_color"] = branding.check_accent_color(accent_color)
+    if header_color is not None:
+        changes["header_color"] = branding.check_header_color(header_color)
+    if custom_css is not None:
+        changes["custom_css"] = branding.sanitize_css(custom_css).css
+    if footer_links is not None:
+        changes["footer_links"] = branding.check_footer_links(footer_links)
+    if logo is not None and remove_logo:
+        raise InvalidInput("logo", "upload a new logo or remove the current one, not both")
+    if logo is not None:
+        changes["logo_type"] = branding.logo_type(logo)
+        changes["logo_digest"] = branding.logo_digest(logo)
+    elif remove_logo:
+        changes["logo_type"] = changes["logo_digest"] = ""
     with transaction.atomic():
         page = Page.objects.select_for_update().get(pk=get_page().pk)
         before = audit.snapshot(page, PAGE_FIELDS)
-        if name is not None:
-            page.name = required_text("name", name, 200)
-        if url is not None:
-            page.url = url.strip()
-        if time_zone is not None:
-            page.time_zone = validate_time_zone(time_zone)
+        for field, value in changes.items():
+            setattr(page, field, value)
+        after = audit.snapshot(page, PAGE_FIELDS)
+        if after == before:
+            return page
         page.updated_at = timezone.now()
         page.save()
-        audit.record("page.update", page, before=before, after=audit.snapshot(page, PAGE_FIELDS))
+        if logo is not None:
+            PageLogo.objects.update_or_create(page=page, defaults={
+                "content_type": page.logo_type, "body": logo, "uploaded_at": page.updated_at})
+        elif remove_logo:
+            PageLogo.objects.filter(page=page).delete()
+        audit.record("page.update", page, before=before, after=after)
         _changed(everything=True)
     return page
 
@@ -106,6 +154,12 @@ def _changed(*, incidents: Iterable[Incident] = (), everything: bool = False) ->
             log.exception("publishing the public pages failed; the previous snapshot stays")
 
     transaction.on_commit(publish)
+
+
+def page_changed(*, incidents: Iterable[Incident] = (), everything: bool = False) -> None:
+    """For another package whose write changes what the public pages say (a postmortem published next
+    to its incidents): republish them on commit, exactly as a status write does."""
+    _changed(incidents=incidents, everything=everything)
 
 
 def _incidents_of(components) -> Iterable[Incident]:
@@ -187,9 +241,12 @@ def update_group(group: ComponentGroup, **fields) -> ComponentGroup:
                 setattr(group, key, fields.pop(key))
         if fields:
             raise InvalidInput(next(iter(fields)), "is not a field of a group")
+        after = audit.snapshot(group, GROUP_FIELDS)
+        if after == before:
+            return group  # nothing changed: nothing to record or republish
         group.updated_at = timezone.now()
         group.save()
-        audit.record("group.update", group, before=before, after=audit.snapshot(group, GROUP_FIELDS))
+        audit.record("group.update", group, before=before, after=after)
         _changed(incidents=_incidents_of(Component.objects.filter(group=group)))
     return group
 
@@ -230,17 +287,91 @@ def update_component(component: Component, **fields) -> Component:
         name = required_text("name", fields.pop("name"), 200) if "name" in fields else component.name
         if Component.objects.filter(group=group, name=name).exclude(pk=component.pk).exists():
             raise InvalidInput("name", f'a component named "{name}" already exists in that group')
+        if group != component.group and "position" not in fields:
+            fields["position"] = _next_position_in(group)  # a component moved elsewhere goes last there
         component.group, component.name = group, name
         for key in ("description", "position", "hidden", "third_party", "only_show_if_degraded", "start_date"):
             if key in fields:
                 setattr(component, key, fields.pop(key))
         if fields:
             raise InvalidInput(next(iter(fields)), "is not a field of a component")
+        after = audit.snapshot(component, COMPONENT_FIELDS)
+        if after == before:
+            return component  # nothing changed: nothing to record or republish
         component.updated_at = timezone.now()
         component.save()
-        audit.record("component.update", component, before=before, after=audit.snapshot(component, COMPONENT_FIELDS))
+        audit.record("component.update", component, before=before, after=after)
         _changed(incidents=_incidents_of([component]))
     return component
+
+
+def _next_position_in(group: ComponentGroup | None) -> int:
+    if group is None:
+        return _next_top_level_position()
+    last = Component.objects.filter(group=group).order_by("-position").values_list("position", flat=True).first()
+    return (last or 0) + 1
+
+
+def top_level_order() -> list[ComponentGroup | Component]:
+    """The groups and ungrouped components in the page's order."""
+    return page_order(ComponentGroup.objects.all(), Component.objects.filter(group__isnull=True))
+
+
+def group_order(group: ComponentGroup) -> list[Component]:
+    return list(Component.objects.filter(group=group).order_by("position", "name", "pk"))
+
+
+def _ref(item: ComponentGroup | Component) -> tuple[str, int]:
+    return ("group" if isinstance(item, ComponentGroup) else "component", item.pk)
+
+
+def _same_members(field: str, wanted: list, current: list) -> None:
+    if len({_ref(i) for i in wanted}) != len(wanted) or sorted(map(_ref, wanted)) != sorted(map(_ref, current)):
+        raise InvalidInput(field, "the new order must name each of them exactly once; the components may have "
+                                  "changed meanwhile: reload and try again")
+
+
+def _write_positions(items: list, now: datetime) -> None:
+    for position, item in enumerate(items, start=1):
+        type(item).objects.filter(pk=item.pk).update(position=position, updated_at=now)
+        item.position = position
+
+
+def reorder_top_level(items: Iterable[ComponentGroup | Component]) -> bool:
+    """Put the page's groups and ungrouped components in this order (all of them, each once). One audit
+    entry for the whole move; nothing is written when the order is unchanged. Returns whether it changed."""
+    items = list(items)
+    now = timezone.now()
+    with transaction.atomic():
+        page = Page.objects.select_for_update().get(pk=get_page().pk)  # one reorder at a time
+        current = top_level_order()
+        _same_members("order", items, current)
+        if list(map(_ref, items)) == list(map(_ref, current)):
+            return False
+        _write_positions(items, now)
+        audit.record("page.reorder", page, object_repr="order of the page's groups and components",
+                     before={"order": [str(i) for i in current]}, after={"order": [str(i) for i in items]},
+                     diff=False)
+        # Incident pages list affected components in the page's order too.
+        _changed(everything=True)
+    return True
+
+
+def reorder_group(group: ComponentGroup, components: Iterable[Component]) -> bool:
+    """Put a group's components in this order (all of them, each once); as reorder_top_level."""
+    components = list(components)
+    now = timezone.now()
+    with transaction.atomic():
+        group = ComponentGroup.objects.select_for_update().get(pk=group.pk)
+        current = group_order(group)
+        _same_members("order", components, current)
+        if [c.pk for c in components] == [c.pk for c in current]:
+            return False
+        _write_positions(components, now)
+        audit.record("group.reorder", group, before={"order": [c.name for c in current]},
+                     after={"order": [c.name for c in components]}, diff=False)
+        _changed(incidents=_incidents_of(components))
+    return True
 
 
 def set_override(component: Component, status: str, reason: str = "", now: datetime | None = None) -> StatusOverride:

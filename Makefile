@@ -32,7 +32,13 @@ browser:
 run: install
 	$(BIN)/signalpost run
 
-test: install-dev browser
+# axe-core for the accessibility tests (tests/a11y), pinned in package-lock.json. The directory is touched
+# after the install because npm keeps the tarball's old file times: without it, make would reinstall every time.
+node_modules/axe-core: package-lock.json
+	npm ci --no-audit --no-fund
+	touch $@
+
+test: install-dev browser node_modules/axe-core
 	SIGNALPOST_DATA_DIR=$$(mktemp -d) $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 bench: install-dev
@@ -41,4 +47,4 @@ bench: install-dev
 	$(BIN)/python bench/public_read.py
 
 clean:
-	rm -rf $(VENV) var
+	rm -rf $(VENV) var node_modules

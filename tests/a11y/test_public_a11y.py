@@ -1,0 +1,69 @@
+"""The public pages pass axe-core's WCAG 2 A and AA rules (no serious or critical violation), with the
+kind of content a real page has: groups, an open incident with several updates and Markdown, a past
+incident, upcoming maintenance, a component under an override."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from tests.e2e.axe import BLOCKING, LOOKS, axe_violations, describe
+
+pytestmark = pytest.mark.browser
+
+
+def iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def demo_like_page(site) -> dict:
+    api, now = site.api, datetime.now(UTC).replace(microsecond=0)
+    api.patch("/api/v1/page", {"name": "Example Status", "time_zone": "Europe/Zurich"})
+    for group in ("Switzerland", "Germany"):
+        api.post("/api/v1/groups", {"name": group})
+    for name, group in [("zh1.single", "Switzerland"), ("zh2.cluster", "Switzerland"),
+                        ("de1.compact", "Germany"), ("de2.compact", "Germany")]:
+        api.post("/api/v1/components", {"name": name, "group": group})
+    mail = api.post("/api/v1/components", {"name": "Mail delivery", "third_party": True})
+    api.post(f"/api/v1/components/{mail['id']}/override", {"status": "degraded_performance",
+                                                          "reason": "Our provider reports delays"})
+    incident = api.post("/api/v1/incidents", {
+        "name": "Volumes unreachable in ZH1", "impact": "major", "display_at": iso(now - timedelta(minutes=40)),
+        "body": "We are investigating **connectivity issues** with volumes in [ZH1](https://example.com/zh1).",
+        "components": {"Switzerland/zh1.single": "major_outage", "Switzerland/zh2.cluster": "degraded_performance"},
+    })
+    api.post(f"/api/v1/incidents/{incident['id']}/updates", {
+        "status": "identified", "display_at": iso(now - timedelta(minutes=10)),
+        "body": "A failed switch:\n\n- volumes in ZH1 are unreachable\n- ZH2 is slower than usual\n\n`ping` times out.",
+    })
+    api.post("/api/v1/incidents", {
+        "name": "Delayed e-mail notifications", "impact": "minor", "body": "Notifications were delayed.",
+        "started_at": iso(now - timedelta(days=3, hours=2)), "resolved_at": iso(now - timedelta(days=3)),
+        "components": {"Mail delivery": "degraded_performance"},
+        "resolution_body": "The queue has drained; all notifications were sent.",
+    })
+    maintenance = api.post("/api/v1/maintenance", {
+        "name": "Storage upgrade in DE1", "body": "We upgrade the storage cluster; volumes stay reachable.",
+        "scheduled_for": iso(now + timedelta(days=2)), "scheduled_until": iso(now + timedelta(days=2, hours=2)),
+        "components": ["Germany/de1.compact"],
+    })
+    site.wait_for_text("/", "Volumes unreachable in ZH1", "Storage upgrade in DE1", "failed switch")
+    return {"incident": incident, "maintenance": maintenance}
+
+
+def test_the_public_pages_have_no_serious_accessibility_violation(site, axe_tab):
+    made = demo_like_page(site)
+    pages = ["/", "/history", f"/incidents/{made['incident']['id']}", f"/maintenance/{made['maintenance']['id']}"]
+    site.wait_for_text(pages[3], "Storage upgrade in DE1")
+    found, errors = {}, []
+    for look in LOOKS:
+        tab = axe_tab(look)
+        for path in pages:
+            response = tab.goto(site.url + path, wait_until="load")
+            assert response is not None and response.status == 200, f"{path}: {response and response.status}"
+            blocking = [v for v in axe_violations(tab) if v["impact"] in BLOCKING]
+            if blocking:
+                found[f"{path} ({look})"] = blocking
+        errors += tab.script_errors
+    assert not found, "axe found serious or critical violations:\n" + "\n".join(
+        f"{where}:\n{describe(violations)}" for where, violations in found.items())
+    assert errors == []

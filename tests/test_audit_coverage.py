@@ -25,6 +25,9 @@ from signalpost.api.models import ApiToken
 from signalpost.api.tokens import create_token, revoke_token
 from signalpost.status import services
 from signalpost.worker import Worker
+from tests.accounts.audit_scenarios import SCENARIOS as ACCOUNTS_SCENARIOS
+from tests.console.audit_scenarios import SCENARIOS as EVENTS_AND_COMPONENTS_SCENARIOS
+from tests.console.postmortem_routes import CONSOLE_SCENARIOS as POSTMORTEM_SCENARIOS
 from tests.routes import (
     UNSET,
     api_operations,
@@ -69,7 +72,9 @@ class World:
 
 
 @pytest.fixture
-def world(client, components) -> World:
+def world(client, components, settings) -> World:
+    settings.SMTP_CONFIGURED = True  # password reset by e-mail is offered; mail stays in memory
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     objects = console_objects(components)
     services.set_override(components["mail"], "degraded_performance", reason="Provider reports delays")
     owner = get_user_model().objects.create_user("olivia", email="olivia@example.com", password=PASSWORD)
@@ -248,16 +253,48 @@ def _login_code(w: World) -> tuple[str, dict]:
     return reverse("console:login_code"), {"code": f"{code:0{device.digits}d}"}
 
 
+def _invitation_accept(w: World) -> tuple:
+    from tests.routes import INVITATION_TOKEN
+
+    w.client.logout()
+    url = reverse("console:invitation_accept", args=[INVITATION_TOKEN])
+    data = {"username": "new.colleague", "password": PASSWORD, "password_again": PASSWORD}
+    return url, data, {"actor": "new.colleague", "actor_user_id": ...}
+
+
+def _password_reset(w: World) -> tuple:
+    w.client.logout()
+    return reverse("console:password_reset"), {"email": w.owner.email}, {
+        "actor_kind": "visitor", "actor": "visitor", "actor_user_id": None}
+
+
+def _password_reset_confirm(w: World) -> tuple:
+    from django.contrib.auth.tokens import default_token_generator
+    from django.utils.encoding import force_bytes
+    from django.utils.http import urlsafe_base64_encode
+
+    w.client.logout()
+    user = w.objects["user"]
+    url = reverse("console:password_reset_confirm",
+                  args=[urlsafe_base64_encode(force_bytes(user.pk)), default_token_generator.make_token(user)])
+    new = "an entirely new passphrase"
+    return url, {"new_password": new, "new_password_again": new}, {
+        "actor_kind": ..., "actor": user.username, "actor_user_id": ...}
+
+
 # Console route -> (world) -> (URL, form data): a valid submission that changes something, whose one
 # entry names the signed-in owner. A write made by a visitor (accepting an invitation, resetting a
-# password) returns a third item, the fields its entry has instead (... for "any value"), e.g.
-# {"actor": "new.colleague", "actor_user_id": ...} for the account an invitation just created.
-# TODO(lead): the incident, maintenance, component, settings, user and token screens are being built;
-# each of their write routes needs a scenario here (the walker test lists the missing ones).
+# password) returns a third item, the fields its entry has instead (... for "any value").
 CONSOLE_SCENARIOS: dict[str, Callable[[World], tuple]] = {
     "console:login": _login,
     "console:logout": _logout,
     "console:login_code": _login_code,
+    "console:invitation_accept": _invitation_accept,
+    "console:password_reset": _password_reset,
+    "console:password_reset_confirm": _password_reset_confirm,
+    **ACCOUNTS_SCENARIOS,
+    **EVENTS_AND_COMPONENTS_SCENARIOS,
+    **POSTMORTEM_SCENARIOS,
 }
 
 CONSOLE = [route for route in console_routes() if route.role is not UNSET]

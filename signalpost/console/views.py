@@ -4,7 +4,7 @@ from django.db.models import Prefetch
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from signalpost.accounts.roles import role_required
 from signalpost.public.markdown import render_markdown
@@ -32,6 +32,7 @@ def _events(queryset):
 
 
 @role_required("viewer")
+@require_safe
 def dashboard(request: HttpRequest) -> HttpResponse:
     now = timezone.now()
     open_incidents = _events(Incident.objects.filter(kind=Kind.INCIDENT).exclude(status=IncidentStatus.RESOLVED)

@@ -10,11 +10,9 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
 from signalpost.accounts.roles import role_required
-from signalpost.status import services
+from signalpost.status import branding, services
 from signalpost.status.errors import InvalidInput
 from signalpost.status.models import Page
-
-from . import branding
 
 # Link aliases and legacy names that only confuse a picker.
 _NOT_ZONES = {"Factory", "localtime", "posixrules", "leapseconds"}

@@ -75,7 +75,7 @@ class Page(models.Model):
     # Branding, published as /brand.css and /brand/logo.<ext> (the public pages allow no inline style).
     accent_color = models.CharField(max_length=7, blank=True, default="")  # "#rrggbb": links
     header_color = models.CharField(max_length=7, blank=True, default="")  # "#rrggbb": header background
-    custom_css = models.TextField(blank=True, default="")  # already sanitized (console/branding.py)
+    custom_css = models.TextField(blank=True, default="")  # already sanitized (status/branding.py)
     footer_links = models.JSONField(blank=True, default=list)  # [{"label": ..., "url": ...}]
     logo_type = models.CharField(max_length=32, blank=True, default="")  # "" when there is no logo
     logo_digest = models.CharField(max_length=64, blank=True, default="")  # sha256 of the image

@@ -91,8 +91,8 @@ def update_page(
     remove_logo: bool = False,
 ) -> Page:
     """Change the page's settings and branding; a field left None stays as it is. Custom CSS is stored
-    sanitized (see console/branding.py); the logo is kept only if it really is a PNG, JPEG or WebP."""
-    from signalpost.console import branding  # the rules for what branding may contain
+    sanitized (see branding.py); the logo is kept only if it really is a PNG, JPEG or WebP."""
+    from . import branding  # the rules for what branding may contain
 
     # Everything is checked before anything is written: one bad field saves nothing.
     changes: dict = {}

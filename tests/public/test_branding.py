@@ -6,7 +6,7 @@ import gzip
 
 import pytest
 
-from signalpost.console.branding import contrast_ratio
+from signalpost.status.branding import contrast_ratio
 from signalpost.public import snapshot
 from signalpost.public.export import export_site
 from signalpost.public.models import SnapshotFile

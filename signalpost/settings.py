@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "signalpost.api",
     "signalpost.accounts",
     "signalpost.console",
+    "signalpost.postmortems",
     "django_otp",
     "django_otp.plugins.otp_totp",
 ]

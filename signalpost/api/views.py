@@ -461,3 +461,10 @@ def create_maintenance_update(request: HttpRequest, maintenance_id: str, payload
          summary="List a maintenance's updates, newest first", tags=["maintenance"])
 def list_maintenance_updates(request: HttpRequest, maintenance_id: str, params: Query[PageParams]):
     return _list_updates(maintenance_id, Kind.MAINTENANCE, params)
+
+
+# --- postmortems (their own module: signalpost/api/postmortems.py) -------------------------------------
+
+from .postmortems import router as postmortems_router
+
+api.add_router("/postmortems", postmortems_router)

@@ -26,7 +26,7 @@ from django.http import Http404
 from django.urls import Resolver404, resolve
 from django.utils import timezone
 
-from signalpost.status.models import Incident, Page
+from signalpost.status.models import Incident, Page, PageLogo
 
 from .models import SnapshotFile, SnapshotState
 
@@ -76,7 +76,10 @@ def month_path(moment: datetime, zone: ZoneInfo) -> str:
 
 
 def paths_to_publish(incident_ids: Iterable[int] = (), everything: bool = False, now: datetime | None = None) -> list[str]:
+    from signalpost.postmortems import services as postmortems  # that package owns its pages
+
     now = now or timezone.now()
+    incident_ids = list(incident_ids)
     page = Page.objects.filter(pk=1).first()
     zone = ZoneInfo(page.time_zone if page else "UTC")
     paths = list(CORE_PATHS) + [month_path(now, zone)]
@@ -87,6 +90,8 @@ def paths_to_publish(incident_ids: Iterable[int] = (), everything: bool = False,
         paths.append(f"/{'maintenance' if kind == 'maintenance' else 'incidents'}/{public_id}")
         began = started_at or scheduled_for or created_at
         paths.append(month_path(began, zone))
+    # A postmortem's page changes with the incidents it covers (their names, its figures).
+    paths += postmortems.public_paths(incident_ids, everything)
     return list(dict.fromkeys(paths))
 
 
@@ -139,6 +144,26 @@ def render_all(paths: list[str], now: datetime) -> list[Rendered]:
     return list(done.values())
 
 
+BRAND_CSS_PATH = "/brand.css"
+
+
+def brand_files(page: Page | None, with_logo: bool) -> list[Rendered]:
+    """The branding stylesheet and the logo: files of their own, since the pages allow no inline style.
+    The stylesheet is always published (emptied when the branding is), the logo when asked for or not
+    published yet (it is the one large file, and changes only with the page settings)."""
+    from signalpost.status.branding import brand_stylesheet
+
+    if page is None:
+        return []
+    css = brand_stylesheet(page.accent_color, page.header_color, page.custom_css)
+    files = [Rendered(BRAND_CSS_PATH, "text/css; charset=utf-8", css.encode())]
+    if page.logo_path and (with_logo or not SnapshotFile.objects.filter(path=page.logo_path).exists()):
+        logo = PageLogo.objects.filter(page=page).first()
+        if logo is not None:
+            files.append(Rendered(page.logo_path, logo.content_type, bytes(logo.body)))
+    return files
+
+
 def compress(body: bytes) -> bytes:
     return gzip.compress(body, compresslevel=6, mtime=0)
 
@@ -165,6 +190,7 @@ def publish(incident_ids: Iterable[int] = (), everything: bool = False) -> int |
         page = Page.objects.filter(pk=1).first()
         source_seq = page.change_seq if page else 0
         rendered = render_all(paths_to_publish(incident_ids, everything, now), now)
+        rendered += brand_files(page, with_logo=everything)
         state, _ = SnapshotState.objects.get_or_create(pk=1)
         current = dict(SnapshotFile.objects.filter(path__in=[r.path for r in rendered]).values_list("path", "etag"))
         changed = [r for r in rendered if current.get(r.path) != etag_of(r.body)]
@@ -194,4 +220,7 @@ def publish_missing() -> int | None:
         pk for pk, kind, public_id in Incident.objects.values_list("pk", "kind", "public_id")
         if f"/{'maintenance' if kind == 'maintenance' else 'incidents'}/{public_id}" not in published
     ]
+    from signalpost.postmortems import services as postmortems
+
+    missing += postmortems.incidents_missing_pages(published)
     return publish(incident_ids=missing)

@@ -1,0 +1,52 @@
+"""The public pages of a postmortem: /postmortems/<id> and its Markdown twin /postmortems/<id>.md.
+
+They are rendered into the published snapshot like incident pages (public/snapshot.py), so they depend
+on nothing but the database. Only a published postmortem is shown; a draft is not found. One that was
+published and then withdrawn says so, so that its address stops showing the text it had."""
+
+from django.http import Http404, HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
+from django.utils import timezone
+
+from signalpost.public.pages import page_zone
+from signalpost.status import services as status_services
+from signalpost.status.errors import NotFound
+
+from . import reading, services
+from .export import figure_lines, to_markdown
+from .models import Postmortem
+
+MARKDOWN_TYPE = "text/markdown; charset=utf-8"
+
+
+def _shown(public_id: str) -> Postmortem:
+    try:
+        postmortem = services.get_postmortem(public_id)
+    except NotFound as error:
+        raise Http404(str(error)) from None
+    if not postmortem.is_published and postmortem.withdrawn_at is None:
+        raise Http404("this postmortem is not published")
+    return postmortem
+
+
+def _context(**extra) -> dict:
+    page = status_services.get_page()
+    return {"page": page, "page_tz": page_zone(page), "now": timezone.now(), **extra}
+
+
+def postmortem_page(request: HttpRequest, public_id: str) -> HttpResponse:
+    postmortem = _shown(public_id)
+    if not postmortem.is_published:
+        return TemplateResponse(request, "postmortems/withdrawn.html", _context(
+            postmortem=postmortem, incidents=services.incidents_of(postmortem)))
+    view = reading.build(postmortem)
+    return TemplateResponse(request, "postmortems/public.html", _context(doc=view, pm=postmortem,
+                                                                        numbers=bool(figure_lines(view))))
+
+
+def postmortem_markdown(request: HttpRequest, public_id: str) -> HttpResponse:
+    postmortem = _shown(public_id)
+    if not postmortem.is_published:
+        return HttpResponse("# Postmortem withdrawn\n\nThe team withdrew this postmortem.\n",
+                            content_type=MARKDOWN_TYPE)
+    return HttpResponse(to_markdown(postmortem), content_type=MARKDOWN_TYPE)

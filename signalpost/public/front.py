@@ -68,7 +68,7 @@ def _entry(path: str, content_type: str, body: bytes, gzip_body: bytes, etag: st
 
 # URLs that are files of their own kind (the API, the branding stylesheet and logo): exported under
 # their own name, so that a static server gives them the right content type.
-FILE_SUFFIXES = (".json", ".css", ".png", ".jpg", ".webp")
+FILE_SUFFIXES = (".json", ".css", ".png", ".jpg", ".webp", ".md")
 
 
 def disk_name(path: str) -> str:

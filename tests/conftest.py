@@ -5,6 +5,15 @@ import pytest
 
 from signalpost.api.tokens import create_token
 from signalpost.status import services
+from tests.browsing import browser, open_reader, site  # noqa: F401 - fixtures for the browser tests
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items: list) -> None:
+    """Browser tests last: the shared browser lifts Django's async-safety check once it starts (see
+    tests/browsing.py), and no other test may run after that."""
+    items[:] = [i for i in items if i.get_closest_marker("browser") is None] + [
+        i for i in items if i.get_closest_marker("browser") is not None]
 
 
 @pytest.fixture(autouse=True)

@@ -6,11 +6,10 @@ from collections.abc import Callable, Iterator
 import pytest
 
 from tests.e2e.axe import AXE_CONTEXT, LOOKS, require_axe
-from tests.e2e.conftest import browser, site  # noqa: F401 - fixtures, shared with the end-to-end tests
 
 
 @pytest.fixture
-def axe_tab(browser, site) -> Iterator[Callable[..., object]]:  # noqa: F811
+def axe_tab(browser, site) -> Iterator[Callable[..., object]]:
     """Opens browser tabs for axe: a context that ignores the Content-Security-Policy (axe is injected
     as an inline script), in one of LOOKS, each tab with a short default timeout and a record of script
     errors."""

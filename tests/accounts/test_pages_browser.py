@@ -1,17 +1,15 @@
 """The accounts screens in Chromium: no serious accessibility violation (axe-core, WCAG 2 A/AA) in the light
 theme on a laptop and the dark theme on a phone, and nothing the Content-Security-Policy blocks."""
 
-import os
 import re
-from collections.abc import Iterator
 
 import pytest
 from django.contrib.auth import get_user_model
 
 from signalpost.accounts import services
 from signalpost.accounts.models import Profile
+from tests.browsing import ASYNC_UNSAFE
 from tests.e2e.axe import AXE_CONTEXT, LOOKS, assert_accessible, require_axe
-from tests.e2e.conftest import ASYNC_UNSAFE, CHROMIUM, CHROMIUM_ARGS
 
 pytestmark = pytest.mark.browser
 
@@ -19,26 +17,9 @@ PASSWORD = "correct horse battery"
 
 
 @pytest.fixture
-def chromium() -> Iterator[object]:
-    if not CHROMIUM.exists():
-        pytest.skip(f"{CHROMIUM} is absent: install Debian's chromium to run browser tests")
+def chromium(browser) -> object:
     require_axe()
-    from playwright.sync_api import sync_playwright
-
-    previous = os.environ.get(ASYNC_UNSAFE)
-    os.environ[ASYNC_UNSAFE] = "true"  # Playwright's loop runs in this thread; the ORM calls stay synchronous
-    try:
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-            try:
-                yield browser
-            finally:
-                browser.close()
-    finally:
-        if previous is None:
-            os.environ.pop(ASYNC_UNSAFE, None)
-        else:
-            os.environ[ASYNC_UNSAFE] = previous
+    return browser
 
 
 @pytest.mark.parametrize("look", list(LOOKS))

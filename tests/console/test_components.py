@@ -3,9 +3,6 @@ creates, edits, moves, hides and reorders them (buttons or drag and drop); a res
 overrides. The public page and /api/v2 follow each change; every write leaves exactly one audit entry."""
 
 import json
-import os
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -414,50 +411,18 @@ def test_pages_that_only_show_refuse_a_post(admin, components):
 # --- drag and drop, in a real browser -------------------------------------------------------------------
 
 
-@contextmanager
-def launched_chromium() -> Iterator[object]:
-    """Debian's Chromium for one test (the e2e tests' browser is shared by their package); skips the test
-    when it is not installed."""
-    from tests.e2e.conftest import ASYNC_UNSAFE, CHROMIUM, CHROMIUM_ARGS
-
-    if not CHROMIUM.exists():
-        pytest.skip(f"{CHROMIUM} is absent: install Debian's chromium to run browser tests")
-    from playwright.sync_api import sync_playwright
-
-    previous = os.environ.get(ASYNC_UNSAFE)
-    os.environ[ASYNC_UNSAFE] = "true"  # Playwright's loop runs in this thread; the ORM calls stay synchronous
-    try:
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-            try:
-                yield browser
-            finally:
-                browser.close()
-    finally:
-        if previous is None:
-            os.environ.pop(ASYNC_UNSAFE, None)
-        else:
-            os.environ[ASYNC_UNSAFE] = previous
-
-
-@pytest.fixture
-def chromium() -> Iterator[object]:
-    with launched_chromium() as browser:
-        yield browser
-
-
 @pytest.fixture
 def live_site(start_server):
-    from tests.e2e.conftest import ASYNC_UNSAFE
+    from tests.browsing import ASYNC_UNSAFE
 
     return start_server("console", **{ASYNC_UNSAFE: ""})
 
 
 @pytest.mark.browser
-def test_an_admin_drags_a_component_to_the_top_and_the_public_page_follows(components, live_site, chromium):
-    from tests.e2e.conftest import wait_until
+def test_an_admin_drags_a_component_to_the_top_and_the_public_page_follows(components, live_site, browser):
+    from tests.browsing import wait_until
 
-    browser, site = chromium, live_site
+    site = live_site
 
     user = get_user_model().objects.create_user("ada", password="correct horse battery staple")
     Profile.objects.create(user=user, role="admin")
@@ -487,4 +452,4 @@ def test_an_admin_drags_a_component_to_the_top_and_the_public_page_follows(compo
 
     wait_until(mail_first, what="the public page showing Mail delivery first")
     context.close()
-    assert not [e for e in errors if "Invalid option" not in e]  # (console.js's time zone tooltip is not ours)
+    assert errors == []

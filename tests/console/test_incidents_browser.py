@@ -6,9 +6,9 @@ import re
 
 import pytest
 
+from signalpost.console.models import MessageTemplate
 from signalpost.status import services
 from signalpost.status.models import Incident
-from tests.e2e.conftest import browser, site  # noqa: F401 - fixtures, shared with the end-to-end tests
 from tests.routes import make_user
 
 pytestmark = pytest.mark.browser
@@ -17,7 +17,7 @@ PASSWORD = "correct horse battery staple"
 
 
 @pytest.fixture
-def responder_tab(browser, site, components):  # noqa: F811
+def responder_tab(browser, site, components):
     make_user("responder", "rita", PASSWORD)
     context = browser.new_context(timezone_id="America/New_York", locale="en-US")
     tab = context.new_page()
@@ -39,6 +39,9 @@ def focused_id(tab) -> str:
 
 
 def test_a_responder_opens_an_incident_without_the_mouse(responder_tab, components):
+    # Its own template: the seeded defaults do not survive the database being emptied between tests.
+    MessageTemplate.objects.get_or_create(name="Identified", kind="incident", defaults={
+        "status": "identified", "body": "We have identified the cause of the problem and are working on a fix."})
     tab = responder_tab
     tab.goto(tab.base_url + "/console/incidents/", wait_until="load")
     with tab.expect_navigation():

@@ -10,8 +10,7 @@ import pytest
 from playwright.sync_api import expect
 
 from signalpost.worker import Worker
-
-from .conftest import Site
+from tests.browsing import Site
 
 pytestmark = pytest.mark.browser
 

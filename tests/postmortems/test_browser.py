@@ -2,12 +2,10 @@
 the dark theme (on a phone), and printed or saved as PDF it is the document alone, tables whole, each
 group of action items kept together with its heading."""
 
-import os
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 import pytest
 
+from tests.browsing import ApiClient
 from tests.e2e import seeds_postmortems
 from tests.e2e.axe import (
     AXE_CONTEXT,
@@ -17,31 +15,8 @@ from tests.e2e.axe import (
     describe,
     require_axe,
 )
-from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, ApiClient
 
 pytestmark = pytest.mark.browser
-
-
-@contextmanager
-def chromium() -> Iterator[object]:
-    if not CHROMIUM.exists():
-        pytest.skip(f"{CHROMIUM} is absent: install Debian's chromium (`make browser`) to run browser tests")
-    from playwright.sync_api import sync_playwright
-
-    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"  # Playwright's loop; every ORM call here is synchronous
-    try:
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-            try:
-                yield browser
-            finally:
-                browser.close()
-    finally:
-        if previous is None:
-            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
-        else:
-            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
 
 
 @pytest.fixture
@@ -52,33 +27,31 @@ def published(start_server, make_token) -> tuple[str, dict]:
     return server.url, seeds_postmortems.enter(author, reviewer, seeds_postmortems.postmortem_002())
 
 
-def test_the_postmortem_and_its_incident_pass_axe(published):
+def test_the_postmortem_and_its_incident_pass_axe(published, browser):
     require_axe()
     url, pm = published
-    with chromium() as browser:
-        for look, options in LOOKS.items():
-            context = browser.new_context(**AXE_CONTEXT, **options)
-            page = context.new_page()
-            for path in [f"/postmortems/{pm['id']}", f"/incidents/{pm['incidents'][0]['id']}", "/history/2018-02"]:
-                page.goto(url + path, wait_until="load")
-                blocking = [v for v in axe_violations(page) if v["impact"] in BLOCKING]
-                assert not blocking, f"{path} ({look}):\n{describe(blocking)}"
-            context.close()
+    for look, options in LOOKS.items():
+        context = browser.new_context(**AXE_CONTEXT, **options)
+        page = context.new_page()
+        for path in [f"/postmortems/{pm['id']}", f"/incidents/{pm['incidents'][0]['id']}", "/history/2018-02"]:
+            page.goto(url + path, wait_until="load")
+            blocking = [v for v in axe_violations(page) if v["impact"] in BLOCKING]
+            assert not blocking, f"{path} ({look}):\n{describe(blocking)}"
+        context.close()
 
 
-def test_it_prints_the_document_without_the_sites_furniture(published):
+def test_it_prints_the_document_without_the_sites_furniture(published, browser):
     url, pm = published
-    with chromium() as browser:
-        page = browser.new_page()
-        page.goto(f"{url}/postmortems/{pm['id']}", wait_until="load")
-        assert page.locator("nav.site__nav").is_visible()
-        page.emulate_media(media="print")
-        for furniture in ["header.site", "footer.site-footer", "p.to-history", "p.pm__export"]:
-            assert not page.locator(furniture).is_visible(), furniture
-        assert page.get_by_role("heading", level=1).inner_text() == pm["title"]
-        groups = page.locator("section.pm-actions__group")
-        assert groups.count() == 3
-        assert groups.first.evaluate("el => getComputedStyle(el).breakInside") == "avoid"
-        cell = page.locator("table.pm-figures td").first
-        assert cell.evaluate("el => getComputedStyle(el).borderTopStyle") == "solid"
-        assert page.pdf(format="A4")[:4] == b"%PDF"
+    page = browser.new_page()
+    page.goto(f"{url}/postmortems/{pm['id']}", wait_until="load")
+    assert page.locator("nav.site__nav").is_visible()
+    page.emulate_media(media="print")
+    for furniture in ["header.site", "footer.site-footer", "p.to-history", "p.pm__export"]:
+        assert not page.locator(furniture).is_visible(), furniture
+    assert page.get_by_role("heading", level=1).inner_text() == pm["title"]
+    groups = page.locator("section.pm-actions__group")
+    assert groups.count() == 3
+    assert groups.first.evaluate("el => getComputedStyle(el).breakInside") == "avoid"
+    cell = page.locator("table.pm-figures td").first
+    assert cell.evaluate("el => getComputedStyle(el).borderTopStyle") == "solid"
+    assert page.pdf(format="A4")[:4] == b"%PDF"

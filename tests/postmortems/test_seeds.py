@@ -9,8 +9,8 @@ import urllib.request
 
 import pytest
 
+from tests.browsing import ApiClient
 from tests.e2e import seeds, seeds_postmortems
-from tests.e2e.conftest import ApiClient
 
 from .conftest import action_groups, section, text, timeline
 

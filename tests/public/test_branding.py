@@ -6,12 +6,11 @@ import gzip
 
 import pytest
 
-from signalpost.status.branding import contrast_ratio
 from signalpost.public import snapshot
 from signalpost.public.export import export_site
 from signalpost.public.models import SnapshotFile
 from signalpost.status import services
-from tests.console.test_components import launched_chromium
+from signalpost.status.branding import contrast_ratio
 from tests.console.test_page_settings import png
 
 UNSAFE_CSS = ('@import url("https://evil.example/x.css");\n'
@@ -109,14 +108,9 @@ def test_a_reader_gets_the_logo_and_stylesheet_with_their_content_types(branded_
     assert "style-src 'self'" in headers["content-security-policy"]
 
 
-@pytest.fixture
-def chromium():
-    with launched_chromium() as browser:
-        yield browser
-
-
 @pytest.mark.browser
-def test_a_branded_page_applies_under_its_csp_and_stays_accessible(branded_site, chromium):
+def test_a_branded_page_applies_under_its_csp_and_stays_accessible(branded_site, browser):
+    chromium = browser
     from tests.e2e.axe import (
         AXE_CONTEXT,
         BLOCKING,

@@ -1,6 +1,7 @@
 """Fixtures for the domain tests: a fixed clock, so every time an assertion names is exact."""
 
-from datetime import datetime, timedelta, timezone as dt_timezone
+from datetime import datetime, timedelta
+from datetime import timezone as dt_timezone
 
 import pytest
 

@@ -6,7 +6,12 @@ import pytest
 
 from signalpost.status import derive, services
 from signalpost.status.errors import InvalidInput
-from signalpost.status.models import AffectedComponent, Incident, IncidentComponent, IncidentUpdate
+from signalpost.status.models import (
+    AffectedComponent,
+    Incident,
+    IncidentComponent,
+    IncidentUpdate,
+)
 
 from .conftest import MINUTE, timeline
 

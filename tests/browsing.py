@@ -1,5 +1,6 @@
-"""End-to-end fixtures: a real `signalpost web` process, the management API over its socket, and Debian's
-Chromium driven by Playwright (one browser per session, a fresh context per test, in a chosen time zone).
+"""Browser-test fixtures (used through tests/conftest.py): a real `signalpost web` process, the management
+API over its socket, and Debian's Chromium driven by Playwright (one browser for the whole run, a fresh
+context per test, in a chosen time zone).
 
 Every wait here is bounded: a change made through the API is published within about a second, so a
 few seconds without it is a failure, not a reason to wait longer."""
@@ -87,11 +88,11 @@ def site(start_server, make_token) -> Site:
     return Site(server, ApiClient(server.url, make_token("admin")))
 
 
-# One browser for all end-to-end tests. Package scope, not session: while Playwright's sync API is
-# open it keeps an event loop marked running in this thread, and the Django ORM refuses to run under
-# one ("async context") although every call here really is synchronous. The check is lifted for the
-# e2e tests only and restored before any other test runs.
-@pytest.fixture(scope="package")
+# One browser for every browser test of the run. While Playwright's sync API is open it keeps an event
+# loop marked running in this thread, and the Django ORM refuses to run under one ("async context")
+# although every call here really is synchronous. So the check is lifted once the browser starts, and
+# tests/conftest.py runs every `browser` test after all the others: no other test runs under it.
+@pytest.fixture(scope="session")
 def browser() -> Iterator[object]:
     if not CHROMIUM.exists():
         pytest.skip(f"{CHROMIUM} is absent: install Debian's chromium (`make browser`) to run browser tests")

@@ -1,6 +1,4 @@
-"""The accounts screens' entries for the route tables of tests/test_routes_roles.py (ROLES) and
-tests/test_audit_coverage.py (SCENARIOS), ready to merge there: `EXPECTED.update(ROLES)`,
-`CONSOLE_SCENARIOS.update(SCENARIOS)`, `CONSOLE_VISITOR_WRITES`.
+"""The accounts screens' entries for tests/test_audit_coverage.py (merged into its CONSOLE_SCENARIOS).
 
 Each scenario takes that file's World (an owner signed in on `w.client`; w.objects["user"] a responder,
 ["invitation"] an open viewer invitation, ["token"] a write token) and returns (URL, form data) for a
@@ -10,39 +8,6 @@ of its own; those come before the write measured."""
 from collections.abc import Callable
 
 from django.urls import reverse
-
-# Console route -> least role (None: a visitor's page, @public_view).
-ROLES: dict[str, str | None] = {
-    "console:account": "viewer",
-    "console:account_password": "viewer",
-    "console:account_2fa_start": "viewer",
-    "console:account_2fa_confirm": "viewer",
-    "console:account_2fa_disable": "viewer",
-    "console:password_reset": None,
-    "console:password_reset_sent": None,
-    "console:password_reset_confirm": None,
-    "console:users": "admin",
-    "console:invitation_new": "admin",
-    "console:user_detail": "admin",
-    "console:user_role": "admin",
-    "console:user_deactivate": "admin",
-    "console:user_reactivate": "admin",
-    "console:user_reset_2fa": "admin",
-    "console:invitation_created": "admin",
-    "console:invitation_revoke": "admin",
-    "console:invitation_accept": None,
-    "console:tokens": "admin",
-    "console:token_new": "admin",
-    "console:token_created": "admin",
-    "console:token_revoke": "admin",
-    "console:audit": "admin",
-    "console:audit_export_csv": "admin",
-    "console:audit_export_json": "admin",
-}
-
-# Writes made by a visitor, whose entry names the visitor or the account they proved they hold, not a
-# signed-in user; tests/accounts covers their one entry each (test_invitations, test_password_reset).
-CONSOLE_VISITOR_WRITES = {"console:invitation_accept", "console:password_reset", "console:password_reset_confirm"}
 
 NEW_PASSWORD = "a brand new passphrase"
 

@@ -18,21 +18,8 @@ from .events_support import (
     field_block,
     last_audit_id,
     row_counts,
-    signed_in,
     text,
 )
-
-
-@pytest.fixture
-def responder(client, db):
-    return signed_in(client, "rita", "responder")
-
-
-@pytest.fixture
-def viewer(client, db):
-    return signed_in(client, "vera", "viewer")
-
-
 
 # --- typed times in a zone ------------------------------------------------------------------------------
 

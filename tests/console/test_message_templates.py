@@ -17,18 +17,7 @@ from .events_support import (
     field_block,
     last_audit_id,
     row_counts,
-    signed_in,
 )
-
-
-@pytest.fixture
-def responder(client, db):
-    return signed_in(client, "rita", "responder")
-
-
-@pytest.fixture
-def viewer(client, db):
-    return signed_in(client, "vera", "viewer")
 
 
 def test_a_new_installation_has_sensible_defaults(db):

@@ -196,7 +196,10 @@ def _postmortem_objects(components: dict) -> dict:
     postmortem = postmortems.create_postmortem(incidents=[past], title="Storage outage")
     kind = postmortems.action_item_kinds()[0]
     item = postmortems.add_action_item(postmortem, title="Alert on volume latency", kind=kind)
-    return {"postmortem": postmortem, "entry": postmortem.timeline.first(), "action_item": item, "item_kind": kind}
+    template = postmortems.create_template(name="Customer-facing outage", sections=["summary", "impact", "closing"],
+                                           starter={"summary": "What did customers see?"})
+    return {"postmortem": postmortem, "entry": postmortem.timeline.first(), "action_item": item, "item_kind": kind,
+            "postmortem_template": template}
 
 
 # (first segment of the console route, parameter) -> how to name the object in the URL
@@ -216,6 +219,7 @@ _PARAMS: dict[tuple[str, str], Callable[[dict], object]] = {
     ("postmortems", "item_id"): lambda o: o["action_item"].public_id,
     ("action-items", "kind_id"): lambda o: o["item_kind"].public_id,
     ("action-items", "item_id"): lambda o: o["action_item"].public_id,
+    ("postmortem-templates", "template_id"): lambda o: o["postmortem_template"].public_id,
 }
 
 

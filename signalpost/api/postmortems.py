@@ -3,7 +3,8 @@
 Each handler parses its input, calls one service of signalpost.postmortems.services and renders the
 postmortem; refusals are the API's usual {"detail", "errors": [{"field", "message"}]} (see views.py).
 Reading needs a read token; writing, reviewing and publishing a write token; the list of action item
-kinds is the team's configuration (admin).
+kinds is the team's configuration (admin). The postmortem templates are read here (the console manages
+them); a new postmortem names one by name or id.
 """
 
 from datetime import date, datetime
@@ -23,6 +24,7 @@ from signalpost.postmortems.models import (
     ActionItem,
     ActionItemKind,
     Postmortem,
+    PostmortemTemplate,
     State,
     TimelineEntry,
 )
@@ -59,7 +61,10 @@ class Sections(Schema):
 class PostmortemIn(Input, Sections):
     incidents: list[str] = Field(..., description="Public ids of the incidents or the maintenance it covers")
     title: str = ""
-    template: str = Field("postmortem", description='"learning_review", "postmortem", or a name of your own')
+    template: str = Field("postmortem", description='A template\'s name or id (GET /postmortems/templates), '
+                                                    '"learning_review", "postmortem", or a name of your own')
+    starter_text: bool = Field(False, description="Start each of the template's sections left out with the "
+                                                  "template's questions")
     timeline_zone: str | None = Field(None, description="IANA zone the document states times in (default: the page's)")
     prefill_timeline: bool = Field(True, description="Start the timeline from the incidents' updates")
     root_cause_unknown: bool = False
@@ -154,6 +159,18 @@ class KindPatch(Input):
     position: int = None
 
 
+class TemplateOut(Schema):
+    id: str
+    key: str | None = Field(None, description='A built-in template\'s fixed name ("learning_review", "postmortem")')
+    name: str
+    description: str
+    built_in: bool
+    position: int
+    sections: list[str] = Field(..., description="The sections a postmortem written from it offers, in order")
+    starter: dict[str, str] = Field(..., description="Section -> the Markdown a new postmortem starts with")
+    postmortems: int = Field(..., description="How many postmortems were written from it")
+
+
 class KindOut(Schema):
     id: str
     name: str
@@ -209,6 +226,7 @@ class PostmortemSummaryOut(Schema):
     id: str
     title: str
     template: str
+    template_id: str | None = Field(None, description="The template whose sections it offers (none: every section)")
     label: str
     status: str
     incidents: list[IncidentRef]
@@ -286,10 +304,17 @@ def _incident_refs(incidents) -> list[dict]:
 
 def _summary(pm: Postmortem, incidents) -> dict:
     return {
-        "id": pm.public_id, "title": pm.title, "template": pm.template, "label": pm.document_label,
+        "id": pm.public_id, "title": pm.title, "template": pm.template,
+        "template_id": pm.from_template.public_id if pm.from_template_id else None, "label": pm.document_label,
         "status": pm.status, "incidents": _incident_refs(incidents), "url": settings.SITE_URL + pm.public_path,
         "published_at": pm.published_at, "created_at": pm.created_at, "updated_at": pm.updated_at,
     }
+
+
+def _template_out(template: PostmortemTemplate, used: int) -> dict:
+    return {"id": template.public_id, "key": template.key or None, "name": template.name,
+            "description": template.description, "built_in": template.built_in, "position": template.position,
+            "sections": list(template.sections), "starter": dict(template.starter or {}), "postmortems": used}
 
 
 def _kind_out(kind: ActionItemKind) -> dict:
@@ -297,7 +322,7 @@ def _kind_out(kind: ActionItemKind) -> dict:
 
 
 def postmortem_out(pm: Postmortem) -> dict:
-    pm = Postmortem.objects.select_related("reviewer").get(pk=pm.pk)
+    pm = Postmortem.objects.select_related("reviewer", "from_template").get(pk=pm.pk)
     incidents = services.incidents_of(pm)
     figures = compute(pm, incidents)
     items = [item for _, group in services.action_items_by_kind(pm) for item in group]
@@ -349,7 +374,15 @@ def _user(username: str, field: str):
     return user
 
 
-# --- action item kinds (before /{postmortem_id}, which would match their path) ---------------------
+# --- templates and action item kinds (before /{postmortem_id}, which would match their path) -------
+
+
+@router.get("/templates", response={200: list[TemplateOut], **ERRORS},
+            summary="List the postmortem templates a new postmortem can start from")
+def list_templates(request: HttpRequest):
+    used = services.templates_in_use()
+    return [_template_out(t, used.get(t.pk, 0)) for t in services.postmortem_templates()]
+
 
 
 @router.get("/action-item-kinds", response={200: list[KindOut], **ERRORS},
@@ -390,7 +423,8 @@ def delete_kind(request: HttpRequest, kind_id: str):
 
 @router.get("", response={200: Paged[PostmortemSummaryOut], **ERRORS}, summary="List postmortems, newest first")
 def list_postmortems(request: HttpRequest, filters: Query[PostmortemFilters]):
-    postmortems = Postmortem.objects.prefetch_related("incidents").order_by("-created_at", "-id")
+    postmortems = (Postmortem.objects.select_related("from_template").prefetch_related("incidents")
+                   .order_by("-created_at", "-id"))
     if filters.status is not None:
         postmortems = postmortems.filter(status=filters.status)
     if filters.incident is not None:
@@ -408,6 +442,9 @@ def create_postmortem(request: HttpRequest, payload: PostmortemIn):
     fields = payload.model_dump()
     incidents = _incidents(fields.pop("incidents"))
     prefill = fields.pop("prefill_timeline")
+    for name in SECTION_FIELDS:  # a section left out may take the template's starter text
+        if name not in payload.model_fields_set:
+            fields.pop(name)
     pm = services.create_postmortem(incidents=incidents, prefill=prefill, **fields)
     return Status(201, postmortem_out(pm))
 

@@ -16,7 +16,14 @@ from django import forms
 from django.contrib.auth import get_user_model
 
 from signalpost.accounts.roles import has_role
-from signalpost.postmortems.models import SECTIONS, ActionItem, Postmortem, Template
+from signalpost.postmortems.models import (
+    SECTION_TITLES,
+    SECTIONS,
+    ActionItem,
+    Postmortem,
+    PostmortemTemplate,
+    Template,
+)
 from signalpost.status.models import Incident, Kind
 
 from .forms import LocalDateTimeField
@@ -28,13 +35,6 @@ INSTANTS = [
     ("first_signal_at", "First signal", "When the problem first showed (an alert, a graph), if before detection."),
     ("detected_at", "Detected", "When the team knew. Empty: when the first incident was opened."),
     ("acknowledged_at", "Acknowledged", "When someone took it on. Empty: the incident's first update after it opened."),
-]
-# The short form of a postmortem shows these; the learning review every section (seeds 002 and 003).
-SHORT_SECTIONS = ["summary", "impact", "root_cause", "recovery", "closing"]
-TEMPLATE_CHOICES = [
-    (Template.LEARNING_REVIEW.value, "Learning review (long): every section, for a serious incident"),
-    (Template.POSTMORTEM.value, "Postmortem (short): summary, impact, root cause, recovery, closing words"),
-    (CUSTOM, "The team's own kind of document, named below"),
 ]
 ITEM_STATES = ActionItem.State.choices
 
@@ -104,19 +104,30 @@ class IncidentsField(forms.MultipleChoiceField):
 # --- a new postmortem ---------------------------------------------------------------------------------
 
 
+def template_choices(templates: list[PostmortemTemplate]) -> list[tuple[str, str]]:
+    """The templates to start from (a built-in one by its key, which scripts and links use too), then
+    a kind of document the team only names."""
+    choices = []
+    for template in templates:
+        sections = ", ".join(SECTION_TITLES[f].lower() for f in template.sections)
+        about = template.description or f"sections: {sections}"
+        choices.append((template.key or template.public_id, f"{template.name}: {about}"))
+    return choices + [(CUSTOM, "Another kind of document, named below: every section, no starter text")]
+
+
 class NewPostmortemForm(forms.Form):
     incidents = IncidentsField(label="The incidents or the maintenance it covers",
                                help_text="One incident, one maintenance, or several incidents with one cause.")
-    template = forms.ChoiceField(label="Kind of document", choices=TEMPLATE_CHOICES, initial=Template.LEARNING_REVIEW,
-                                 widget=forms.RadioSelect)
-    custom_template = forms.CharField(label="Name of the team's own kind", required=False, max_length=64,
-                                      help_text="e.g. “Downtime report”. Used only with the third choice above.")
+    template = forms.ChoiceField(label="Template", initial=Template.LEARNING_REVIEW, widget=forms.RadioSelect)
+    custom_template = forms.CharField(label="Name of the kind of document", required=False, max_length=64,
+                                      help_text="e.g. “Downtime report”. Used only with the last choice above.")
     title = forms.CharField(label="Title", required=False, max_length=300,
                             help_text="Empty: the kind of document and the first incident's title.")
 
-    def __init__(self, *args, zone: ZoneInfo, **kwargs):
+    def __init__(self, *args, zone: ZoneInfo, templates: list[PostmortemTemplate], **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["incidents"].setup(candidate_incidents(), zone)
+        self.fields["template"].choices = template_choices(templates)
 
     def clean(self) -> dict:
         cleaned = super().clean()
@@ -143,7 +154,9 @@ class DocumentForm(ShownZoneMixin, forms.Form):
 
     title = forms.CharField(label="Title", max_length=300)
     template = forms.CharField(label="Kind of document", max_length=64,
-                               help_text="Learning review, Postmortem, or the team's own name for it.")
+                               widget=forms.TextInput(attrs={"list": "pm-template-names"}),
+                               help_text="A template's name (its sections are offered below), or the team's own "
+                                         "name for the document (every section).")
     timeline_zone = forms.ChoiceField(label="Time zone of the document",
                                       help_text="The timeline and the instants below are stated in it "
                                                 "(“All times PST”).")
@@ -300,6 +313,51 @@ class ItemTrackingForm(forms.Form):
     def __init__(self, *args, item: ActionItem, next_url: str = "", **kwargs):
         initial = {"state": item.state, "owner": item.owner, "due_date": item.due_date, "next": next_url}
         super().__init__(*args, initial=initial, prefix=f"item-{item.public_id}", **kwargs)
+
+
+class TemplateForm(forms.Form):
+    """A postmortem template: its name, what it is for, the sections it uses and the starter text of
+    each (the `starter_<section>` fields)."""
+
+    name = forms.CharField(label="Name", max_length=64, help_text="What a postmortem written from it calls itself.")
+    description = forms.CharField(label="What it is for", required=False, max_length=300,
+                                  help_text="Shown when choosing a template for a new postmortem.")
+    position = forms.IntegerField(label="Position in the list", required=False,
+                                  help_text="Empty: at the end (a new template) or where it is.")
+    sections = forms.MultipleChoiceField(label="Sections", required=False, widget=forms.CheckboxSelectMultiple,
+                                         choices=[(s.field, s.title) for s in SECTIONS])
+
+    def __init__(self, *args, template: PostmortemTemplate | None = None, **kwargs):
+        initial = {"sections": [s.field for s in SECTIONS]}
+        if template is not None:
+            initial = {"name": template.name, "description": template.description, "position": template.position,
+                       "sections": list(template.sections),
+                       **{f"starter_{f}": text for f, text in (template.starter or {}).items()}}
+        super().__init__(*args, initial=initial, **kwargs)
+        for section in SECTIONS:
+            self.fields[f"starter_{section.field}"] = forms.CharField(
+                label="Starter text", required=False, max_length=SECTION_LIMIT, strip=False,
+                help_text=f"Markdown a new postmortem starts with. {section.prompt}",
+                widget=forms.Textarea(attrs={"rows": 3}))
+
+    def values(self) -> dict:
+        """The service's arguments."""
+        data = self.cleaned_data
+        values = {"name": data["name"], "description": data["description"], "sections": data["sections"],
+                  "starter": {s.field: data.get(f"starter_{s.field}") or "" for s in SECTIONS}}
+        if data.get("position") is not None:
+            values["position"] = data["position"]
+        return values
+
+    def section_rows(self) -> list[tuple]:
+        """(section, its check box, its starter text field), in the order of a postmortem."""
+        boxes = list(self["sections"])
+        return [(section, box, self[f"starter_{section.field}"]) for section, box in zip(SECTIONS, boxes, strict=True)]
+
+    def refuse(self, refusal) -> None:
+        """A service's refusal beside its field: starter.summary is the field starter_summary."""
+        field = refusal.field.replace("starter.", "starter_", 1)
+        self.add_error(field if field in self.fields else None, refusal.message)
 
 
 class KindForm(forms.Form):

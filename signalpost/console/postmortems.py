@@ -24,7 +24,6 @@ from signalpost.postmortems.models import (
     ActionItem,
     Postmortem,
     State,
-    Template,
     TimelineEntry,
 )
 from signalpost.public.pages import page_zone
@@ -40,7 +39,6 @@ from signalpost.status.models import Incident
 from .action_items import is_overdue
 from .forms import show_refusal
 from .postmortem_forms import (
-    SHORT_SECTIONS,
     DocumentForm,
     EntryForm,
     ItemForm,
@@ -103,17 +101,21 @@ def postmortem_new(request: HttpRequest) -> HttpResponse:
             messages.info(request, f"This incident already has a postmortem: “{taken.title}”.")
             return redirect("console:postmortem", taken.public_id)
         initial["incidents"] = [asked]
-    form = NewPostmortemForm(request.POST if request.method == "POST" else None, initial=initial, zone=zone)
+    form = NewPostmortemForm(request.POST if request.method == "POST" else None, initial=initial, zone=zone,
+                             templates=services.postmortem_templates())
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
             postmortem = services.create_postmortem(incidents=data["incidents"], title=data["title"],
-                                                    template=data["template"], author=request.user)
+                                                    template=data["template"], author=request.user,
+                                                    starter_text=True)
         except InvalidInput as refusal:
             show_refusal(form, refusal)
         else:
             messages.success(request, f"Draft “{postmortem.title}” started; its timeline holds the incidents' "
-                                      "updates, to trim and complete.")
+                                      "updates, to trim and complete"
+                             + ("; its sections start with the template's questions, to replace." if
+                                postmortem.from_template_id and postmortem.from_template.starter else "."))
             return redirect("console:postmortem", postmortem.public_id)
     status = 400 if form.is_bound and form.errors else 200
     return render(request, "console/postmortem_new.html", {"form": form}, status=status)
@@ -123,12 +125,24 @@ def postmortem_new(request: HttpRequest) -> HttpResponse:
 
 
 def _visible_sections(postmortem: Postmortem, form: DocumentForm) -> tuple[list, list]:
-    """(shown, folded): a short postmortem folds the sections it does not use, unless they hold text."""
+    """(shown, folded): the sections of the postmortem's template, and any other that holds text, are
+    shown; the rest are folded. Without a template (a kind the team only named, or a deleted template)
+    every section is shown."""
     fields = form.section_fields
-    if postmortem.template != Template.POSTMORTEM:
+    template = postmortem.from_template
+    if template is None:
         return fields, []
-    shown = [f for f in fields if f.name in SHORT_SECTIONS or (f.value() or "").strip()]
+    shown = [f for f in fields if f.name in template.sections or (f.value() or "").strip()]
     return shown, [f for f in fields if f not in shown]
+
+
+def _starter_left(postmortem: Postmortem) -> set[str]:
+    """The sections that still hold their template's starter text word for word: to replace."""
+    template = postmortem.from_template
+    if template is None:
+        return set()
+    return {field for field, text in (template.starter or {}).items()
+            if text and (getattr(postmortem, field, "") or "").strip() == text.strip()}
 
 
 def computed_rows(figures, zone) -> list[tuple[str, str, str]]:
@@ -152,7 +166,8 @@ def computed_rows(figures, zone) -> list[tuple[str, str, str]]:
 
 def editor(request: HttpRequest, postmortem: Postmortem, *, status: int = 200, **bound) -> HttpResponse:
     """The editor page, with any bound (refused) form in place of its fresh one."""
-    postmortem = Postmortem.objects.select_related("author", "reviewer", "approved_by").get(pk=postmortem.pk)
+    postmortem = Postmortem.objects.select_related("author", "reviewer", "approved_by", "from_template").get(
+        pk=postmortem.pk)
     can_edit = has_role(request.user, "responder")
     zone_name = postmortem.timeline_zone
     incidents = services.incidents_of(postmortem)
@@ -182,7 +197,8 @@ def editor(request: HttpRequest, postmortem: Postmortem, *, status: int = 200, *
         entry_forms = bound.get("entry_forms", {})
         item_forms = bound.get("item_forms", {})
         context.update(
-            form=form, shown_sections=shown, folded_sections=folded,
+            form=form, shown_sections=shown, folded_sections=folded, starter_left=_starter_left(postmortem),
+            template_names=[t.name for t in services.postmortem_templates()],
             figure_forms=bound.get("figure_forms") or figure_formset(None, postmortem),
             entry_add_form=bound.get("entry_add_form") or EntryForm(prefix="new-entry", zone_name=zone_name),
             entry_rows=[(e, entry_forms.get(e.public_id) or EntryForm(prefix=f"entry-{e.public_id}", entry=e,

@@ -1,6 +1,12 @@
 from django.urls import path
 
-from . import action_items, postmortem_workflow, postmortems, reliability
+from . import (
+    action_items,
+    postmortem_templates,
+    postmortem_workflow,
+    postmortems,
+    reliability,
+)
 
 # The postmortem screens, action items across postmortems and the reliability report. Fixed paths
 # (new, kinds) come before the <public_id> ones, which would otherwise swallow them.
@@ -34,4 +40,11 @@ urlpatterns = [
     path("action-items/kinds/<str:kind_id>/delete", action_items.kind_delete, name="action_item_kind_delete"),
     path("action-items/<str:item_id>/update", action_items.action_item_update, name="action_item_update"),
     path("reliability/", reliability.reliability, name="reliability"),
+    path("reliability/public", reliability.reliability_public, name="reliability_public"),
+    path("postmortem-templates/", postmortem_templates.template_list, name="postmortem_templates"),
+    path("postmortem-templates/new", postmortem_templates.template_new, name="postmortem_template_new"),
+    path("postmortem-templates/<str:template_id>/edit", postmortem_templates.template_edit,
+         name="postmortem_template_edit"),
+    path("postmortem-templates/<str:template_id>/delete", postmortem_templates.template_delete,
+         name="postmortem_template_delete"),
 ]

@@ -50,6 +50,31 @@ class Template(models.TextChoices):
     POSTMORTEM = "postmortem", "Postmortem"
 
 
+class PostmortemTemplate(models.Model):
+    """A kind of document the team writes: which sections it uses, and the Markdown each starts with
+    (guiding questions a reviewer replaces). Two are built in ("Learning review", "Postmortem"): the team
+    can edit them but not delete them. A postmortem keeps its own label (`Postmortem.template`), so
+    renaming or deleting a template never changes what a written postmortem calls itself."""
+
+    public_id = models.CharField(max_length=12, unique=True, default=new_public_id)
+    # The built-in ones' fixed names for scripts ("learning_review", "postmortem"); empty for the team's.
+    key = models.CharField(max_length=32, blank=True, default="")
+    name = models.CharField(max_length=64, unique=True)
+    description = models.CharField(max_length=300, blank=True, default="")
+    sections = models.JSONField(default=list)  # section fields, in SECTIONS order
+    starter = models.JSONField(default=dict)  # section field -> Markdown a new postmortem starts with
+    position = models.IntegerField(default=0)
+    built_in = models.BooleanField(default=False)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["position", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class State(models.TextChoices):
     DRAFT = "draft", "Draft"
     IN_REVIEW = "in_review", "In review"
@@ -62,7 +87,11 @@ class Postmortem(models.Model):
     title = models.CharField(max_length=300)
     # One incident, one maintenance, or several incidents with one cause. An incident has at most one.
     incidents = models.ManyToManyField(Incident, related_name="postmortems")
-    template = models.CharField(max_length=64, default=Template.POSTMORTEM)
+    template = models.CharField(max_length=64, default=Template.POSTMORTEM)  # its label (see document_label)
+    # The template whose sections the editor offers; none for a kind the team only named, or once the
+    # template was deleted (the postmortem keeps its text and its label).
+    from_template = models.ForeignKey(PostmortemTemplate, null=True, blank=True, on_delete=models.SET_NULL,
+                                      related_name="postmortems")
 
     summary = models.TextField(blank=True, default="")
     impact = models.TextField(blank=True, default="")
@@ -216,3 +245,12 @@ class PostmortemVersion(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["postmortem", "number"], name="postmortem_version_unique"),
         ]
+
+
+class ReliabilitySettings(models.Model):
+    """Row id 1: whether readers see the reliability report at /reliability, and over how many months.
+    Off until an admin switches it on: the numbers are the team's to share."""
+
+    public = models.BooleanField(default=False)
+    months = models.IntegerField(default=12)
+    updated_at = models.DateTimeField(default=timezone.now)

@@ -344,7 +344,9 @@ class Report:
         return sum(c.incidents for c in self.counts)
 
 
-def build(months: list[Month], zone: ZoneInfo, now: datetime) -> Report:
+def build(months: list[Month], zone: ZoneInfo, now: datetime, components: Iterable[Component] | None = None) -> Report:
+    """The report over these months; downtime of these components (all of them unless told: the public
+    page leaves the hidden ones out)."""
     start, end = months[0].start, months[-1].end
     incidents = _incidents_in(months)
     found = cases(months)
@@ -352,7 +354,7 @@ def build(months: list[Month], zone: ZoneInfo, now: datetime) -> Report:
         months=months,
         zone=zone,
         counts=incidents_per_month(months, incidents),
-        downtime=downtime(start, min(end, max(start, now))),
+        downtime=downtime(start, min(end, max(start, now)), components),
         times=response_times(months, found),
         cases=found,
         detect=spread(c.time_to_detect for c in found),

@@ -8,9 +8,16 @@ more than colour: a median is a solid line with round points, a worst a dashed l
 
 import math
 from dataclasses import dataclass
+from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString, mark_safe
+
+from signalpost.public.templatetags.public_tags import duration_text
+
+if TYPE_CHECKING:
+    from .report import Report
 
 WIDTH, HEIGHT = 640, 260
 LEFT, RIGHT, TOP, BOTTOM = 52, 12, 34, 40  # room for the axes' labels; the legend above the plot
@@ -187,3 +194,71 @@ def stacked_bars(chart_id: str, title: str, desc: str, labels: list[str], major:
     svg = _frame(chart_id, title, desc, parts, "chart--stacked")
     # A taller picture than the others: as many rows as components.
     return mark_safe(svg.replace(f'viewBox="0 0 {WIDTH} {HEIGHT}"', f'viewBox="0 0 {WIDTH} {height}"', 1))
+
+
+# --- the reliability report's charts --------------------------------------------------------------------
+
+
+def span_text(span: timedelta | None, empty: str = "—") -> str:
+    """A downtime, where nothing at all must read differently from a few seconds: "none" for zero."""
+    if span is None:
+        return empty
+    if span <= timedelta(0):
+        return "none"
+    return duration_text(span)
+
+
+def _unit(durations: list[timedelta]) -> tuple[str, float]:
+    """The unit a duration axis reads best in: minutes for short ones, hours, then days."""
+    longest = max((d.total_seconds() for d in durations), default=0)
+    if longest < 3 * 3600:
+        return "minutes", 60.0
+    if longest < 3 * 86400:
+        return "hours", 3600.0
+    return "days", 86400.0
+
+
+def _in(value: timedelta | None, per: float) -> float | None:
+    return None if value is None else round(value.total_seconds() / per, 2)
+
+
+def report_charts(built: "Report") -> dict:
+    """The four charts of a built report (postmortems.report.build), each with its description."""
+    labels = [m.short_label for m in built.months]
+    years = [str(m.year) for m in built.months]
+    period = f"{built.months[0].label} to {built.months[-1].label}"
+    counts = [c.incidents for c in built.counts]
+    busiest = max(built.counts, key=lambda c: c.incidents)
+    incidents_chart = bar_chart(
+        "chart-incidents", "Incidents per month",
+        f"{built.incidents} incidents from {period}"
+        + (f"; the most in {busiest.month.label} ({busiest.incidents})." if built.incidents else "."),
+        labels, counts, unit="incidents", years=years)
+
+    down = built.downtime
+    rows = [c for c in down.components if c.total] or down.components[:0]
+    unit, per = _unit([c.total for c in rows])
+    downtime_chart = stacked_bars(
+        "chart-downtime", "Downtime per component",
+        f"Time in major outage and in partial outage per component, {period}, in {unit}: "
+        + ("; ".join(f"{c.label} {span_text(c.major)} major, {span_text(c.partial)} partial" for c in rows)
+           or "no downtime") + ".",
+        [c.label for c in rows], [_in(c.major, per) or 0 for c in rows], [_in(c.partial, per) or 0 for c in rows],
+        unit=unit)
+
+    def times_chart(chart_id: str, title: str, attr: str) -> str:
+        spreads = [getattr(t, attr) for t in built.times]
+        unit, per = _unit([s.worst for s in spreads if s.worst is not None])
+        known = [f"{t.month.label}: median {duration_text(s.median)}, worst {duration_text(s.worst)}"
+                 for t, s in zip(built.times, spreads, strict=True) if s.count]
+        return line_chart(
+            chart_id, title, f"Median and worst per month, in {unit}. " + ("; ".join(known) or "No data.") + ".",
+            labels, [Series("Median", [_in(s.median, per) for s in spreads], "median"),
+                     Series("Worst", [_in(s.worst, per) for s in spreads], "worst", square=True)],
+            unit=unit, years=years)
+
+    return {
+        "incidents": incidents_chart, "downtime": downtime_chart, "downtime_rows": rows,
+        "detect": times_chart("chart-detect", "Time to detect", "detect"),
+        "resolve": times_chart("chart-resolve", "Time to resolve", "resolve"),
+    }

@@ -41,10 +41,21 @@ from .actions import (  # noqa: F401  (part of this module's verbs)
     update_action_item,
     update_kind,
 )
+from .doc_templates import (  # noqa: F401  (part of this module's verbs)
+    create_template,
+    delete_template,
+    find_template,
+    postmortem_templates,
+    starter_sections,
+    template_choice,
+    templates_in_use,
+    update_template,
+)
 from .models import (
     SECTION_FIELDS,
     ImpactFigure,
     Postmortem,
+    PostmortemTemplate,
     PostmortemVersion,
     State,
     Template,
@@ -126,14 +137,6 @@ def incidents_missing_pages(published: set[str]) -> list[int]:
 # --- checks on input ----------------------------------------------------------------------------------
 
 
-def _template(value: str) -> str:
-    value = required_text("template", value, 64)
-    for key, label in Template.choices:
-        if value.lower() in (key, label.lower()):
-            return key
-    return value  # a custom kind of document, named by the team ("Downtime report")
-
-
 def _incidents(incidents: Iterable[Incident], postmortem: Postmortem | None = None) -> list[Incident]:
     incidents = list(dict.fromkeys(incidents))
     if not incidents:
@@ -181,29 +184,37 @@ def _entry_fields(field: str, at: datetime | None, text: str | None) -> tuple[da
 # --- writing the document -----------------------------------------------------------------------------
 
 
-def create_postmortem(*, incidents: Iterable[Incident], title: str = "", template: str = Template.POSTMORTEM,
-                      author=None, timeline_zone: str | None = None, prefill: bool = True,
+def create_postmortem(*, incidents: Iterable[Incident], title: str = "",
+                      template: "str | PostmortemTemplate" = Template.POSTMORTEM, author=None,
+                      timeline_zone: str | None = None, prefill: bool = True, starter_text: bool = False,
                       first_signal_at: datetime | None = None, detected_at: datetime | None = None,
                       acknowledged_at: datetime | None = None, root_cause_unknown: bool = False,
                       now: datetime | None = None, **sections: str) -> Postmortem:
     """A new draft for these incidents. Its timeline starts from their updates and state changes
-    (prefill), for the author to trim; its zone is the page's unless given."""
+    (prefill), for the author to trim; its zone is the page's unless given.
+
+    `template` is a template (object, id or name, or "learning_review" / "postmortem"), or any other
+    name for a kind of document the team only named. With starter_text, each of the template's sections
+    not given starts with the template's questions."""
     now = now or timezone.now()
     person = person_of(author)
     for name in sections:
         if name not in SECTION_FIELDS:
             raise InvalidInput(name, "is not a section of a postmortem")
     clean_sections = {name: section_text(name, value) for name, value in sections.items()}
-    template = _template(template)
+    chosen_template, label = template_choice(template)
+    if starter_text:
+        clean_sections.update(starter_sections(chosen_template, clean_sections))
     zone = validate_time_zone(timeline_zone, "timeline_zone") if timeline_zone else status_services.get_page().time_zone
     instants = {name: aware(name, value) for name, value in
                 [("first_signal_at", first_signal_at), ("detected_at", detected_at),
                  ("acknowledged_at", acknowledged_at)]}
     with transaction.atomic():
         chosen = _incidents(incidents)
-        label = dict(Template.choices).get(template, template)
-        title = required_text("title", title or f"{label}: {chosen[0].name}", 300)
-        postmortem = Postmortem(title=title, template=template, timeline_zone=zone, author=person.user,
+        shown_label = dict(Template.choices).get(label, label)
+        title = required_text("title", title or f"{shown_label}: {chosen[0].name}", 300)
+        postmortem = Postmortem(title=title, template=label, from_template=chosen_template, timeline_zone=zone,
+                                author=person.user,
                                 author_name=person.name, root_cause_unknown=bool(root_cause_unknown),
                                 created_at=now, updated_at=now, **instants, **clean_sections)
         _check_instants(postmortem, chosen)
@@ -236,7 +247,11 @@ def update_postmortem(postmortem: Postmortem, *, user=None, now: datetime | None
             elif name == "title":
                 postmortem.title = required_text("title", value, 300)
             elif name == "template":
-                postmortem.template = _template(value)
+                # Only a new label moves the postmortem to another template (or to none): saving the
+                # editor with the label unchanged keeps its template, even one renamed since.
+                chosen_template, label = template_choice(value)
+                if label != postmortem.template:
+                    postmortem.template, postmortem.from_template = label, chosen_template
             elif name == "timeline_zone":
                 postmortem.timeline_zone = validate_time_zone(value, "timeline_zone")
             elif name == "root_cause_unknown":

@@ -1,4 +1,5 @@
-"""The public pages of a postmortem: /postmortems/<id> and its Markdown twin /postmortems/<id>.md.
+"""The public pages of a postmortem: /postmortems/<id> and its Markdown twin /postmortems/<id>.md; and
+the reliability report at /reliability when the team publishes it (public_report.py).
 
 They are rendered into the published snapshot like incident pages (public/snapshot.py), so they depend
 on nothing but the database. Only a published postmortem is shown; a draft is not found. One that was
@@ -12,7 +13,7 @@ from signalpost.public.pages import page_zone
 from signalpost.status import services as status_services
 from signalpost.status.errors import NotFound
 
-from . import reading, services
+from . import public_report, reading, services
 from .export import figure_lines, to_markdown
 from .models import Postmortem
 
@@ -50,3 +51,11 @@ def postmortem_markdown(request: HttpRequest, public_id: str) -> HttpResponse:
         return HttpResponse("# Postmortem withdrawn\n\nThe team withdrew this postmortem.\n",
                             content_type=MARKDOWN_TYPE)
     return HttpResponse(to_markdown(postmortem), content_type=MARKDOWN_TYPE)
+
+
+def reliability_page(request: HttpRequest) -> HttpResponse:
+    """The reliability report for readers: not found unless an admin switched it on."""
+    context = public_report.public_context()
+    if context is None:
+        raise Http404("the reliability report is not public")
+    return TemplateResponse(request, "postmortems/reliability.html", context)

@@ -7,7 +7,7 @@ from pathlib import Path
 from django.contrib.staticfiles import finders
 
 from .front import disk_name
-from .models import SnapshotFile
+from .models import RETIRED, SnapshotFile
 
 PUBLIC_ASSETS = ["public/public.css", "public/public.js"]
 
@@ -16,7 +16,8 @@ def export_site(target: Path) -> int:
     """Write the current snapshot under `target`; returns the number of pages written."""
     target.mkdir(parents=True, exist_ok=True)
     count = 0
-    for path, body, gzip_body in SnapshotFile.objects.values_list("path", "body", "gzip_body").iterator():
+    published = SnapshotFile.objects.exclude(content_type=RETIRED)
+    for path, body, gzip_body in published.values_list("path", "body", "gzip_body").iterator():
         file = target / disk_name(path)
         file.parent.mkdir(parents=True, exist_ok=True)
         file.write_bytes(bytes(body))

@@ -143,7 +143,12 @@ class SnapshotStore:
             except Exception:
                 pass
             return False
+        from .models import RETIRED
+
         for path, (content_type, body, gzip_body, etag, published_at) in loaded.items():
+            if content_type == RETIRED:  # no longer published: Django answers (404) from now on
+                self.files.pop(path, None)
+                continue
             self.files[path] = _entry(path, content_type, body, gzip_body, etag, published_at)
         self.version = max(newest, state)
         self._save_to_disk(loaded)
@@ -163,8 +168,15 @@ class SnapshotStore:
             site = self.directory / "site"
             manifest_path = self.directory / "manifest.json"
             manifest = self._read_manifest()
+            from .models import RETIRED
+
             for path, (content_type, body, gzip_body, etag, published_at) in loaded.items():
                 target = site / disk_name(path)
+                if content_type == RETIRED:
+                    manifest["files"].pop(path, None)
+                    for stale in (target, target.with_name(target.name + ".gz")):
+                        stale.unlink(missing_ok=True)
+                    continue
                 target.parent.mkdir(parents=True, exist_ok=True)
                 _atomic_write(target, body)
                 _atomic_write(target.with_name(target.name + ".gz"), gzip_body)

@@ -1,5 +1,9 @@
 from django.db import models
 
+# The content type of a SnapshotFile that is a tombstone: a path published once and no longer (the
+# reliability report switched off). Loaders drop it, so the address stops answering from the snapshot.
+RETIRED = ""
+
 
 class SnapshotFile(models.Model):
     """One public URL as last published: the exact bytes readers get, and their gzip twin."""

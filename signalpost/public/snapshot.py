@@ -28,7 +28,7 @@ from django.utils import timezone
 
 from signalpost.status.models import Incident, Page, PageLogo
 
-from .models import SnapshotFile, SnapshotState
+from .models import RETIRED, SnapshotFile, SnapshotState
 
 log = logging.getLogger("signalpost.publish")
 
@@ -76,7 +76,8 @@ def month_path(moment: datetime, zone: ZoneInfo) -> str:
 
 
 def paths_to_publish(incident_ids: Iterable[int] = (), everything: bool = False, now: datetime | None = None) -> list[str]:
-    from signalpost.postmortems import services as postmortems  # that package owns its pages
+    from signalpost.postmortems import public_report  # that package owns its pages
+    from signalpost.postmortems import services as postmortems
 
     now = now or timezone.now()
     incident_ids = list(incident_ids)
@@ -92,7 +93,19 @@ def paths_to_publish(incident_ids: Iterable[int] = (), everything: bool = False,
         paths.append(month_path(began, zone))
     # A postmortem's page changes with the incidents it covers (their names, its figures).
     paths += postmortems.public_paths(incident_ids, everything)
+    paths += public_report.public_paths(incident_ids, everything)  # /reliability, when the team shows it
     return list(dict.fromkeys(paths))
+
+
+def paths_to_retire() -> list[str]:
+    """Paths published before that must stop answering (the reliability report, switched off)."""
+    from signalpost.postmortems import public_report
+
+    retired = public_report.retired_paths()
+    if not retired:
+        return []
+    return list(SnapshotFile.objects.filter(path__in=retired).exclude(content_type=RETIRED)
+                .values_list("path", flat=True))
 
 
 def _request(path: str) -> WSGIRequest:
@@ -194,7 +207,8 @@ def publish(incident_ids: Iterable[int] = (), everything: bool = False) -> int |
         state, _ = SnapshotState.objects.get_or_create(pk=1)
         current = dict(SnapshotFile.objects.filter(path__in=[r.path for r in rendered]).values_list("path", "etag"))
         changed = [r for r in rendered if current.get(r.path) != etag_of(r.body)]
-        if not changed:
+        retired = paths_to_retire()
+        if not changed and not retired:
             return None
         version = state.version + 1
         for r in changed:
@@ -203,9 +217,13 @@ def publish(incident_ids: Iterable[int] = (), everything: bool = False) -> int |
                 defaults=dict(content_type=r.content_type, body=r.body, gzip_body=compress(r.body),
                               etag=etag_of(r.body), version=version, published_at=now),
             )
+        # A tombstone rather than a deletion: web instances load what changed since their version, and
+        # a deleted row would never reach them.
+        SnapshotFile.objects.filter(path__in=retired).update(content_type=RETIRED, body=b"", gzip_body=b"",
+                                                             etag="", version=version, published_at=now)
         SnapshotState.objects.filter(pk=1).update(version=version, source_seq=source_seq, published_at=now)
-    log.info("published version %s: %s of %s pages changed in %.0f ms", version, len(changed), len(rendered),
-             (time.perf_counter() - started) * 1000)
+    log.info("published version %s: %s of %s pages changed%s in %.0f ms", version, len(changed), len(rendered),
+             f", {len(retired)} retired" if retired else "", (time.perf_counter() - started) * 1000)
     from .front import wake_loaders
 
     wake_loaders()

@@ -13,6 +13,7 @@ urlpatterns = [
     re_path(r"^postmortems/(?P<public_id>[0-9a-z]+)\.md$", postmortem_views.postmortem_markdown,
             name="postmortem_markdown"),
     re_path(r"^postmortems/(?P<public_id>[0-9a-z]+)$", postmortem_views.postmortem_page, name="postmortem"),
+    path("reliability", postmortem_views.reliability_page, name="reliability"),
     path("api/v2/summary.json", api_v2.summary, name="v2_summary"),
     path("api/v2/status.json", api_v2.status, name="v2_status"),
     path("api/v2/components.json", api_v2.components, name="v2_components"),

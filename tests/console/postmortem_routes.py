@@ -5,8 +5,9 @@ and CONSOLE_SCENARIOS (tests/test_audit_coverage.py: a valid submission that cha
 
 tests/console/test_postmortems.py holds the screens to them; the shared tables can take them in with
 `.update(...)`. Reading: viewer. Writing, reviewing and publishing a postmortem and following up its
-action items: responder (as the API's write scope). The kinds of action items are the team's
-configuration: admin (as the API's admin scope)."""
+action items: responder (as the API's write scope). The kinds of action items, the postmortem
+templates and whether readers see the reliability report are the team's configuration: admin (as the
+API's admin scope); responders see the templates they choose from."""
 
 from collections.abc import Callable
 from datetime import timedelta
@@ -49,6 +50,11 @@ EXPECTED = {
     "console:action_item_kind_delete": "admin",
     "console:action_item_update": "responder",
     "console:reliability": "viewer",
+    "console:reliability_public": "admin",
+    "console:postmortem_templates": "responder",
+    "console:postmortem_template_new": "admin",
+    "console:postmortem_template_edit": "admin",
+    "console:postmortem_template_delete": "admin",
 }
 
 # Someone other than the signed-in owner, who wrote the postmortems the scenarios act on.
@@ -193,6 +199,29 @@ def _item_remove(w) -> tuple[str, dict]:
     return _url("postmortem_item_remove", pm.public_id, item.public_id), {}
 
 
+def team_template(name: str = "Downtime report"):
+    with audit.acting(WRITER):
+        return services.create_template(name=name, description="For an outage of a customer-facing service.",
+                                        sections=["summary", "impact", "closing"],
+                                        starter={"summary": "What did customers see?"})
+
+
+def template_form(name: str, sections: list[str], **starter: str) -> dict:
+    """The template form as an admin fills it in."""
+    from signalpost.postmortems.models import SECTION_FIELDS
+
+    data = {"name": name, "description": "", "position": "", "sections": sections}
+    data.update({f"starter_{field}": starter.get(field, "") for field in SECTION_FIELDS})
+    return data
+
+
+def _template_edit(w) -> tuple[str, dict]:
+    template = team_template()
+    return _url("postmortem_template_edit", template.public_id), template_form(
+        "Downtime report", ["summary", "impact", "recovery", "closing"], summary="What did customers see?",
+        recovery="How was service restored?")
+
+
 CONSOLE_SCENARIOS: dict[str, Callable] = {
     "console:postmortem_new": lambda w: (_url("postmortem_new"), {
         "incidents": [resolved_incident(w).public_id], "template": "learning_review", "title": ""}),
@@ -217,4 +246,12 @@ CONSOLE_SCENARIOS: dict[str, Callable] = {
     "console:action_item_kind_move": lambda w: (_url("action_item_kind_move", _kind_id("Mitigation")),
                                                 {"direction": "up"}),
     "console:action_item_kind_delete": lambda w: (_url("action_item_kind_delete", _kind_id("Mitigation")), {}),
+    "console:reliability_public": lambda w: (_url("reliability_public"), {"public-public": "on",
+                                                                          "public-months": "6"}),
+    "console:postmortem_template_new": lambda w: (_url("postmortem_template_new"), template_form(
+        "Security incident report", ["summary", "impact", "root_cause", "closing"],
+        impact="Whose data was exposed, and which?")),
+    "console:postmortem_template_edit": _template_edit,
+    "console:postmortem_template_delete": lambda w: (
+        _url("postmortem_template_delete", team_template().public_id), {}),
 }

@@ -16,6 +16,7 @@ from signalpost.status import services as status
 # "METHOD /path" under /api/v1 -> least token scope. Reading: read; writing, reviewing and publishing
 # postmortems: write (like incidents); the list of action item kinds is the team's configuration: admin.
 EXPECTED_API = {
+    "GET /postmortems/templates": "read",
     "GET /postmortems/action-item-kinds": "read",
     "POST /postmortems/action-item-kinds": "admin",
     "PATCH /postmortems/action-item-kinds/{kind_id}": "admin",

@@ -4,17 +4,9 @@ from datetime import timedelta
 
 from django import template
 
-from signalpost.public.templatetags.public_tags import duration_text
+from signalpost.postmortems.report_charts import span_text
 
 register = template.Library()
-
-
-def span_text(span: timedelta | None, empty: str = "—") -> str:
-    if span is None:
-        return empty
-    if span <= timedelta(0):
-        return "none"
-    return duration_text(span)
 
 
 @register.filter

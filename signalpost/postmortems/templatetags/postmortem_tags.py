@@ -26,3 +26,19 @@ def published_postmortems(days: Iterable) -> dict[int, Postmortem]:
 def postmortem_of(postmortems: dict[int, Postmortem], incident) -> Postmortem | None:
     """{% with pm=postmortems|postmortem_of:e.incident %}"""
     return postmortems.get(incident.pk) if postmortems else None
+
+
+@register.filter
+def span(value, empty: str = "\u2014") -> str:
+    """{{ downtime|span }} in the public reliability report: "none" for zero, "—" for unknown."""
+    from signalpost.postmortems.report_charts import span_text
+
+    return span_text(value, empty)
+
+
+@register.simple_tag
+def reliability_report_public() -> bool:
+    """{% reliability_report_public as shown %}: whether the footer links the public reliability report."""
+    from signalpost.postmortems.public_report import is_public
+
+    return is_public()

@@ -182,9 +182,14 @@ def cmd_demo(args) -> int:
     from signalpost.status import demo
     from signalpost.status.models import Component
 
+    from signalpost.status.errors import InvalidInput
+
     if Component.objects.exists() and not args.force:
         raise CliError("the page already has components; use --force to add the demo data anyway")
-    demo.load_demo()
+    try:
+        demo.load_demo()
+    except InvalidInput as error:  # e.g. the demo's groups are there already: nothing was added
+        raise CliError(f"the demo data was not added: {error.field} {error.message}") from None
     print("demo data loaded")
     return 0
 

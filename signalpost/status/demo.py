@@ -1,4 +1,5 @@
-"""Demo data: a hosting company's page with four regions, a few past incidents and a maintenance."""
+"""Demo data: a hosting company's page with four regions, a few past incidents and a maintenance, a
+published learning review of one incident and a postmortem of the maintenance still in review."""
 
 from datetime import datetime, timedelta
 
@@ -10,6 +11,7 @@ from .models import Component
 
 
 def load_demo(now: datetime | None = None) -> None:
+    """Load it all in one transaction: loading again refuses (the groups exist) and changes nothing."""
     from signalpost.public.snapshot import publishing_deferred
 
     now = (now or timezone.now()).replace(second=0, microsecond=0)
@@ -18,6 +20,8 @@ def load_demo(now: datetime | None = None) -> None:
 
 
 def _load(now: datetime) -> None:
+    from signalpost.postmortems.demo import load_demo_postmortems
+
     services.update_page(name="Acme Hosting Status", time_zone="Europe/Zurich")
     regions = {
         "Switzerland": ["zh1.single", "zh2.single", "zh1.compact", "zh2.cluster"],
@@ -111,3 +115,5 @@ def _load(now: datetime) -> None:
              "service will be unavailable; applications using it will be restarted automatically afterwards.",
         components=[c["Reverse proxies"], c["Deployments"]], now=now,
     )
+
+    load_demo_postmortems(lost_hypervisor=hv, maintenance=weekly, zone="Europe/Zurich", now=now)

@@ -83,6 +83,11 @@ def test_it_loads_demo_data_once(db, capsys):
     assert Incident.objects.filter(kind="maintenance", status="scheduled").count() == 1
     assert main(["demo"]) == 1
     assert "already has components" in capsys.readouterr().err
+    before = Incident.objects.count()
+    assert main(["demo", "--force"]) == 1  # its groups exist: one line, nothing added
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("signalpost: the demo data was not added: name")
+    assert Incident.objects.count() == before
 
 
 def test_run_serves_the_demo_page_and_stops_cleanly_on_ctrl_c(tmp_path):

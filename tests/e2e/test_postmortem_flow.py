@@ -71,7 +71,7 @@ def test_a_postmortem_goes_from_the_author_to_the_reviewer_to_the_public(browser
     tab.goto(f"{site.url}/console/incidents/{incident.public_id}", wait_until="load")
     with tab.expect_navigation():
         tab.get_by_role("link", name="Write a postmortem").click()
-    tab.get_by_label("Learning review (long)").check()
+    tab.locator("input[name=template][value=learning_review]").check()
     with tab.expect_navigation():
         tab.get_by_role("button", name="Start the draft").click()
     pm = Postmortem.objects.get()

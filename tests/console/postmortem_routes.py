@@ -1,10 +1,7 @@
-"""The decisions about the postmortem, action item and reliability screens written down as data, in the
-shape of the shared tables: EXPECTED (tests/test_routes_roles.py: the least role of each console route)
-and CONSOLE_SCENARIOS (tests/test_audit_coverage.py: a valid submission that changes something, as
-(world) -> (URL, form data), `world` having .components and .owner, the user signed in).
-
-tests/console/test_postmortems.py holds the screens to them; the shared tables can take them in with
-`.update(...)`. Reading: viewer. Writing, reviewing and publishing a postmortem and following up its
+"""The postmortem, action item and reliability screens' CONSOLE_SCENARIOS, merged into
+tests/test_audit_coverage.py: a valid submission that changes something, as (world) -> (URL, form
+data), `world` having .components and .owner, the user signed in. Their roles are in
+tests/test_routes_roles.py's EXPECTED. Reading: viewer. Writing, reviewing and publishing a postmortem and following up its
 action items: responder (as the API's write scope). The kinds of action items, the postmortem
 templates and whether readers see the reliability report are the team's configuration: admin (as the
 API's admin scope); responders see the templates they choose from."""
@@ -21,41 +18,6 @@ from signalpost.console.postmortem_forms import zone_of
 from signalpost.postmortems import services
 from signalpost.postmortems.models import Postmortem
 from signalpost.status import services as status
-
-EXPECTED = {
-    "console:postmortems": "viewer",
-    "console:postmortem_new": "responder",
-    "console:postmortem": "viewer",
-    "console:postmortem_save": "responder",
-    "console:postmortem_figures": "responder",
-    "console:postmortem_entry_add": "responder",
-    "console:postmortem_prefill": "responder",
-    "console:postmortem_entry_edit": "responder",
-    "console:postmortem_entry_remove": "responder",
-    "console:postmortem_item_add": "responder",
-    "console:postmortem_item_edit": "responder",
-    "console:postmortem_item_remove": "responder",
-    "console:postmortem_request_review": "responder",
-    "console:postmortem_approve": "responder",
-    "console:postmortem_publish": "responder",
-    "console:postmortem_unpublish": "responder",
-    "console:postmortem_versions": "viewer",
-    "console:postmortem_markdown": "viewer",
-    "console:postmortem_print": "viewer",
-    "console:action_items": "viewer",
-    "console:action_item_kinds": "admin",
-    "console:action_item_kind_add": "admin",
-    "console:action_item_kind_rename": "admin",
-    "console:action_item_kind_move": "admin",
-    "console:action_item_kind_delete": "admin",
-    "console:action_item_update": "responder",
-    "console:reliability": "viewer",
-    "console:reliability_public": "admin",
-    "console:postmortem_templates": "responder",
-    "console:postmortem_template_new": "admin",
-    "console:postmortem_template_edit": "admin",
-    "console:postmortem_template_delete": "admin",
-}
 
 # Someone other than the signed-in owner, who wrote the postmortems the scenarios act on.
 WRITER = audit.Actor(kind="user", name="wanda (writer)", source="console")

@@ -51,7 +51,7 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except Exception as error:  # noqa: BLE001 - the last line of defence: one line, not a traceback
         from signalpost.env import ConfigError
-        from signalpost.status.errors import InvalidInput, NotFound
+        from signalpost.errors import InvalidInput, NotFound
 
         if isinstance(error, (ConfigError, InvalidInput, NotFound)):
             print(f"signalpost: {error}", file=sys.stderr)

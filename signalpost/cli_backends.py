@@ -248,10 +248,11 @@ class Local:
         return incident_out(with_details(Incident.objects).get(pk=incident.pk))
 
     def components(self) -> list[dict]:
-        from django.db.models import F, Prefetch
+        from django.db.models import Prefetch
 
         from signalpost.api.schemas import component_out
         from signalpost.status import derive
+        from signalpost.status.layout import page_order_sql
         from signalpost.status.models import Component, StatusOverride
 
         self._ready()
@@ -259,7 +260,7 @@ class Local:
             Component.objects.select_related("group")
             .prefetch_related(Prefetch("overrides", StatusOverride.objects.filter(cleared_at__isnull=True),
                                        to_attr="open_overrides"))
-            .order_by(F("group__position").asc(nulls_first=True), "group__name", "position", "name")
+            .order_by(*page_order_sql())
         )
         statuses = derive.current_statuses(components)
         return [component_out(c, statuses[c.pk]) for c in components]

@@ -182,7 +182,7 @@ def cmd_demo(args) -> int:
     from signalpost.status import demo
     from signalpost.status.models import Component
 
-    from signalpost.status.errors import InvalidInput
+    from signalpost.errors import InvalidInput
 
     if Component.objects.exists() and not args.force:
         raise CliError("the page already has components; use --force to add the demo data anyway")

@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "ninja",  # the API docs page's Swagger UI, from the package's own static files (no CDN)
+    "signalpost.presentation",
     "signalpost.status",
     "signalpost.public",
     "signalpost.api",

@@ -5,7 +5,7 @@ from datetime import date
 from django import forms
 
 from signalpost.api.models import Scope
-from signalpost.status.errors import InvalidInput
+from signalpost.errors import InvalidInput
 
 from .models import Role
 

@@ -27,7 +27,7 @@ from django.core.validators import validate_email
 from django.db import transaction
 from django.utils import timezone
 
-from signalpost.status.errors import InvalidInput, NotFound
+from signalpost.errors import InvalidInput, NotFound
 
 from . import audit
 from .models import ROLE_RANK, AuditEvent, Invitation, Profile, Role

@@ -17,7 +17,7 @@ from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST, require_safe
 
-from signalpost.status.errors import InvalidInput, NotFound
+from signalpost.errors import InvalidInput, NotFound
 
 from . import services
 from .forms import (

@@ -13,7 +13,7 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_safe
 
-from signalpost.public.pages import midnight, page_zone
+from signalpost.presentation.zone import midnight, page_zone
 from signalpost.status.services import get_page
 
 from . import services

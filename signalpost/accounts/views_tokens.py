@@ -7,7 +7,7 @@ from django.views.decorators.http import require_POST, require_safe
 
 from signalpost.api.models import ApiToken
 from signalpost.api.tokens import create_token, revoke_token
-from signalpost.status.errors import InvalidInput
+from signalpost.errors import InvalidInput
 
 from .forms import TokenForm, add_service_error
 from .roles import role_required

@@ -8,7 +8,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST, require_safe
 
-from signalpost.status.errors import InvalidInput, NotFound
+from signalpost.errors import InvalidInput, NotFound
 
 from . import services
 from .forms import AcceptInvitationForm, InviteForm, RoleForm, add_service_error

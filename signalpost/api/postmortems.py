@@ -29,7 +29,7 @@ from signalpost.postmortems.models import (
     TimelineEntry,
 )
 from signalpost.status import services as status_services
-from signalpost.status.errors import InvalidInput, NotFound
+from signalpost.errors import InvalidInput, NotFound
 
 from . import auth
 from .idempotency import idempotent

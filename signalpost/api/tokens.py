@@ -6,7 +6,7 @@ from django.utils import timezone
 
 from signalpost.accounts import audit
 
-from signalpost.status.errors import InvalidInput
+from signalpost.errors import InvalidInput
 
 from .models import SCOPE_RANK, ApiToken
 

@@ -6,13 +6,14 @@ the rules live in the services, so the API, the console and the CLI cannot disag
 
 from collections.abc import Callable, Iterable, Mapping
 
-from django.db.models import F, Prefetch, Q, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI, Query, Status
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from signalpost.status import derive, services
-from signalpost.status.errors import InvalidInput, NotFound
+from signalpost.status.layout import page_order_sql
+from signalpost.errors import InvalidInput, NotFound
 from signalpost.status.models import (
     Component,
     ComponentGroup,
@@ -162,7 +163,7 @@ def _components() -> QuerySet:
     return (
         Component.objects.select_related("group")
         .prefetch_related(open_overrides)
-        .order_by(F("group__position").asc(nulls_first=True), "group__name", "position", "name")
+        .order_by(*page_order_sql())
     )
 
 
@@ -210,11 +211,9 @@ def patch_page(request: HttpRequest, payload: PagePatch):
 @api.get("/status", response={200: StatusOut, **ERRORS},
          summary="Show the page indicator and every component's status", tags=["page"])
 def get_status(request: HttpRequest):
-    components = list(Component.objects.select_related("group").order_by(
-        F("group__position").asc(nulls_first=True), "group__name", "position", "name"
-    ))
+    components = list(Component.objects.select_related("group").order_by(*page_order_sql()))
     statuses = derive.current_statuses([c.pk for c in components])
-    visible = {c.pk: statuses[c.pk] for c in components if not c.hidden and not (c.group and c.group.hidden)}
+    visible = {c.pk: statuses[c.pk] for c in components if c.is_visible}
     indicator, description = derive.page_indicator(visible)
     return {
         "indicator": indicator,

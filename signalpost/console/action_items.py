@@ -24,9 +24,9 @@ from signalpost.accounts.roles import role_required
 from signalpost.postmortems import services
 from signalpost.postmortems.console_services import move_kind
 from signalpost.postmortems.models import ActionItem, ActionItemKind
-from signalpost.public.pages import page_zone
+from signalpost.presentation.zone import page_zone
 from signalpost.status import services as status_services
-from signalpost.status.errors import InvalidInput
+from signalpost.errors import InvalidInput
 
 from .postmortem_forms import ItemTrackingForm, KindForm
 

@@ -20,14 +20,14 @@ from django.views.decorators.http import require_POST, require_safe
 from signalpost.accounts.models import AuditEvent
 from signalpost.accounts.roles import has_role, role_required
 from signalpost.status import derive, ordering, services
-from signalpost.status.errors import InvalidInput
+from signalpost.errors import InvalidInput
 from signalpost.status.models import (
     Component,
     ComponentGroup,
     ComponentStatus,
     StatusOverride,
-    page_order,
 )
+from signalpost.status.layout import page_order
 
 OVERRIDE_HISTORY = 10
 

@@ -25,7 +25,7 @@ def console(request: HttpRequest) -> dict:
     from django.conf import settings
     from django.utils import timezone
 
-    from signalpost.public.pages import page_zone
+    from signalpost.presentation.zone import page_zone
     from signalpost.status.services import get_page
 
     page = get_page()

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 from django import forms
 from django.core.exceptions import ValidationError
 
-from signalpost.status.errors import InvalidInput
+from signalpost.errors import InvalidInput
 from signalpost.status.models import (
     Component,
     ComponentGroup,
@@ -22,8 +22,8 @@ from signalpost.status.models import (
     IncidentStatus,
     Kind,
     MaintenanceStatus,
-    page_order,
 )
+from signalpost.status.layout import page_order
 
 from .localtime import LocalTimeError, aware_in_zone, local_input_value, zone_names
 from .models import MessageTemplate

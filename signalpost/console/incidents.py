@@ -5,7 +5,6 @@ Each view parses its form, calls one service, and on a refusal shows the service
 field at fault with HTTP 400; nothing is saved then, because each service writes in one transaction.
 """
 
-from datetime import timedelta
 
 from django.contrib import messages
 from django.core.paginator import Paginator
@@ -15,9 +14,9 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST, require_safe
 
 from signalpost.accounts.roles import has_role, role_required
-from signalpost.public.pages import page_zone
+from signalpost.presentation.zone import page_zone
 from signalpost.status import services
-from signalpost.status.errors import InvalidInput, NotFound
+from signalpost.errors import InvalidInput, NotFound
 from signalpost.status.models import (
     AffectedComponent,
     Incident,
@@ -39,7 +38,6 @@ from .forms import (
 from .models import MessageTemplate
 
 RESOLVED_PER_PAGE = 25
-POSTED_LATE = timedelta(minutes=1)
 
 
 def page_zone_name() -> str:
@@ -71,11 +69,8 @@ def with_updates(events: QuerySet[Incident]) -> QuerySet[Incident]:
 
 
 def updates_of(event: Incident) -> list[IncidentUpdate]:
-    """The event's updates, newest first, each saying whether it was posted well after the time it shows."""
-    updates = list(event.updates.all())
-    for update in updates:
-        update.posted_late = update.created_at - update.display_at > POSTED_LATE
-    return updates
+    """The event's updates, newest first (each says whether it was posted well after the time it shows)."""
+    return list(event.updates.all())
 
 
 def find_event(public_id: str, kind: str) -> Incident:

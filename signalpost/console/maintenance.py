@@ -12,7 +12,7 @@ from django.views.decorators.http import require_POST, require_safe
 
 from signalpost.accounts.roles import has_role, role_required
 from signalpost.status import services
-from signalpost.status.errors import InvalidInput
+from signalpost.errors import InvalidInput
 from signalpost.status.models import (
     Incident,
     IncidentComponent,

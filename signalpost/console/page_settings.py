@@ -11,7 +11,7 @@ from django.shortcuts import redirect, render
 
 from signalpost.accounts.roles import role_required
 from signalpost.status import branding, services
-from signalpost.status.errors import InvalidInput
+from signalpost.errors import InvalidInput
 from signalpost.status.models import Page
 
 # Link aliases and legacy names that only confuse a picker.

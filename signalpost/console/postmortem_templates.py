@@ -10,7 +10,7 @@ from django.views.decorators.http import require_POST, require_safe
 from signalpost.accounts.roles import has_role, role_required
 from signalpost.postmortems import services
 from signalpost.postmortems.models import SECTION_TITLES, PostmortemTemplate
-from signalpost.status.errors import InvalidInput
+from signalpost.errors import InvalidInput
 
 from .postmortem_forms import TemplateForm
 

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST, require_safe
 from signalpost.accounts.roles import role_required
 from signalpost.postmortems import reading, services
 from signalpost.postmortems.export import figure_lines, to_markdown
-from signalpost.status.errors import InvalidInput, NotFound
+from signalpost.errors import InvalidInput, NotFound
 
 from .postmortem_forms import ReviewForm
 from .postmortems import editor, editor_url, find_postmortem

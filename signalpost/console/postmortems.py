@@ -26,14 +26,14 @@ from signalpost.postmortems.models import (
     State,
     TimelineEntry,
 )
-from signalpost.public.pages import page_zone
-from signalpost.public.templatetags.public_tags import (
+from signalpost.presentation.zone import page_zone
+from signalpost.presentation.times import (
     duration_text,
     iso_utc,
     local_text,
 )
 from signalpost.status import services as status_services
-from signalpost.status.errors import InvalidInput, NotFound
+from signalpost.errors import InvalidInput, NotFound
 from signalpost.status.models import Incident
 
 from .action_items import is_overdue

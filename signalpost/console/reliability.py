@@ -17,9 +17,9 @@ from django.views.decorators.http import require_POST, require_safe
 from signalpost.accounts.roles import has_role, role_required
 from signalpost.postmortems import public_report, report
 from signalpost.postmortems.report_charts import report_charts
-from signalpost.public.pages import page_zone
+from signalpost.presentation.zone import page_zone
 from signalpost.status import services as status_services
-from signalpost.status.errors import InvalidInput
+from signalpost.errors import InvalidInput
 
 from .forms import show_refusal
 

@@ -5,7 +5,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from signalpost.accounts import audit
-from signalpost.status.errors import InvalidInput
+from signalpost.errors import InvalidInput
 from signalpost.status.models import Kind
 from signalpost.status.validation import choice, required_text
 

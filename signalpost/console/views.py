@@ -7,7 +7,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST, require_safe
 
 from signalpost.accounts.roles import role_required
-from signalpost.public.markdown import render_markdown
+from signalpost.presentation.markdown import render_markdown
 from signalpost.status import derive
 from signalpost.status.models import (
     Component,
@@ -18,8 +18,8 @@ from signalpost.status.models import (
     Kind,
     MaintenanceStatus,
     StatusOverride,
-    page_order,
 )
+from signalpost.status.layout import page_order
 
 PREVIEW_LIMIT = 100_000
 
@@ -57,7 +57,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         else:
             blocks.append({"group": None, "components": [item]})
     indicator, description = derive.page_indicator(
-        {c.pk: c.status for c in components if not c.hidden and not (c.group and c.group.hidden)}, now)
+        {c.pk: c.status for c in components if c.is_visible}, now)
     return render(request, "console/dashboard.html", {
         "now": now,
         "open_incidents": open_incidents,

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from signalpost.accounts import audit
 from signalpost.status import services as status_services
-from signalpost.status.errors import InvalidInput, NotFound
+from signalpost.errors import InvalidInput, NotFound
 from signalpost.status.models import Incident
 from signalpost.status.validation import choice, required_text
 

@@ -5,7 +5,7 @@ from django.db import transaction
 
 from signalpost.accounts import audit
 from signalpost.status import services as status_services
-from signalpost.status.errors import InvalidInput
+from signalpost.errors import InvalidInput
 from signalpost.status.models import Incident
 
 from .models import ActionItemKind, Postmortem, State

@@ -17,7 +17,7 @@ from django.db.models import Count, Max
 from django.utils import timezone
 
 from signalpost.accounts import audit
-from signalpost.status.errors import InvalidInput
+from signalpost.errors import InvalidInput
 from signalpost.status.validation import required_text
 
 from .models import SECTION_FIELDS, PostmortemTemplate, Template

@@ -3,7 +3,7 @@ its wiki or tracker. The same parts, in the same order and the same zone, as the
 
 from django.conf import settings
 
-from signalpost.public.templatetags.public_tags import duration_text, local_text
+from signalpost.presentation.times import duration_text, local_text
 from signalpost.status import services as status_services
 
 from .models import ROOT_CAUSE_UNKNOWN, SECTION_TITLES, Postmortem

@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from datetime import timezone as dt_timezone
 
+from signalpost.presentation.components import affected_text  # the reader's wording of components
+from signalpost.status.layout import in_page_order
 from signalpost.status.models import Component, Incident, IncidentStatus
 
 from .models import Postmortem
@@ -92,11 +94,6 @@ def _component_label(component: Component) -> str:
 def compute(postmortem: Postmortem, incidents: list[Incident] | None = None) -> Figures:
     """The figures of a postmortem. `incidents` may be given with their updates and affected components
     prefetched (see services.incidents_of); otherwise they are read here."""
-    from signalpost.public.pages import (  # the reader's wording of components
-        affected_text,
-        is_visible,
-    )
-
     if incidents is None:
         from .services import incidents_of
 
@@ -118,10 +115,9 @@ def compute(postmortem: Postmortem, incidents: list[Incident] | None = None) -> 
     seen: dict[int, Component] = {}
     for incident in incidents:
         for link in incident.affected.all():
-            if is_visible(link.component):
+            if link.component.is_visible:
                 seen.setdefault(link.component.pk, link.component)
-    ordered = sorted(seen.values(), key=lambda c: (c.group_id is None, c.group.position if c.group_id else 0,
-                                                   c.group.name if c.group_id else "", c.position, c.name))
+    ordered = in_page_order(seen.values())
     figures.components = [_component_label(c) for c in ordered]
     figures.groups = list(dict.fromkeys(c.group.name for c in ordered if c.group_id))
     figures.affected = affected_text(ordered)

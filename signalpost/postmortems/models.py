@@ -23,7 +23,7 @@ class Section:
     prompt: str  # what the console shows as a hint while writing it
 
 
-# In the order a reader meets them. Each is Markdown, rendered only by public.markdown.render_markdown.
+# In the order a reader meets them. Each is Markdown, rendered only by presentation.markdown.render_markdown.
 SECTIONS = [
     Section("summary", "Summary", "What happened, in a few sentences a customer understands."),
     Section("impact", "Impact", "Who was affected, how, and for how long. Put numbers in the figures."),

@@ -14,9 +14,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from signalpost.accounts import audit
-from signalpost.public.pages import page_zone
+from signalpost.presentation.zone import page_zone
 from signalpost.status import services as status_services
-from signalpost.status.errors import InvalidInput
+from signalpost.status.layout import components_in_page_order
+from signalpost.errors import InvalidInput
 
 from . import report
 from .models import ReliabilitySettings
@@ -82,7 +83,7 @@ def public_context(now: datetime | None = None) -> dict | None:
     zone = page_zone(page)
     first, last = report.default_period(now, zone, settings.months)
     months = report.period(first, last, zone)
-    shown = [c for c in report.components_in_page_order() if not c.hidden]
+    shown = components_in_page_order(visible_only=True)
     built = report.build(months, zone, now, components=shown)
     return {
         "page": page, "page_tz": zone, "now": now, "report": built, "charts": report_charts(built),

@@ -7,7 +7,7 @@ from datetime import date, datetime
 from datetime import timezone as dt_timezone
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from signalpost.public.templatetags.public_tags import local_text, long_date, short_date
+from signalpost.presentation.times import local_text, long_date, short_date
 from signalpost.status.models import Incident
 
 from . import services

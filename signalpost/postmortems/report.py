@@ -23,7 +23,7 @@ from zoneinfo import ZoneInfo
 from django.db.models import Prefetch, Q
 
 from signalpost.status import derive
-from signalpost.status.errors import InvalidInput
+from signalpost.errors import InvalidInput
 from signalpost.status.models import (
     Component,
     ComponentGroup,
@@ -32,8 +32,8 @@ from signalpost.status.models import (
     IncidentComponent,
     IncidentUpdate,
     Kind,
-    page_order,
 )
+from signalpost.status.layout import components_in_page_order
 
 from .figures import Figures, began_at, compute, utc
 from .models import Postmortem
@@ -195,25 +195,10 @@ class Downtime:
         return self.major + self.partial
 
 
-def components_in_page_order() -> list[Component]:
-    groups = list(ComponentGroup.objects.all())
-    components = list(Component.objects.select_related("group"))
-    by_group: dict[int | None, list[Component]] = {}
-    for component in components:
-        by_group.setdefault(component.group_id, []).append(component)
-    ordered = []
-    for item in page_order(groups, by_group.get(None, [])):
-        if isinstance(item, ComponentGroup):
-            ordered += sorted(by_group.get(item.pk, []), key=lambda c: (c.position, c.name.lower(), c.pk))
-        else:
-            ordered.append(item)
-    return ordered
-
-
 def downtime(start: datetime, end: datetime, components: Iterable[Component] | None = None) -> Downtime:
     """Time in major and in partial outage over [start, end), per component and for the page as a whole
     (the page counts an instant once, however many components were down then, at its worst status)."""
-    components = components_in_page_order() if components is None else list(components)
+    components = components_in_page_order(visible_only=False) if components is None else list(components)
     result = Downtime(start=start, end=end)
     if end <= start or not components:
         return result

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 
-from signalpost.public.templatetags.public_tags import duration_text
+from signalpost.presentation.times import duration_text
 
 if TYPE_CHECKING:
     from .report import Report

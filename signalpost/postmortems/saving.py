@@ -9,7 +9,7 @@ from django.contrib.auth import get_user_model
 
 from signalpost.accounts import audit
 from signalpost.status import services as status_services
-from signalpost.status.errors import InvalidInput
+from signalpost.errors import InvalidInput
 
 from .models import SECTION_FIELDS, Postmortem, PostmortemVersion, State
 from .versions import document

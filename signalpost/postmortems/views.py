@@ -9,9 +9,9 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.utils import timezone
 
-from signalpost.public.pages import page_zone
+from signalpost.presentation.zone import page_zone
 from signalpost.status import services as status_services
-from signalpost.status.errors import NotFound
+from signalpost.errors import NotFound
 
 from . import public_report, reading, services
 from .export import figure_lines, to_markdown

@@ -10,7 +10,7 @@ from django.utils import timezone
 from signalpost.accounts import audit
 from signalpost.accounts.roles import has_role
 from signalpost.status import services as status_services
-from signalpost.status.errors import InvalidInput
+from signalpost.errors import InvalidInput
 
 from .models import Postmortem, State
 from .saving import locked, person_of

@@ -12,7 +12,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Iterator
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db.models import Prefetch, Q, QuerySet
@@ -32,8 +32,9 @@ from signalpost.status.models import (
     Kind,
     MaintenanceStatus,
     Page,
-    page_order,
 )
+from signalpost.presentation.zone import page_zone
+from signalpost.status.layout import layout
 
 CONTENT_TYPE = "application/json; charset=utf-8"
 # Statuspage's incidents.json and scheduled-maintenances.json list "the 50 most recent".
@@ -41,13 +42,6 @@ RECENT_LIMIT = 50
 ACTIVE_MAINTENANCE = [MaintenanceStatus.IN_PROGRESS, MaintenanceStatus.VERIFYING]
 
 Json = dict[str, object]
-
-
-def _zone(page: Page) -> ZoneInfo:
-    try:
-        return ZoneInfo(page.time_zone)
-    except (ZoneInfoNotFoundError, ValueError):  # validated on write; never let a bad row break the API
-        return ZoneInfo("UTC")
 
 
 def format_timestamp(moment: datetime | None, zone: ZoneInfo) -> str | None:
@@ -96,10 +90,6 @@ class _Render:
         }
 
 
-def _visible_components() -> QuerySet[Component]:
-    return Component.objects.filter(hidden=False).filter(Q(group__isnull=True) | Q(group__hidden=False))
-
-
 _shared: ContextVar[dict | None] = ContextVar("api_v2_shared_rendering", default=None)
 
 
@@ -127,38 +117,27 @@ def _prepare(now: datetime | None = None) -> _Render:
 def _build_render(now: datetime | None = None) -> _Render:
     now = now or timezone.now()
     page = services.get_page()
-    zone = _zone(page)
-    components = list(_visible_components().order_by("position", "name", "pk"))
-    groups = {g.pk: g for g in ComponentGroup.objects.filter(hidden=False)}
-    statuses = derive.current_statuses([c.pk for c in components], now)
-    render = _Render(now, page, zone, statuses, [], {}, {})
-
-    children: dict[int, list[Component]] = {}
-    ungrouped: list[Component] = []
-    for component in components:
-        if component.group_id is None:
-            ungrouped.append(component)
-        else:
-            children.setdefault(component.group_id, []).append(component)
-
+    zone = page_zone(page)
     # The page's order; a group with no visible component is left out, as Statuspage has no empty groups.
-    top = page_order([g for pk, g in groups.items() if pk in children], ungrouped)
+    shown = layout(visible_only=True)
+    statuses = derive.current_statuses([c.pk for block in shown for c in block.components], now)
+    render = _Render(now, page, zone, statuses, [], {}, {})
 
     # Statuspage's `position` is one sequence over the whole page, children included; emitting the
     # rank keeps clients that sort by it in the page's order.
-    for item in top:
-        if isinstance(item, ComponentGroup):
-            members = children[item.pk]
-            row = _component_json(render, item, group_id=None, showcase=True)
+    for block in shown:
+        if block.group is not None:
+            members = block.components
+            row = _component_json(render, block.group, group_id=None, showcase=True)
             row["status"] = derive.worst(statuses[c.pk] for c in members)
-            row["updated_at"] = render.ts(max([item.updated_at] + [c.updated_at for c in members]))
+            row["updated_at"] = render.ts(max([block.group.updated_at] + [c.updated_at for c in members]))
             row["group"] = True
             row["components"] = [c.public_id for c in members]
             render.component_rows.append(row)
             for member in members:
-                _add_component(render, member, group_id=item.public_id, showcase=False)
+                _add_component(render, member, group_id=block.group.public_id, showcase=False)
         else:
-            _add_component(render, item, group_id=None, showcase=True)
+            _add_component(render, block.components[0], group_id=None, showcase=True)
     return render
 
 

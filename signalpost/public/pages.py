@@ -9,20 +9,18 @@ from datetime import date, datetime, time, timedelta
 from datetime import timezone as dt_timezone
 from html import escape
 from typing import Iterable
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from django.db.models import Case, F, Max, Min, Prefetch, Q, QuerySet, When
 from django.db.models.functions import Coalesce
 from django.utils.safestring import SafeString, mark_safe
 
-from signalpost.public.templatetags.public_tags import (
-    long_date,
-    month_title,
-    short_date,
-    uptime_text,
-)
+from signalpost.presentation.components import affected_text
+from signalpost.presentation.times import long_date, month_title, short_date, uptime_text
+from signalpost.presentation.zone import midnight, page_zone
 from signalpost.status import derive, services
 from signalpost.status.derive import Segment
+from signalpost.status.layout import component_key, layout
 from signalpost.status.models import (
     AffectedComponent,
     Component,
@@ -36,7 +34,6 @@ from signalpost.status.models import (
     Kind,
     MaintenanceStatus,
     Page,
-    page_order,
 )
 
 UPTIME_DAYS = 90
@@ -53,21 +50,8 @@ IMPACT_LABELS = {
     Impact.CRITICAL: "Critical impact",
     Impact.MAINTENANCE: "Maintenance",
 }
-# An update shown as posted earlier than it really was (a backfill) says when it was actually written.
-POSTED_LATE = timedelta(minutes=5)
 # A maintenance running past its window by less than this is on time, as far as readers care.
 OVERRUN_TOLERANCE = timedelta(minutes=1)
-
-
-def page_zone(page: Page) -> ZoneInfo:
-    try:
-        return ZoneInfo(page.time_zone)
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo("UTC")
-
-
-def midnight(day: date, tz: ZoneInfo) -> datetime:
-    return datetime.combine(day, time.min, tzinfo=tz)
 
 
 def _base_context(page: Page, now: datetime) -> dict:
@@ -104,32 +88,6 @@ class EventView:
         return self.updates[0] if self.updates else None
 
 
-def is_visible(component: Component) -> bool:
-    return not component.hidden and not (component.group_id and component.group.hidden)
-
-
-def _display_order(component: Component) -> tuple:
-    group = component.group
-    if group is None:
-        return (1, 0, "", component.position, component.name)
-    return (0, group.position, group.name, component.position, component.name)
-
-
-def affected_text(components: Iterable[Component]) -> str:
-    """Grouped the way readers know them: "Switzerland (zh1.single, zh2.cluster), Mail delivery"."""
-    parts: list[tuple[ComponentGroup | None, list[str]]] = []
-    by_group: dict[int, tuple[ComponentGroup, list[str]]] = {}
-    for component in sorted((c for c in components if is_visible(c)), key=_display_order):
-        if component.group_id is None:
-            parts.append((None, [component.name]))
-            continue
-        if component.group_id not in by_group:
-            by_group[component.group_id] = (component.group, [])
-            parts.append(by_group[component.group_id])
-        by_group[component.group_id][1].append(component.name)
-    return ", ".join(names[0] if group is None else f"{group.name} ({', '.join(names)})" for group, names in parts)
-
-
 def with_details(incidents: QuerySet[Incident], changes: bool = False) -> QuerySet[Incident]:
     """Updates (newest first) and affected components in two more queries, however many incidents."""
     updates = IncidentUpdate.objects.order_by("-display_at", "-id")
@@ -151,14 +109,14 @@ def event_view(incident: Incident, now: datetime, changes: bool = False) -> Even
         if changes:
             changed = [
                 f"{change.component.name}: {STATUS_LABELS.get(change.new_status, change.new_status)}"
-                for change in sorted(update.component_changes.all(), key=lambda ch: _display_order(ch.component))
-                if is_visible(change.component)
+                for change in sorted(update.component_changes.all(), key=lambda ch: component_key(ch.component))
+                if change.component.is_visible
             ]
         updates.append(UpdateView(
             update=update,
             status_label=labels.get(update.status, update.status.replace("_", " ").capitalize()),
             changes=changed,
-            posted_late=update.created_at - update.display_at > POSTED_LATE,
+            posted_late=update.posted_late,
             window_until=update.scheduled_until if update.status != MaintenanceStatus.SCHEDULED else None,
         ))
     first_until = next((u.update.scheduled_until for u in reversed(updates) if u.update.scheduled_until), None)
@@ -293,13 +251,8 @@ def index_context(now: datetime) -> dict:
     page = services.get_page()
     context = _base_context(page, now)
     tz = context["page_tz"]
-    groups = {g.pk: g for g in ComponentGroup.objects.filter(hidden=False)}
-    components = [
-        c for c in Component.objects.filter(hidden=False).filter(Q(group__isnull=True) | Q(group__hidden=False))
-        if c.group_id is None or c.group_id in groups
-    ]
-    for component in components:
-        component.group = groups.get(component.group_id)  # no query per component
+    shown = layout(visible_only=True)
+    components = [c for block in shown for c in block.components]
 
     window = UptimeDays.ending(now.astimezone(tz).date(), tz)
     # One bulk timeline for every component; its last instant is the current status.
@@ -311,20 +264,17 @@ def index_context(now: datetime) -> dict:
 
     # One block per group and per ungrouped component, in the page's order (the same as /api/v2).
     blocks: list[ComponentBlock] = []
-    block_of: dict[tuple[str, int], ComponentBlock] = {}
-    for item in page_order(groups.values(), [c for c in components if c.group_id is None]):
-        is_group = isinstance(item, ComponentGroup)
-        block = ComponentBlock(item if is_group else None, ComponentStatus.OPERATIONAL, "")
+    for item in shown:
+        block = ComponentBlock(item.group, ComponentStatus.OPERATIONAL, "")
         blocks.append(block)
-        block_of[("g" if is_group else "c", item.pk)] = block
-    for component in components:
-        status = current[component.pk]
-        block = block_of[("g", component.group_id) if component.group_id else ("c", component.pk)]
-        block.status = derive.worst([block.status, status])
-        if component.only_show_if_degraded and status == ComponentStatus.OPERATIONAL:
-            continue
-        bars, uptime = uptime_bars(timelines[component.pk], window, now, component.start_date, names[component.pk])
-        block.rows.append(ComponentRow(component, status, STATUS_LABELS[status], bars, uptime))
+        for component in item.components:
+            status = current[component.pk]
+            block.status = derive.worst([block.status, status])
+            if component.only_show_if_degraded and status == ComponentStatus.OPERATIONAL:
+                continue
+            bars, uptime = uptime_bars(timelines[component.pk], window, now, component.start_date,
+                                       names[component.pk])
+            block.rows.append(ComponentRow(component, status, STATUS_LABELS[status], bars, uptime))
     for block in blocks:
         block.status_label = STATUS_LABELS[block.status]
 

@@ -6,7 +6,7 @@ from django.template.response import TemplateResponse
 from django.utils import timezone
 
 from signalpost.status import services
-from signalpost.status.errors import NotFound
+from signalpost.errors import NotFound
 from signalpost.status.models import Kind
 
 from . import pages

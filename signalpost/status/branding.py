@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 
 import tinycss2
 
-from signalpost.status.errors import InvalidInput
+from signalpost.errors import InvalidInput
 
 HEX_COLOR = re.compile(r"^#[0-9a-f]{6}$")
 AA_RATIO = 4.5  # WCAG 2 AA for normal text

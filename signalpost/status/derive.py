@@ -25,6 +25,7 @@ from .models import (
     IncidentStatus,
     Kind,
     StatusOverride,
+    visible_q,
 )
 
 FAR_FUTURE = datetime(9999, 1, 1, tzinfo=dt_timezone.utc)
@@ -209,8 +210,7 @@ def page_indicator(statuses: dict[int, str] | None = None, at: datetime | None =
     """(indicator, description) for the page: the worst of open incidents' impact and visible components."""
     at = at or timezone.now()
     if statuses is None:
-        visible = Component.objects.filter(hidden=False).filter(Q(group__isnull=True) | Q(group__hidden=False))
-        statuses = current_statuses(list(visible.values_list("pk", flat=True)), at)
+        statuses = current_statuses(list(Component.objects.visible().values_list("pk", flat=True)), at)
     levels = [_STATUS_INDICATOR.get(s, "none") for s in statuses.values()]
     # Open at `at`, not merely open now: the indicator of a past moment must be reconstructible too.
     open_at = Q(started_at__lte=at) & (Q(resolved_at__isnull=True) | Q(resolved_at__gt=at))
@@ -218,9 +218,7 @@ def page_indicator(statuses: dict[int, str] | None = None, at: datetime | None =
     levels += [i if i in _INDICATOR_RANK else "none" for i in open_impacts.values_list("impact", flat=True)]
     indicator = max(levels, key=_INDICATOR_RANK.__getitem__, default="none")
     if indicator == "none":
-        visible = Q(affected__component__hidden=False) & (
-            Q(affected__component__group__isnull=True) | Q(affected__component__group__hidden=False)
-        )
+        visible = visible_q("affected__component__")
         in_maintenance = ComponentStatus.UNDER_MAINTENANCE in statuses.values() or Incident.objects.filter(
             open_at, Q(affected__isnull=True) | visible, kind=Kind.MAINTENANCE,
         ).exists()

@@ -5,8 +5,10 @@ running maintenance and manual overrides, each of which keeps its own history as
 """
 
 import secrets
+from datetime import timedelta
 
 from django.db import models
+from django.db.models import Q
 from django.utils import timezone
 
 ID_ALPHABET = "0123456789abcdefghijklmnopqrstuvwxyz"
@@ -129,6 +131,20 @@ class ComponentGroup(models.Model):
         return self.name
 
 
+def visible_q(prefix: str = "") -> Q:
+    """What readers see, as a filter: a component that is not hidden, in no group or in a group that is
+    not hidden. `prefix` reaches it through a relation ("affected__component__"). Every public page,
+    feed and payload filters with this rule (or `Component.is_visible`, its Python twin)."""
+    return Q(**{f"{prefix}hidden": False}) & (
+        Q(**{f"{prefix}group__isnull": True}) | Q(**{f"{prefix}group__hidden": False})
+    )
+
+
+class ComponentQuerySet(models.QuerySet):
+    def visible(self) -> "ComponentQuerySet":
+        return self.filter(visible_q())
+
+
 class Component(models.Model):
     public_id = models.CharField(max_length=12, unique=True, default=new_public_id)
     name = models.CharField(max_length=200)
@@ -144,6 +160,8 @@ class Component(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
 
+    objects = ComponentQuerySet.as_manager()
+
     class Meta:
         ordering = ["position", "name"]
         constraints = [
@@ -156,13 +174,10 @@ class Component(models.Model):
     def __str__(self) -> str:
         return f"{self.group.name} / {self.name}" if self.group_id else self.name
 
-
-def page_order(groups, ungrouped) -> list["ComponentGroup | Component"]:
-    """The top level of the page, in order: groups and ungrouped components interleave by position
-    (a group first on a tie), then by name. The HTML page and /api/v2 both follow it."""
-    keyed = [((g.position, 0, g.name.lower(), g.pk), g) for g in groups]
-    keyed += [((c.position, 1, c.name.lower(), c.pk), c) for c in ungrouped]
-    return [item for _, item in sorted(keyed, key=lambda pair: pair[0])]
+    @property
+    def is_visible(self) -> bool:
+        """`visible_q` for a component at hand (its group loaded)."""
+        return not self.hidden and not (self.group_id and self.group.hidden)
 
 
 class StatusOverride(models.Model):
@@ -246,6 +261,11 @@ class IncidentComponent(models.Model):
         ]
 
 
+# An update shown as posted earlier than it was written (a backfill, a late note) says when it was
+# written, on the public page and in the console alike.
+POSTED_LATE = timedelta(minutes=5)
+
+
 class IncidentUpdate(models.Model):
     public_id = models.CharField(max_length=12, unique=True, default=new_public_id)
     incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="updates")
@@ -262,6 +282,10 @@ class IncidentUpdate(models.Model):
     class Meta:
         ordering = ["-display_at", "-id"]
         indexes = [models.Index(fields=["incident", "display_at"])]
+
+    @property
+    def posted_late(self) -> bool:
+        return self.created_at - self.display_at > POSTED_LATE
 
 
 class AffectedComponent(models.Model):

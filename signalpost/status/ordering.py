@@ -9,8 +9,9 @@ from django.utils import timezone
 
 from signalpost.accounts import audit
 
-from .errors import InvalidInput
-from .models import Component, ComponentGroup, Page, page_order
+from signalpost.errors import InvalidInput
+from .layout import page_order
+from .models import Component, ComponentGroup, Page
 from .services import _changed, _incidents_of, get_page
 
 

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from signalpost.accounts import audit
 
-from .errors import InvalidInput, NotFound
+from signalpost.errors import InvalidInput, NotFound
 from .models import (
     AffectedComponent,
     Component,

@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.utils import timezone
 
-from .errors import InvalidInput
+from signalpost.errors import InvalidInput
 from .models import Component, ComponentStatus, Impact
 
 # Tolerated clock difference between a client and the server for display times.

@@ -7,7 +7,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from signalpost.accounts import services
 from signalpost.accounts.models import AuditEvent, Profile
-from signalpost.status.errors import InvalidInput
+from signalpost.errors import InvalidInput
 
 from .conftest import PASSWORD
 from .helpers import alert, field_error, messages_of

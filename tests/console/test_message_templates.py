@@ -9,7 +9,7 @@ from django.utils import timezone
 from signalpost.console import services as console_services
 from signalpost.console.models import MessageTemplate
 from signalpost.status import services
-from signalpost.status.errors import InvalidInput
+from signalpost.errors import InvalidInput
 
 from .events_support import (
     assert_refused_beside,

@@ -6,7 +6,7 @@ from datetime import timezone as dt_timezone
 
 from signalpost.postmortems import services
 from signalpost.postmortems.export import to_markdown
-from signalpost.public.markdown import render_markdown
+from signalpost.presentation.markdown import render_markdown
 from signalpost.status import services as status
 
 UTC = dt_timezone.utc

@@ -10,7 +10,7 @@ import pytest
 from signalpost.postmortems import services
 from signalpost.postmortems.figures import compute
 from signalpost.status import services as status
-from signalpost.status.errors import InvalidInput
+from signalpost.errors import InvalidInput
 
 UTC = dt_timezone.utc
 ZURICH = ZoneInfo("Europe/Zurich")

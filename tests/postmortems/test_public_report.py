@@ -109,7 +109,7 @@ def test_the_switch_is_audited_once_and_an_unchanged_one_not_at_all(db):
 
 @pytest.mark.parametrize("months", [0, 61, True])
 def test_months_that_make_no_sense_are_refused(db, months):
-    from signalpost.status.errors import InvalidInput
+    from signalpost.errors import InvalidInput
 
     with pytest.raises(InvalidInput) as refused:
         public_report.set_public_report(public=True, months=months)

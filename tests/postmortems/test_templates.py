@@ -19,7 +19,7 @@ from signalpost.postmortems.models import (
     PostmortemVersion,
 )
 from signalpost.status import services as status
-from signalpost.status.errors import InvalidInput
+from signalpost.errors import InvalidInput
 
 BASE = "/api/v1/postmortems"
 

@@ -16,7 +16,7 @@ from signalpost.postmortems.models import (
     TimelineEntry,
 )
 from signalpost.status import services as status
-from signalpost.status.errors import InvalidInput
+from signalpost.errors import InvalidInput
 
 UTC = dt_timezone.utc
 

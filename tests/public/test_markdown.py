@@ -5,7 +5,7 @@ import re
 import pytest
 from django.utils.safestring import SafeString
 
-from signalpost.public.markdown import render_markdown
+from signalpost.presentation.markdown import render_markdown
 
 
 def test_it_keeps_the_usual_formatting():

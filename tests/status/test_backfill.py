@@ -4,7 +4,7 @@
 import pytest
 
 from signalpost.status import derive, services
-from signalpost.status.errors import InvalidInput
+from signalpost.errors import InvalidInput
 from signalpost.status.models import Incident
 
 from .conftest import HOUR, MINUTE, timeline

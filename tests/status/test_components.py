@@ -3,7 +3,7 @@
 import pytest
 
 from signalpost.status import services
-from signalpost.status.errors import InvalidInput
+from signalpost.errors import InvalidInput
 from signalpost.status.models import Component, ComponentGroup
 
 

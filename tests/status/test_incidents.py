@@ -5,7 +5,7 @@ from datetime import timedelta
 import pytest
 
 from signalpost.status import derive, services
-from signalpost.status.errors import InvalidInput
+from signalpost.errors import InvalidInput
 from signalpost.status.models import (
     AffectedComponent,
     Incident,
@@ -313,7 +313,7 @@ def test_it_refuses_a_resolution_shown_before_the_latest_update(components):
     from django.utils import timezone
 
     from signalpost.status import services
-    from signalpost.status.errors import InvalidInput
+    from signalpost.errors import InvalidInput
 
     now = timezone.now()
     incident = services.open_incident(name="Slow API", components={components["zh1"]: "degraded_performance"},

@@ -7,7 +7,7 @@ import pytest
 from django.db import connection
 
 from signalpost.status import derive, services
-from signalpost.status.errors import InvalidInput
+from signalpost.errors import InvalidInput
 from signalpost.status.models import Incident, IncidentUpdate
 
 from .conftest import HOUR, MINUTE, timeline
@@ -260,7 +260,7 @@ def test_it_dates_an_announcement_entered_after_the_fact(components):
     from django.utils import timezone
 
     from signalpost.status import services
-    from signalpost.status.errors import InvalidInput
+    from signalpost.errors import InvalidInput
 
     now = timezone.now()
     announced = now - timedelta(days=21)

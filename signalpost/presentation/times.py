@@ -1,20 +1,14 @@
-"""Times as readers see them: absolute in the page's zone with its abbreviation, and relative.
+"""Times as readers see them: absolute in the page's zone with its abbreviation, relative, and
+durations. The public pages, the console and postmortems all word times through these.
 
-Every time is a <time datetime="…Z"> in UTC; public.js rewrites the text into the reader's own zone
-and keeps relative times current. The wording of relative times is mirrored in public.js.
+Every time on a page is a <time datetime="…Z"> in UTC (see templatetags/presentation.py); public.js
+rewrites the text into the reader's own zone and keeps relative times current. The wording of
+relative times is mirrored in public.js.
 """
 
 from datetime import date, datetime, timedelta
 from datetime import timezone as dt_timezone
 from zoneinfo import ZoneInfo
-
-from django import template
-from django.utils.html import format_html
-from django.utils.safestring import SafeString
-
-from signalpost.public.markdown import render_markdown
-
-register = template.Library()
 
 MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
 MONTH_NAMES = ["January", "February", "March", "April", "May", "June", "July", "August", "September",
@@ -88,35 +82,3 @@ def duration_text(span: timedelta) -> str:
 
 def uptime_text(percent: float) -> str:
     return f"{percent:.2f}".rstrip("0").rstrip(".") + "%"
-
-
-@register.simple_tag(takes_context=True)
-def timestamp(context: template.Context, value: datetime | None) -> SafeString | str:
-    if value is None:
-        return ""
-    return format_html('<time class="ts" datetime="{}">{}</time>', iso_utc(value), local_text(value, context["page_tz"]))
-
-
-@register.simple_tag(takes_context=True)
-def timeago(context: template.Context, value: datetime | None) -> SafeString | str:
-    if value is None:
-        return ""
-    return format_html(
-        '<time class="ago" datetime="{}" title="{}">{}</time>',
-        iso_utc(value), local_text(value, context["page_tz"]), relative_text(value, context["now"]),
-    )
-
-
-@register.filter
-def markdown(text: str) -> SafeString:
-    return render_markdown(text)
-
-
-@register.filter
-def duration(span: timedelta | None) -> str:
-    return "" if span is None else duration_text(span)
-
-
-@register.filter
-def uptime(percent: float | None) -> str:
-    return "—" if percent is None else uptime_text(percent)

@@ -143,7 +143,7 @@ def cmd_createadmin(args) -> int:
 
 def cmd_token_create(args) -> int:
     setup_django()
-    from signalpost.api.tokens import create_token
+    from signalpost.accounts.tokens import create_token
 
     token, plain = create_token(args.name, args.scope)
     print(plain)
@@ -153,7 +153,7 @@ def cmd_token_create(args) -> int:
 
 def cmd_token_list(args) -> int:
     setup_django()
-    from signalpost.api.models import ApiToken
+    from signalpost.accounts.models import ApiToken
 
     for token in ApiToken.objects.order_by("created_at"):
         state = "revoked" if token.revoked_at else "active"
@@ -164,8 +164,8 @@ def cmd_token_list(args) -> int:
 
 def cmd_token_revoke(args) -> int:
     setup_django()
-    from signalpost.api.models import ApiToken
-    from signalpost.api.tokens import revoke_token
+    from signalpost.accounts.models import ApiToken
+    from signalpost.accounts.tokens import revoke_token
 
     tokens = list(ApiToken.objects.filter(prefix__startswith=args.prefix, revoked_at__isnull=True))
     if not tokens:

@@ -3,7 +3,7 @@ PostgreSQL when DATABASE_URL points there (pytest-django creates a fresh test da
 
 import pytest
 
-from signalpost.api.tokens import create_token
+from signalpost.accounts.tokens import create_token
 from signalpost.status import services
 from tests.browsing import browser, open_reader, site  # noqa: F401 - fixtures for the browser tests
 

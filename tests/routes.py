@@ -145,7 +145,7 @@ def console_objects(components: dict) -> dict:
     from django.utils import timezone
 
     from signalpost.accounts.models import Invitation
-    from signalpost.api.tokens import create_token
+    from signalpost.accounts.tokens import create_token
     from signalpost.status import services
 
     now = timezone.now()

@@ -21,8 +21,8 @@ from django.utils import timezone
 
 from signalpost.accounts import audit
 from signalpost.accounts.models import AuditEvent, Profile
-from signalpost.api.models import ApiToken
-from signalpost.api.tokens import create_token, revoke_token
+from signalpost.accounts.models import ApiToken
+from signalpost.accounts.tokens import create_token, revoke_token
 from signalpost.status import services
 from signalpost.worker import Worker
 from tests.accounts.audit_scenarios import SCENARIOS as ACCOUNTS_SCENARIOS

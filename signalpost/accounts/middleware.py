@@ -4,6 +4,7 @@ from django.http import HttpRequest, HttpResponse
 
 from . import audit
 from .throttle import client_address
+from .tokens import bearer_token
 
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 
@@ -18,8 +19,6 @@ def audit_actor(get_response: Callable[[HttpRequest], HttpResponse]):
         address = client_address(request)
         actor = None
         if request.path.startswith("/api/"):
-            from signalpost.api.auth import bearer_token
-
             token = bearer_token(request)
             if token is not None:
                 actor = audit.token_actor(token, address)

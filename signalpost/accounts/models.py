@@ -100,3 +100,37 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M:%S} {self.actor} {self.action} {self.object_repr}"
+
+
+class Scope(models.TextChoices):
+    READ = "read", "Read"
+    WRITE = "write", "Write"
+    ADMIN = "admin", "Admin"
+
+
+# A scope includes those before it.
+SCOPE_RANK = {"read": 0, "write": 1, "admin": 2}
+
+
+class ApiToken(models.Model):
+    """A bearer token for the management API. Only a SHA-256 digest is stored: the token is random
+    (256 bits), so a fast digest is enough and a leaked database reveals no usable token."""
+
+    name = models.CharField(max_length=200)
+    prefix = models.CharField(max_length=16, db_index=True)  # shown in lists to tell tokens apart
+    digest = models.CharField(max_length=64, unique=True)
+    scope = models.CharField(max_length=8, choices=Scope.choices)
+    created_at = models.DateTimeField(default=timezone.now)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+
+    class Meta:
+        db_table = "api_apitoken"  # made by the API app before tokens moved here with the accounts
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…, {self.scope})"
+
+    def allows(self, scope: str) -> bool:
+        return self.revoked_at is None and SCOPE_RANK[self.scope] >= SCOPE_RANK[scope]

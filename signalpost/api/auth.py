@@ -8,23 +8,8 @@ from django.http import HttpRequest
 from ninja.errors import AuthenticationError, AuthorizationError
 from ninja.security import HttpBearer
 
-from .models import ApiToken
-from .tokens import authenticate
-
-_UNSET = object()
-
-
-def bearer_token(request: HttpRequest) -> ApiToken | None:
-    """The valid, unrevoked token the request carries, or None."""
-    cached = getattr(request, "_signalpost_token", _UNSET)
-    if cached is not _UNSET:
-        return cached
-    token = None
-    scheme, _, plain = request.headers.get("Authorization", "").partition(" ")
-    if scheme.lower() == "bearer" and plain.strip():
-        token = authenticate(plain.strip())
-    request._signalpost_token = token
-    return token
+from signalpost.accounts.models import ApiToken
+from signalpost.accounts.tokens import bearer_token
 
 
 class TokenAuth(HttpBearer):

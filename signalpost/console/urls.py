@@ -13,5 +13,5 @@ urlpatterns = [
     path("", include("signalpost.console.urls_incidents")),
     path("", include("signalpost.console.urls_components")),
     path("", include("signalpost.console.urls_postmortems")),
-    path("", include("signalpost.accounts.urls")),
+    path("", include("signalpost.console.urls_accounts")),
 ]

@@ -4,8 +4,8 @@ import re
 
 import pytest
 
-from signalpost.api.models import ApiToken
-from signalpost.api.tokens import digest
+from signalpost.accounts.models import ApiToken
+from signalpost.accounts.tokens import digest
 
 from .helpers import field_error, messages_of
 

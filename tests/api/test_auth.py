@@ -1,7 +1,7 @@
 from django.test import Client
 
-from signalpost.api.models import ApiToken
-from signalpost.api.tokens import create_token, revoke_token
+from signalpost.accounts.models import ApiToken
+from signalpost.accounts.tokens import create_token, revoke_token
 
 
 def test_it_refuses_a_request_without_a_token(as_scope, components):

@@ -12,7 +12,7 @@ import pytest
 from django.conf import settings
 
 from signalpost.accounts.models import AuditEvent
-from signalpost.api.tokens import create_token
+from signalpost.accounts.tokens import create_token
 from tests import servers
 
 pytestmark = pytest.mark.django_db(transaction=True)

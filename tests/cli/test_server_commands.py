@@ -9,8 +9,8 @@ import urllib.request
 
 import pytest
 
-from signalpost.api.models import ApiToken
-from signalpost.api.tokens import authenticate
+from signalpost.accounts.models import ApiToken
+from signalpost.accounts.tokens import authenticate
 from signalpost.cli import main
 from tests.servers import free_port
 

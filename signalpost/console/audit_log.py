@@ -16,10 +16,10 @@ from django.views.decorators.http import require_safe
 from signalpost.presentation.zone import midnight, page_zone
 from signalpost.status.services import get_page
 
-from . import services
-from .forms import AuditFilterForm
-from .models import AuditEvent
-from .roles import role_required
+from signalpost.accounts import services
+from .account_forms import AuditFilterForm
+from signalpost.accounts.models import AuditEvent
+from signalpost.accounts.roles import role_required
 
 PER_PAGE = 50
 EXPORT_FIELDS = ("id", "at", "actor_kind", "actor", "source", "address", "action", "object_type", "object_id",

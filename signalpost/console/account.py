@@ -19,8 +19,8 @@ from django.views.decorators.http import require_POST, require_safe
 
 from signalpost.errors import InvalidInput, NotFound
 
-from . import services
-from .forms import (
+from signalpost.accounts import services
+from .account_forms import (
     ConfirmCodeForm,
     DisableTwoFactorForm,
     PasswordChangeForm,
@@ -28,8 +28,8 @@ from .forms import (
     SetPasswordForm,
     add_service_error,
 )
-from .roles import public_view, role_required
-from .throttle import client_address
+from signalpost.accounts.roles import public_view, role_required
+from signalpost.accounts.throttle import client_address
 
 log = logging.getLogger("signalpost.accounts")
 

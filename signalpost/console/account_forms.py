@@ -4,10 +4,10 @@ from datetime import date
 
 from django import forms
 
-from signalpost.api.models import Scope
+from signalpost.accounts.models import Scope
 from signalpost.errors import InvalidInput
 
-from .models import Role
+from signalpost.accounts.models import Role
 
 SOURCES = [("", "Any source"), ("console", "Console"), ("api", "API"), ("cli", "CLI on the server"),
            ("worker", "Worker")]

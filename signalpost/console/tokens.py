@@ -5,12 +5,12 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST, require_safe
 
-from signalpost.api.models import ApiToken
-from signalpost.api.tokens import create_token, revoke_token
+from signalpost.accounts.models import ApiToken
+from signalpost.accounts.tokens import create_token, revoke_token
 from signalpost.errors import InvalidInput
 
-from .forms import TokenForm, add_service_error
-from .roles import role_required
+from .account_forms import TokenForm, add_service_error
+from signalpost.accounts.roles import role_required
 
 ONCE_KEY = "signalpost_shown_once"
 

@@ -10,11 +10,11 @@ from django.views.decorators.http import require_POST, require_safe
 
 from signalpost.errors import InvalidInput, NotFound
 
-from . import services
-from .forms import AcceptInvitationForm, InviteForm, RoleForm, add_service_error
-from .models import AuditEvent, Invitation, Profile, Role
-from .roles import public_view, role_required
-from .views_tokens import show_once, take_once
+from signalpost.accounts import services
+from .account_forms import AcceptInvitationForm, InviteForm, RoleForm, add_service_error
+from signalpost.accounts.models import AuditEvent, Invitation, Profile, Role
+from signalpost.accounts.roles import public_view, role_required
+from .tokens import show_once, take_once
 
 
 def _two_factor_on():

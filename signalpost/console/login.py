@@ -9,9 +9,9 @@ from django.shortcuts import render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
-from . import audit
-from .roles import needs_second_factor, public_view, role_of
-from .throttle import clear_failures, client_address, is_throttled, record_failure
+from signalpost.accounts import audit
+from signalpost.accounts.roles import needs_second_factor, public_view, role_of
+from signalpost.accounts.throttle import clear_failures, client_address, is_throttled, record_failure
 
 THROTTLED = "Too many failed attempts. Wait 15 minutes, then try again."
 

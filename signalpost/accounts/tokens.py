@@ -1,13 +1,15 @@
+"""API tokens: made by an admin (console or CLI), shown once, stored as a digest, revocable."""
+
 import hashlib
 import secrets
 
 from django.db import transaction
+from django.http import HttpRequest
 from django.utils import timezone
-
-from signalpost.accounts import audit
 
 from signalpost.errors import InvalidInput
 
+from . import audit
 from .models import SCOPE_RANK, ApiToken
 
 TOKEN_PREFIX = "sp_"
@@ -40,6 +42,24 @@ def authenticate(plain: str) -> ApiToken | None:
         now = timezone.now()
         if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
             ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+    return token
+
+
+_UNSET = object()
+
+
+def bearer_token(request: HttpRequest) -> ApiToken | None:
+    """The valid, unrevoked token a request carries in `Authorization: Bearer <token>`, or None. Read
+    once per request and kept on it: the audit actor, the idempotency layer and the API's own
+    authentication share one lookup."""
+    cached = getattr(request, "_signalpost_token", _UNSET)
+    if cached is not _UNSET:
+        return cached
+    token = None
+    scheme, _, plain = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() == "bearer" and plain.strip():
+        token = authenticate(plain.strip())
+    request._signalpost_token = token
     return token
 
 

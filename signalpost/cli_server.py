@@ -179,7 +179,7 @@ def cmd_token_revoke(args) -> int:
 
 def cmd_demo(args) -> int:
     setup_django()
-    from signalpost.status import demo
+    from signalpost import demo
     from signalpost.status.models import Component
 
     from signalpost.errors import InvalidInput
@@ -259,7 +259,7 @@ def cmd_web(args) -> int:
 def _first_start(demo_enabled: bool) -> None:
     from django.contrib.auth import get_user_model
 
-    from signalpost.status import demo
+    from signalpost import demo
     from signalpost.status.models import Component
 
     if demo_enabled and not Component.objects.exists():

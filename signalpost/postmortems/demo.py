@@ -1,4 +1,4 @@
-"""The demo's postmortems (status/demo.py loads them with the rest): a learning review of the lost
+"""The demo's postmortems (signalpost/demo.py loads them with the rest): a learning review of the lost
 hypervisor, written by one demo responder, approved by another and published next to its incident;
 and a short postmortem of the weekly maintenance, still in review, so that the console's list shows the
 workflow. Everything goes through the services, with the times a team would have written it at."""

@@ -1,5 +1,6 @@
-"""The reliability report on the public page (/reliability): off until an admin switches it on, then
-the same report as the console's, over the last N months, for the components readers see.
+"""The switch of the reliability report on the public page (/reliability, drawn by public/): off until
+an admin switches it on, then the same report as the console's, over the last N months, for the
+components readers see.
 
 Like every public page it is rendered into the published snapshot (public/snapshot.py asks
 `public_paths` and `retired_paths`). Its numbers move with time and with the record, so it is
@@ -8,20 +9,16 @@ minutes and at midnight, a change of the page, and a change of this switch (whic
 the link in every page's footer). Switched off, its address stops answering: the snapshot drops it.
 """
 
-from datetime import datetime
 
 from django.db import transaction
 from django.utils import timezone
 
 from signalpost.accounts import audit
-from signalpost.presentation.zone import page_zone
 from signalpost.status import services as status_services
-from signalpost.status.layout import components_in_page_order
 from signalpost.errors import InvalidInput
 
 from . import report
 from .models import ReliabilitySettings
-from .report_charts import report_charts
 
 PUBLIC_PATH = "/reliability"
 SETTINGS_FIELDS = ["public", "months"]
@@ -71,22 +68,3 @@ def public_paths(incident_ids=(), everything: bool = False) -> list[str]:
 def retired_paths() -> list[str]:
     """Addresses the snapshot must stop serving: the report's, once switched off."""
     return [] if is_public() else [PUBLIC_PATH]
-
-
-def public_context(now: datetime | None = None) -> dict | None:
-    """What /reliability shows, or None when the report is not public."""
-    settings = report_settings()
-    if not settings.public:
-        return None
-    now = now or timezone.now()
-    page = status_services.get_page()
-    zone = page_zone(page)
-    first, last = report.default_period(now, zone, settings.months)
-    months = report.period(first, last, zone)
-    shown = components_in_page_order(visible_only=True)
-    built = report.build(months, zone, now, components=shown)
-    return {
-        "page": page, "page_tz": zone, "now": now, "report": built, "charts": report_charts(built),
-        "zone": zone, "months": settings.months, "period_ongoing": months[-1].end > now,
-        "period_label": f"{months[0].label} to {months[-1].label}",
-    }

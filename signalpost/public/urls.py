@@ -1,8 +1,6 @@
 from django.urls import path, re_path
 
-from signalpost.postmortems import views as postmortem_views
-
-from . import api_v2, views
+from . import api_v2, postmortem_pages, views
 
 urlpatterns = [
     path("", views.index, name="index"),
@@ -10,10 +8,10 @@ urlpatterns = [
     re_path(r"^history/(?P<month>\d{4}-\d{2})$", views.history, name="history_month"),
     path("incidents/<str:public_id>", views.incident_page, name="incident"),
     path("maintenance/<str:public_id>", views.maintenance_page, name="maintenance"),
-    re_path(r"^postmortems/(?P<public_id>[0-9a-z]+)\.md$", postmortem_views.postmortem_markdown,
+    re_path(r"^postmortems/(?P<public_id>[0-9a-z]+)\.md$", postmortem_pages.postmortem_markdown,
             name="postmortem_markdown"),
-    re_path(r"^postmortems/(?P<public_id>[0-9a-z]+)$", postmortem_views.postmortem_page, name="postmortem"),
-    path("reliability", postmortem_views.reliability_page, name="reliability"),
+    re_path(r"^postmortems/(?P<public_id>[0-9a-z]+)$", postmortem_pages.postmortem_page, name="postmortem"),
+    path("reliability", postmortem_pages.reliability_page, name="reliability"),
     path("api/v2/summary.json", api_v2.summary, name="v2_summary"),
     path("api/v2/status.json", api_v2.status, name="v2_status"),
     path("api/v2/components.json", api_v2.components, name="v2_components"),

@@ -1,27 +1,15 @@
-"""Demo data: a hosting company's page with four regions, a few past incidents and a maintenance, a
-published learning review of one incident and a postmortem of the maintenance still in review."""
+"""The demo's status page: a hosting company with four regions, a few past incidents and maintenance
+(signalpost/demo.py loads it with the demo's postmortems)."""
 
 from datetime import datetime, timedelta
 
-from django.db import transaction
-from django.utils import timezone
-
 from . import services
-from .models import Component
+from .models import Component, Incident
 
 
-def load_demo(now: datetime | None = None) -> None:
-    """Load it all in one transaction: loading again refuses (the groups exist) and changes nothing."""
-    from signalpost.public.snapshot import publishing_deferred
-
-    now = (now or timezone.now()).replace(second=0, microsecond=0)
-    with publishing_deferred(), transaction.atomic():
-        _load(now)
-
-
-def _load(now: datetime) -> None:
-    from signalpost.postmortems.demo import load_demo_postmortems
-
+def load_status_demo(now: datetime) -> dict[str, Incident]:
+    """The page, its components, past incidents and maintenance, and one maintenance ahead. Returns the
+    events the demo's postmortems are about."""
     services.update_page(name="Acme Hosting Status", time_zone="Europe/Zurich")
     regions = {
         "Switzerland": ["zh1.single", "zh2.single", "zh1.compact", "zh2.cluster"],
@@ -116,4 +104,4 @@ def _load(now: datetime) -> None:
         components=[c["Reverse proxies"], c["Deployments"]], now=now,
     )
 
-    load_demo_postmortems(lost_hypervisor=hv, maintenance=weekly, zone="Europe/Zurich", now=now)
+    return {"lost_hypervisor": hv, "maintenance": weekly}

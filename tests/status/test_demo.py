@@ -15,7 +15,7 @@ from signalpost.postmortems.models import (
     TimelineEntry,
 )
 from signalpost.public.models import SnapshotFile
-from signalpost.status.demo import load_demo
+from signalpost.demo import load_demo
 from signalpost.errors import InvalidInput
 from signalpost.status.models import Incident
 from tests.postmortems.conftest import action_groups, section, text, timeline

@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "ninja",  # the API docs page's Swagger UI, from the package's own static files (no CDN)
+    "signalpost.events",
     "signalpost.presentation",
     "signalpost.status",
     "signalpost.public",
@@ -151,7 +152,12 @@ if SESSION_COOKIE_SECURE:
 # Snapshot of the public pages: kept in the database (shared by all web instances) and on disk.
 SNAPSHOT_DIR = DATA_DIR / "snapshot"
 SNAPSHOT_POLL_SECONDS = envfloat("SIGNALPOST_SNAPSHOT_POLL", 0.25)
-WORKER_INTERVAL_SECONDS = envfloat("SIGNALPOST_WORKER_INTERVAL", 5.0)
+# How often the maintenance job looks for windows to start or complete.
+WORKER_INTERVAL_SECONDS = envfloat("SIGNALPOST_WORKER_INTERVAL", 1.0)
+# Consumers are woken on commit; this poll is only the fallback (a missed wake-up, a retry's back-off).
+EVENTS_POLL_SECONDS = envfloat("SIGNALPOST_EVENTS_POLL", 5.0)
+# Events every consumer is done with are deleted after this many days.
+EVENTS_RETENTION_DAYS = envint("SIGNALPOST_EVENTS_RETENTION_DAYS", 30)
 # Behind a reverse proxy, the client address is the last one in X-Forwarded-For (login throttling).
 BEHIND_PROXY = envbool("SIGNALPOST_BEHIND_PROXY", False)
 DEMO = envbool("SIGNALPOST_DEMO", True)

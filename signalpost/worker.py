@@ -1,58 +1,85 @@
-"""The background worker: starts and completes maintenance on time, and republishes the public pages
-when time alone changes what they say (a new day, relative times, today's uptime bar)."""
+"""The background worker: runs the jobs of jobs.py, each in a thread of its own, each beating a heartbeat
+that /healthz and the console's dashboard read.
+
+SIGTERM (or Ctrl-C) lets every job finish the item in hand and exit; a job killed outright loses
+nothing, because what it had claimed is taken again once its claim expires.
+"""
 
 import logging
 import signal
 import threading
-import time
-from datetime import datetime
-from zoneinfo import ZoneInfo
 
-from django.conf import settings
-from django.db import close_old_connections
-from django.utils import timezone
+from django.db import close_old_connections, connections
 
-from signalpost.public import snapshot
-from signalpost.accounts import audit
-from signalpost.status import services
+from signalpost.events import health, wake
+from signalpost.events.work import worker_name
+
+from .jobs import Job, jobs
 
 log = logging.getLogger("signalpost.worker")
 
-REPUBLISH_EVERY_SECONDS = 600
+
+def _pass(job: Job, worker: str, stopping: threading.Event, fresh_connection: bool = True) -> None:
+    try:
+        if fresh_connection:  # a connection the database dropped meanwhile is replaced
+            close_old_connections()
+        detail = job.run_once(stopping)
+        health.beat(job.name, worker, detail)
+    except Exception:  # a failed pass is retried at the next one; the job keeps going
+        log.exception("job %s: pass failed", job.name)
+
+
+def run_job(job: Job, stopping: threading.Event) -> None:
+    worker = worker_name()
+    log.info("job %s started: %s", job.name, job.description)
+    while not stopping.is_set():
+        _pass(job, worker, stopping)
+        if stopping.is_set():
+            break
+        try:
+            job.wait(stopping)
+        except Exception:  # the database is down: wait like a poll, then try again
+            log.exception("job %s: waiting failed", job.name)
+            stopping.wait(5.0)
+    try:
+        health.stopped(job.name, worker)
+    except Exception:
+        pass
+    connections.close_all()
+    log.info("job %s stopped", job.name)
 
 
 class Worker:
-    def __init__(self, interval: float | None = None):
-        self.interval = interval if interval is not None else settings.WORKER_INTERVAL_SECONDS
+    def __init__(self, only: list[str] | None = None):
+        every = jobs()
+        known = {job.name for job in every}
+        unknown = [name for name in only or [] if name not in known]
+        if unknown:
+            raise LookupError(f'no job named "{unknown[0]}" (jobs: {", ".join(sorted(known))})')
+        self.jobs = [job for job in every if not only or job.name in only]
         self.stopping = threading.Event()
-        self._last_day: str | None = None
-        self._last_publish = time.monotonic()
 
-    def tick(self, now: datetime | None = None) -> None:
-        """One pass: due maintenance transitions (each republishes itself), then time-driven publishing."""
-        now = now or timezone.now()
-        with audit.acting(audit.SYSTEM):
-            done = services.run_due_transitions(now)
-        for update in done:
-            log.info("maintenance %s is now %s", update.incident.public_id, update.status)
-        day = f"{now.astimezone(ZoneInfo(services.get_page().time_zone)):%Y-%m-%d}"
-        if day != self._last_day or time.monotonic() - self._last_publish > REPUBLISH_EVERY_SECONDS:
-            if self._last_day is not None:
-                snapshot.publish()
-            self._last_day = day
-            self._last_publish = time.monotonic()
+    def run_once(self) -> None:
+        """One pass of every job, in this thread (`signalpost worker --once`)."""
+        worker = worker_name()
+        for job in self.jobs:
+            _pass(job, worker, self.stopping, fresh_connection=False)
 
     def run(self) -> None:
-        log.info("worker started (every %.0f s)", self.interval)
-        while not self.stopping.is_set():
-            try:
-                close_old_connections()
-                self.tick()
-            except Exception:  # a failed pass is retried at the next one; the worker keeps going
-                log.exception("worker pass failed")
-            self.stopping.wait(self.interval)
+        threads = [threading.Thread(target=run_job, args=(job, self.stopping), name=f"job-{job.name}")
+                   for job in self.jobs]
+        for thread in threads:
+            thread.start()
+        # The main thread only waits, so that signals reach it.
+        while any(t.is_alive() for t in threads):
+            for thread in threads:
+                thread.join(timeout=0.5)
         log.info("worker stopped")
+
+    def stop(self) -> None:
+        self.stopping.set()
+        wake.wake_all()  # jobs waiting for work look up and see that they are to stop
 
     def install_signal_handlers(self) -> None:
         for sig in (signal.SIGTERM, signal.SIGINT):
-            signal.signal(sig, lambda *_: self.stopping.set())
+            signal.signal(sig, lambda *_: self.stop())

@@ -76,18 +76,43 @@ def api(client, make_token):
 
 @pytest.fixture
 def start_server(transactional_db, tmp_path):
-    """Start real `signalpost web` processes on the test database; all are stopped after the test."""
-    from tests.servers import ServerProcess
+    """Start real `signalpost web` processes on the test database, and beside the first one a
+    `signalpost worker` (as `signalpost run` does), so that writes are published; all are stopped
+    after the test. `worker=False` starts the web server alone."""
+    from tests.servers import ServerProcess, WorkerProcess
 
     started = []
 
-    def start(name: str = "web", data_dir=None, **env) -> ServerProcess:
+    def start(name: str = "web", data_dir=None, worker: bool = True, **env) -> ServerProcess:
         directory = data_dir or tmp_path / f"server-{name}-{len(started)}"
         directory.mkdir(exist_ok=True)
+        if worker and not any(isinstance(p, WorkerProcess) for p in started):
+            worker_dir = tmp_path / f"worker-{name}"
+            worker_dir.mkdir(exist_ok=True)
+            started.append(WorkerProcess(worker_dir, [], env).start())
         server = ServerProcess(directory, env)
         started.append(server)
         return server.start()
 
     yield start
-    for server in started:
-        server.stop()
+    for process in started:
+        process.stop()
+
+
+@pytest.fixture
+def start_worker(transactional_db, tmp_path):
+    """Start real `signalpost worker` processes on the test database; all are stopped after the test."""
+    from tests.servers import WorkerProcess
+
+    started = []
+
+    def start(*only: str, name: str = "worker", **env) -> WorkerProcess:
+        directory = tmp_path / f"{name}-{len(started)}"
+        directory.mkdir(exist_ok=True)
+        worker = WorkerProcess(directory, list(only), env)
+        started.append(worker)
+        return worker.start()
+
+    yield start
+    for worker in started:
+        worker.stop()

@@ -79,3 +79,42 @@ class ServerProcess:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
+
+
+class WorkerProcess:
+    """`signalpost worker` (all its jobs, or `only` some) on the test database."""
+
+    def __init__(self, data_dir: Path, only: list[str], extra_env: dict | None = None):
+        self.data_dir = data_dir
+        self.only = only
+        env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
+        env.update({
+            "DATABASE_URL": test_database_url(),
+            "SIGNALPOST_DATA_DIR": str(data_dir),
+            "SECRET_KEY": settings.SECRET_KEY,
+            **(extra_env or {}),
+        })
+        self.env = env
+        self.process: subprocess.Popen | None = None
+
+    @property
+    def log(self) -> str:
+        return (self.data_dir / "worker.log").read_text()
+
+    def start(self) -> "WorkerProcess":
+        log = open(self.data_dir / "worker.log", "ab")
+        command = [sys.executable, "-m", "signalpost", "worker"]
+        for name in self.only:
+            command += ["--only", name]
+        self.process = subprocess.Popen(command, env=self.env, stdout=log, stderr=subprocess.STDOUT)
+        return self
+
+    def stop(self, timeout: float = 15) -> int | None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        return self.process.returncode if self.process else None

@@ -33,6 +33,9 @@ class Invitation(models.Model):
     email = models.EmailField()
     role = models.CharField(max_length=16, choices=Role.choices)
     digest = models.CharField(max_length=64, unique=True)
+    # The link's token is an HMAC of this nonce under the installation's secret key, so that the mailer
+    # can write the link later without the token being stored ("" for invitations made before).
+    nonce = models.CharField(max_length=64, blank=True, default="")
     invited_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
     expires_at = models.DateTimeField()

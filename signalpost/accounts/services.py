@@ -12,7 +12,6 @@ transaction, and one that refuses records none. The role rules live here, once:
 import hashlib
 import logging
 import secrets
-import smtplib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -22,12 +21,13 @@ from django.conf import settings
 from django.contrib.auth import get_user_model, password_validation
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
-from django.core.mail import EmailMessage
 from django.core.validators import validate_email
 from django.db import transaction
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 
 from signalpost.errors import InvalidInput, NotFound
+from signalpost.events.record import record as record_event
 
 from . import audit
 from .models import ROLE_RANK, AuditEvent, Invitation, Profile, Role
@@ -108,16 +108,23 @@ def _acting_as(user: AbstractBaseUser) -> Iterator[None]:
 class InvitationSent:
     invitation: Invitation
     link: str  # shown once to the inviter; only a digest of its token is kept
-    emailed: bool
-    mail_error: str = ""
+    mailed: bool  # an e-mail is on its way (the mailer sends it; see console/mail.py)
 
 
 def invitation_link(token: str) -> str:
     return f"{settings.SITE_URL}/console/invitations/{token}"
 
 
+def invitation_token(invitation: Invitation) -> str | None:
+    """The token of an invitation's link, written again from its nonce (None for one made before)."""
+    if not invitation.nonce:
+        return None
+    return salted_hmac("signalpost.accounts.invitation", invitation.nonce, algorithm="sha256").hexdigest()
+
+
 def invite(email: str, role: str, *, by: AbstractBaseUser) -> InvitationSent:
-    """An invitation for `email` to join with `role`, e-mailed when SMTP is configured."""
+    """An invitation for `email` to join with `role`, e-mailed by the mailer when SMTP is configured: the
+    request does not wait for a mail server, and one that is down only delays the mail."""
     email = (email or "").strip()
     try:
         validate_email(email)
@@ -129,27 +136,17 @@ def invite(email: str, role: str, *, by: AbstractBaseUser) -> InvitationSent:
     User = get_user_model()
     if User.objects.filter(email__iexact=email, is_active=True).exists():
         raise InvalidInput("email", "Someone with this address already has an account.")
-    token = secrets.token_urlsafe(32)  # 256 bits
     now = timezone.now()
     with transaction.atomic():
-        invitation = Invitation.objects.create(email=email, role=role, digest=digest(token), invited_by=by,
-                                               created_at=now, expires_at=now + INVITATION_LIFETIME)
+        invitation = Invitation(email=email, role=role, nonce=secrets.token_urlsafe(32), invited_by=by,
+                                created_at=now, expires_at=now + INVITATION_LIFETIME)
+        token = invitation_token(invitation)
+        invitation.digest = digest(token)
+        invitation.save()
         audit.record("invitation.create", invitation, object_repr=f"invitation for {email}",
                      after={"email": email, "role": role, "expires_at": invitation.expires_at})
-    link = invitation_link(token)
-    if not settings.SMTP_CONFIGURED:
-        return InvitationSent(invitation, link, emailed=False)
-    page_name = _page_name()
-    body = (f"{by.get_username()} invites you to the {page_name} console as {Role(role).label.lower()}.\n\n"
-            f"Choose a username and a password here (the link works once, until "
-            f"{invitation.expires_at:%Y-%m-%d %H:%M} UTC):\n\n{link}\n\n"
-            "If you did not expect this, ignore this message.\n")
-    try:
-        EmailMessage(f"Your invitation to the {page_name} console", body, to=[email]).send()
-    except (smtplib.SMTPException, OSError) as error:  # the link is still shown to the inviter, who can pass it on
-        log.warning("invitation mail to %s failed: %s", email, error)
-        return InvitationSent(invitation, link, emailed=False, mail_error=str(error) or type(error).__name__)
-    return InvitationSent(invitation, link, emailed=True)
+        record_event("invitation.created", f"invitation:{invitation.pk}", data={"invitation": invitation.pk})
+    return InvitationSent(invitation, invitation_link(token), mailed=settings.SMTP_CONFIGURED)
 
 
 def usable_invitation(token: str) -> Invitation:
@@ -296,21 +293,25 @@ def reset_throttled(email: str, address: str | None) -> bool:
     return bool(address) and recent.filter(address=address).count() >= RESET_MAX_PER_ADDRESS
 
 
-def request_password_reset(email: str) -> list[AbstractBaseUser]:
-    """Record that someone asked for a reset link for `email` and return the active accounts that use
-    that address (usually one, possibly none). The caller says the same thing in either case."""
+def reset_accounts(email: str) -> list[AbstractBaseUser]:
+    """The active accounts with a password that use this address (usually one, possibly none)."""
+    return [user for user in get_user_model().objects.filter(email__iexact=email, is_active=True)
+            if user.has_usable_password()]
+
+
+def request_password_reset(email: str) -> None:
+    """Record that someone asked for a reset link for `email`; the mailer looks up the accounts using
+    that address and sends each a link. The request does the same work whether or not an account
+    exists, so neither its answer nor its time tells a visitor which addresses have one."""
     email = (email or "").strip()
     try:
         validate_email(email)
     except ValidationError:
         raise InvalidInput("email", "Enter an e-mail address such as alice@example.com.") from None
-    users = [user for user in get_user_model().objects.filter(email__iexact=email, is_active=True)
-             if user.has_usable_password()]
     with transaction.atomic():
         # The entry names the address typed, not an account, so the log shows attempts on any address.
-        audit.record("user.password_reset_request", object_type="user", object_repr=email.lower()[:300],
-                     after={"accounts": len(users)})
-    return users
+        audit.record("user.password_reset_request", object_type="user", object_repr=email.lower()[:300])
+        record_event("password_reset.requested", f"password_reset:{email.lower()[:60]}", data={"email": email})
 
 
 def reset_password(user: AbstractBaseUser, new_password: str) -> AbstractBaseUser:
@@ -408,9 +409,3 @@ def reset_two_factor(user: AbstractBaseUser, *, by: AbstractBaseUser) -> Abstrac
         audit.record("user.2fa_reset", user, object_repr=user.get_username(), before={"two_factor": True},
                      after={"two_factor": False})
     return user
-
-
-def _page_name() -> str:
-    from signalpost.status.services import get_page
-
-    return get_page().name

@@ -1,19 +1,14 @@
 """Your account: password, two-factor authentication; and the password reset by e-mail for visitors."""
 
-import logging
-import smtplib
-import threading
 from base64 import b32encode
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model, update_session_auth_hash
 from django.contrib.auth.tokens import default_token_generator
-from django.core.mail import EmailMessage
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils.encoding import force_bytes
-from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
+from django.utils.http import urlsafe_base64_decode
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST, require_safe
 
@@ -31,7 +26,6 @@ from .account_forms import (
 from signalpost.accounts.roles import public_view, role_required
 from signalpost.accounts.throttle import client_address
 
-log = logging.getLogger("signalpost.accounts")
 
 
 def _grouped(secret: str) -> str:
@@ -146,32 +140,6 @@ def _reset_available() -> None:
         raise Http404("password reset by e-mail needs EMAIL_HOST")
 
 
-def _send_in_background(message: EmailMessage) -> None:
-    """Send after the answer: a visitor must not learn from the response time whether the address has an
-    account (only then is a message sent)."""
-
-    def send() -> None:
-        try:
-            message.send()
-        except (smtplib.SMTPException, OSError) as error:
-            log.warning("password reset mail to %s failed: %s", ", ".join(message.to), error)
-
-    threading.Thread(target=send, name="password-reset-mail", daemon=True).start()
-
-
-def _reset_message(user) -> EmailMessage:
-    from signalpost.status.services import get_page
-
-    uid = urlsafe_base64_encode(force_bytes(user.pk))
-    link = f"{settings.SITE_URL}/console/password-reset/{uid}/{default_token_generator.make_token(user)}"
-    hours = settings.PASSWORD_RESET_TIMEOUT // 3600
-    page = get_page().name
-    body = (f"Someone (hopefully you) asked to reset the password of {user.get_username()} on the {page} "
-            f"console.\n\nChoose a new password here (the link works once, for {hours} hours):\n\n{link}\n\n"
-            "If you did not ask for this, ignore this message: your password stays as it is.\n")
-    return EmailMessage(f"Reset your password on the {page} console", body, to=[user.email])
-
-
 @public_view
 def password_reset(request: HttpRequest) -> HttpResponse:
     _reset_available()
@@ -184,12 +152,10 @@ def password_reset(request: HttpRequest) -> HttpResponse:
                 form.add_error("email", "Too many reset requests. Wait an hour, then try again.")
                 return render(request, "console/password_reset.html", {"form": form}, status=429)
             try:
-                accounts = services.request_password_reset(email)
+                services.request_password_reset(email)  # the mailer sends the link, if the address has an account
             except InvalidInput as error:
                 add_service_error(form, error)
             else:
-                for user in accounts:
-                    _send_in_background(_reset_message(user))
                 return redirect("console:password_reset_sent")
         status = 400
     return render(request, "console/password_reset.html", {"form": form}, status=status)

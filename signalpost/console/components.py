@@ -19,7 +19,7 @@ from django.views.decorators.http import require_POST, require_safe
 
 from signalpost.accounts.models import AuditEvent
 from signalpost.accounts.roles import has_role, role_required
-from signalpost.status import derive, ordering, services
+from signalpost.status import derive, layout, services
 from signalpost.errors import InvalidInput
 from signalpost.status.models import (
     Component,
@@ -377,11 +377,11 @@ def _resolve_refs(refs: list[str], group: ComponentGroup | None) -> list:
 
 
 def _apply_order(group: ComponentGroup | None, items: list) -> bool:
-    return ordering.reorder_group(group, items) if group is not None else ordering.reorder_top_level(items)
+    return services.reorder_group(group, items) if group is not None else services.reorder_top_level(items)
 
 
 def _current_order(group: ComponentGroup | None) -> list:
-    return ordering.group_order(group) if group is not None else ordering.top_level_order()
+    return layout.group_order(group) if group is not None else layout.top_level_order()
 
 
 def _order_page(request: HttpRequest, group: ComponentGroup | None) -> str:

@@ -134,11 +134,8 @@ def invitation_new(request: HttpRequest) -> HttpResponse:
                 add_service_error(form, error)
             else:
                 show_once(request, f"invitation:{sent.invitation.pk}", sent.link)
-                if sent.emailed:
-                    messages.success(request, f"Invitation e-mailed to {email}.")
-                elif sent.mail_error:
-                    messages.warning(request, f"The invitation is ready but the e-mail to {email} failed "
-                                              f"({sent.mail_error}): pass the link on yourself.")
+                if sent.mailed:
+                    messages.success(request, f"Invitation ready; it is being e-mailed to {email}.")
                 else:
                     messages.success(request, "Invitation ready. E-mail is not set up here: pass the link on "
                                               "yourself.")

@@ -11,11 +11,10 @@ from django.db.models import Max
 from django.utils import timezone
 
 from signalpost.accounts import audit
-from signalpost.status import services as status_services
 from signalpost.errors import InvalidInput, NotFound
-from signalpost.status.models import Incident
 from signalpost.status.validation import choice, required_text
 
+from .changes import record_published_changed
 from .models import ActionItem, ActionItemKind, Postmortem, State
 from .saving import locked, person_of, save_change, section_text
 from .versions import document
@@ -221,6 +220,4 @@ def delete_kind(kind: ActionItemKind) -> None:
 
 def _republish_showing(postmortems) -> None:
     """A kind renamed or moved changes the published pages that group items under it."""
-    incidents = Incident.objects.filter(postmortems__in=postmortems.filter(status=State.PUBLISHED)).distinct()
-    if incidents.exists():
-        status_services.page_changed(incidents=incidents)
+    record_published_changed(postmortems.filter(status=State.PUBLISHED).distinct())

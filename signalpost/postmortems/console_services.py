@@ -4,10 +4,9 @@ entry inside the write's transaction, none when nothing changed."""
 from django.db import transaction
 
 from signalpost.accounts import audit
-from signalpost.status import services as status_services
 from signalpost.errors import InvalidInput
-from signalpost.status.models import Incident
 
+from .changes import record_published_changed
 from .models import ActionItemKind, Postmortem, State
 
 DIRECTIONS = ("up", "down")
@@ -35,8 +34,6 @@ def move_kind(kind: ActionItemKind, direction: str) -> list[ActionItemKind]:
                 each.save(update_fields=["position"])
         moved = kinds[other]
         audit.record("action_item_kind.move", moved, before={"order": before}, after={"order": [k.name for k in kinds]})
-        shown = Postmortem.objects.filter(status=State.PUBLISHED, action_items__kind__in=kinds)
-        incidents = Incident.objects.filter(postmortems__in=shown).distinct()
-        if incidents.exists():
-            status_services.page_changed(incidents=incidents)
+        record_published_changed(
+            Postmortem.objects.filter(status=State.PUBLISHED, action_items__kind__in=kinds).distinct())
     return kinds

@@ -18,9 +18,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from datetime import timezone as dt_timezone
 
+from django.db.models import Prefetch
+
 from signalpost.presentation.components import affected_text  # the reader's wording of components
 from signalpost.status.layout import in_page_order
-from signalpost.status.models import Component, Incident, IncidentStatus
+from signalpost.status.models import Component, Incident, IncidentComponent, IncidentStatus, IncidentUpdate
 
 from .models import Postmortem
 
@@ -91,12 +93,19 @@ def _component_label(component: Component) -> str:
     return f"{component.group.name} / {component.name}" if component.group_id else component.name
 
 
+def incidents_of(postmortem: Postmortem) -> list[Incident]:
+    """The incidents it covers, first begun first, with what the figures and the page need prefetched."""
+    incidents = postmortem.incidents.prefetch_related(
+        Prefetch("updates", queryset=IncidentUpdate.objects.order_by("display_at", "id")),
+        Prefetch("affected", queryset=IncidentComponent.objects.select_related("component__group")),
+    )
+    return sorted(incidents, key=lambda i: (utc(began_at(i)) or i.created_at, i.pk))
+
+
 def compute(postmortem: Postmortem, incidents: list[Incident] | None = None) -> Figures:
     """The figures of a postmortem. `incidents` may be given with their updates and affected components
     prefetched (see services.incidents_of); otherwise they are read here."""
     if incidents is None:
-        from .services import incidents_of
-
         incidents = incidents_of(postmortem)
     figures = Figures(first_signal_at=utc(postmortem.first_signal_at))
     if not incidents:

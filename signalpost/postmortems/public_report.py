@@ -14,9 +14,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from signalpost.accounts import audit
-from signalpost.status import services as status_services
 from signalpost.errors import InvalidInput
 
+from .changes import record_report_changed
 from . import report
 from .models import ReliabilitySettings
 
@@ -49,10 +49,7 @@ def set_public_report(*, public: bool, months: int) -> ReliabilitySettings:
         settings.save()
         audit.record("reliability.public_report", settings, before=before, after=after,
                      object_repr="Public reliability report")
-        if before["public"] != after["public"]:
-            status_services.page_changed(everything=True)  # the page itself, and every footer's link
-        elif settings.public:
-            status_services.page_changed()
+        record_report_changed(before, after)
     return settings
 
 

@@ -26,7 +26,6 @@ from signalpost.status import derive
 from signalpost.errors import InvalidInput
 from signalpost.status.models import (
     Component,
-    ComponentGroup,
     ComponentStatus,
     Incident,
     IncidentComponent,

@@ -8,9 +8,9 @@ from datetime import datetime
 from django.contrib.auth import get_user_model
 
 from signalpost.accounts import audit
-from signalpost.status import services as status_services
 from signalpost.errors import InvalidInput
 
+from .changes import record_published_changed
 from .models import SECTION_FIELDS, Postmortem, PostmortemVersion, State
 from .versions import document
 
@@ -75,8 +75,7 @@ def save_change(postmortem: Postmortem, action: str, person: Person, now: dateti
     PostmortemVersion.objects.create(postmortem=postmortem, number=postmortem.version, saved_by=person.name,
                                      saved_at=now, action=action, content=content)
     audit.record(action, obj or postmortem, before=before, after=after, object_repr=object_repr)
-    if postmortem.status == State.PUBLISHED:
-        status_services.page_changed(incidents=postmortem.incidents.all())
+    record_published_changed([postmortem])
     return True
 
 

@@ -14,13 +14,13 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 
 from django.db import transaction
-from django.db.models import Max, Prefetch, Q
+from django.db.models import Max, Q
 from django.utils import timezone
 
 from signalpost.accounts import audit
 from signalpost.status import services as status_services
 from signalpost.errors import InvalidInput, NotFound
-from signalpost.status.models import Incident, IncidentComponent, IncidentUpdate
+from signalpost.status.models import Incident
 from signalpost.status.validation import (
     aware,
     choice,
@@ -41,6 +41,7 @@ from .actions import (  # noqa: F401  (part of this module's verbs)
     update_action_item,
     update_kind,
 )
+from .figures import incidents_of  # noqa: F401  (part of this module's verbs)
 from .doc_templates import (  # noqa: F401  (part of this module's verbs)
     create_template,
     delete_template,
@@ -78,17 +79,6 @@ def get_postmortem(public_id: str) -> Postmortem:
         return Postmortem.objects.get(public_id=public_id)
     except Postmortem.DoesNotExist:
         raise NotFound(f'no postmortem with id "{public_id}"') from None
-
-
-def incidents_of(postmortem: Postmortem) -> list[Incident]:
-    """The incidents it covers, first begun first, with what the figures and the page need prefetched."""
-    incidents = postmortem.incidents.prefetch_related(
-        Prefetch("updates", queryset=IncidentUpdate.objects.order_by("display_at", "id")),
-        Prefetch("affected", queryset=IncidentComponent.objects.select_related("component__group")),
-    )
-    from .figures import began_at, utc
-
-    return sorted(incidents, key=lambda i: (utc(began_at(i)) or i.created_at, i.pk))
 
 
 def published_for_incidents(incident_ids: Iterable[int]) -> dict[int, Postmortem]:

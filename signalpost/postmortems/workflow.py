@@ -9,9 +9,9 @@ from django.utils import timezone
 
 from signalpost.accounts import audit
 from signalpost.accounts.roles import has_role
-from signalpost.status import services as status_services
 from signalpost.errors import InvalidInput
 
+from .changes import record_postmortem
 from .models import Postmortem, State
 from .saving import locked, person_of
 
@@ -104,7 +104,7 @@ def publish(postmortem: Postmortem, user=None, *, now: datetime | None = None) -
         postmortem.save()
         audit.record("postmortem.publish", postmortem, before=before,
                      after={**_workflow_snapshot(postmortem), "version": postmortem.version, "by": person.name})
-        status_services.page_changed(incidents=incidents)
+        record_postmortem("postmortem.published", postmortem)
     return postmortem
 
 
@@ -126,5 +126,5 @@ def unpublish(postmortem: Postmortem, user=None, *, now: datetime | None = None)
         postmortem.save()
         audit.record("postmortem.unpublish", postmortem, before=before,
                      after={**_workflow_snapshot(postmortem), "by": person.name})
-        status_services.page_changed(incidents=postmortem.incidents.all())
+        record_postmortem("postmortem.unpublished", postmortem)
     return postmortem

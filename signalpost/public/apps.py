@@ -5,3 +5,10 @@ class PublicConfig(AppConfig):
     name = "signalpost.public"
     label = "public"
     verbose_name = "Public pages"
+
+    def ready(self) -> None:
+        from signalpost.events.consumers import register
+
+        from .publisher import CONSUMER
+
+        register(CONSUMER)

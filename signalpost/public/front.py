@@ -1,15 +1,18 @@
 """The ASGI front: published public pages answered from memory, everything else handed to Django.
 
-Each web process keeps the latest snapshot in memory and on disk. A loader thread polls the snapshot
-version in the database (a one-row read) and loads only the files that changed; readers never touch
-the database. If the database is unreachable, the process keeps serving what it has, and a process
-that starts during an outage serves the copy on disk.
+Each web process keeps the latest snapshot in memory and on disk. A loader thread loads only the
+files that changed, as soon as a publication announces a new version (NOTIFY on PostgreSQL, a datagram
+on SQLite; a one-row poll of the version is the fallback); readers never touch the database. If the
+database is unreachable, the process keeps serving what it has, and a process that starts during an
+outage serves the copy on disk. The same thread reads, every few seconds, how far the publisher is
+behind and whether the worker's jobs are alive, for /healthz.
 """
 
 import json
 import logging
 import os
 import threading
+import time
 from dataclasses import dataclass
 from datetime import datetime
 from datetime import timezone as dt_timezone
@@ -20,6 +23,9 @@ from django.conf import settings
 from django.db import close_old_connections, connections
 
 log = logging.getLogger("signalpost.front")
+
+HEALTH_SECONDS = 2.0  # how often the loader reads the publisher's backlog and the jobs' heartbeats
+BEHIND_SECONDS = 60.0  # a backlog older than this makes /healthz say "behind"
 
 CACHE_CONTROL = b"public, max-age=5, must-revalidate"
 _SECURITY_HEADERS = [
@@ -90,6 +96,8 @@ class SnapshotStore:
         self._thread: threading.Thread | None = None
         self._start_lock = threading.Lock()
         self.db_down = False
+        self.health: dict = {}
+        self._health_read = 0.0
 
     # -- loading ----------------------------------------------------------------------------------
 
@@ -97,8 +105,14 @@ class SnapshotStore:
         with self._start_lock:
             if self._thread is not None:
                 return
+            from signalpost.events import wake
+
+            from .snapshot import SNAPSHOT_TOPIC
+
+            self.wake = wake.waiter(SNAPSHOT_TOPIC)  # set by every publication, in any process
             self.load_from_disk()
             self.poll_once()
+            self.read_health()
             self._thread = threading.Thread(target=self._run, name="snapshot-loader", daemon=True)
             self._thread.start()
 
@@ -112,7 +126,19 @@ class SnapshotStore:
             self.wake.clear()
             if not self.stopped.is_set():
                 self.poll_once()
+                if time.monotonic() - self._health_read >= HEALTH_SECONDS:
+                    self.read_health()
         connections.close_all()
+
+    def read_health(self) -> None:
+        """The publisher's backlog and the jobs' heartbeats, kept for /healthz (which never queries)."""
+        from signalpost.events import health
+
+        self._health_read = time.monotonic()
+        try:
+            self.health = health_report(health.backlog("publisher"), health.jobs())
+        except Exception:  # the database is down: poll_once says so
+            self.health = {}
 
     def poll_once(self) -> bool:
         """Load what was published since our version. Returns True when something new arrived."""
@@ -210,19 +236,27 @@ class SnapshotStore:
         self.version = 0
 
 
+def health_report(backlog, jobs) -> dict:
+    """What /healthz says of the publisher and the jobs: the age of the oldest event not yet published,
+    the pages that fail to render, and each job's last heartbeat."""
+    failing = []
+    for failure in backlog.failing:
+        pages = (failure.details or {}).get("failed_pages") or {"": failure.error}
+        for path, error in pages.items():
+            failing.append({"path": path or None, "error": error, "event": failure.kind,
+                            "attempts": failure.attempts, "set_aside": failure.set_aside})
+    return {
+        "publisher": {"lag_seconds": round(backlog.lag_seconds, 3), "pending": backlog.pending,
+                      "failing_pages": failing},
+        "jobs": {job.job: {"state": "stalled" if job.stalled else "ok", "worker": job.worker,
+                           "last_beat": job.beat_at.isoformat(), "detail": job.detail} for job in jobs},
+    }
+
+
 def _atomic_write(target: Path, data: bytes) -> None:
     tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
     tmp.write_bytes(data)
     os.replace(tmp, target)
-
-
-_stores: list[SnapshotStore] = []
-
-
-def wake_loaders() -> None:
-    """Called after a publication in this process, so its own readers see it at once."""
-    for store in _stores:
-        store.wake.set()
 
 
 def _header(scope: dict, name: bytes) -> bytes | None:
@@ -243,7 +277,6 @@ class SnapshotFront:
             self.store = SnapshotStore()
         if not self._started:
             self._started = True
-            _stores.append(self.store)
             self.store.start()
         return self.store
 
@@ -283,13 +316,30 @@ class SnapshotFront:
 
     async def _health(self, store: SnapshotStore, send) -> None:
         """For load balancers: this instance serves readers (200) as long as it has a snapshot, even
-        while the database is unreachable; 503 only when it has nothing to serve."""
+        while the database is unreachable; 503 only when it has nothing to serve. The body says what
+        an operator needs: whether the snapshot is behind the record, which page fails to render, and
+        which job of the worker stalled."""
         serving = bool(store.files)
+        health = store.health
+        problems = []
+        publisher = health.get("publisher", {})
+        if publisher.get("lag_seconds", 0) > BEHIND_SECONDS:
+            problems.append(f"the snapshot is {publisher['lag_seconds']:.0f} s behind")
+        if publisher.get("failing_pages"):
+            problems.append("pages fail to render: " + ", ".join(
+                sorted({f["path"] or f["event"] for f in publisher["failing_pages"]})))
+        stalled = [name for name, job in health.get("jobs", {}).items() if job["state"] == "stalled"]
+        if stalled:
+            problems.append("stalled jobs: " + ", ".join(sorted(stalled)))
+        if store.db_down:
+            problems.append("database unreachable")
         body = json.dumps({
-            "status": "ok" if serving else "no snapshot",
+            "status": ("degraded" if problems else "ok") if serving else "no snapshot",
+            "problems": problems,
             "snapshot_version": store.version,
             "pages": len(store.files),
             "database": "unreachable" if store.db_down else "reachable",
+            **health,
         }).encode()
         await send({"type": "http.response.start", "status": 200 if serving else 503, "headers": [
             (b"content-type", b"application/json"), (b"cache-control", b"no-store"),

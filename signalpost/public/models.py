@@ -18,8 +18,7 @@ class SnapshotFile(models.Model):
 
 
 class SnapshotState(models.Model):
-    """Row id 1: the latest publication's number. Web instances poll it to pick up new files."""
+    """Row id 1: the latest publication's number. Web instances load the files of newer versions."""
 
     version = models.BigIntegerField(default=0)
-    source_seq = models.BigIntegerField(default=0)  # the page change it was rendered from
     published_at = models.DateTimeField(null=True)

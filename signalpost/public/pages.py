@@ -5,10 +5,9 @@ on the database and `now` (the render time): nothing about the request or the re
 """
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from datetime import timezone as dt_timezone
 from html import escape
-from typing import Iterable
 from zoneinfo import ZoneInfo
 
 from django.db.models import Case, F, Max, Min, Prefetch, Q, QuerySet, When

@@ -1,22 +1,22 @@
-"""Publishing: render every public URL once per change into a snapshot that readers are served from.
+"""The published snapshot: every public URL rendered once per change, stored as the exact bytes
+readers get (and their gzip twin), under a version number that web instances poll.
 
-A publication renders the affected pages through their Django views, gzips each once, and stores the
-bytes in the database (shared by all web instances) under a new version number. Publications are
-serialized (an advisory lock on PostgreSQL; SQLite's write lock), so versions commit in order and a
+The publisher (publisher.py) decides which pages an event affects; this module renders them through
+their Django views and stores what changed. Publications are serialized (an advisory lock on
+PostgreSQL, a file lock beside SQLite's database), so a rendering never overwrites a newer one and a
 web instance that has loaded version N has everything up to N. A page that fails to render keeps its
-previous bytes: an error is never published.
+previous bytes: an error is never published, and the failure is reported back to the publisher.
 """
 
+import fcntl
 import gzip
 import hashlib
 import logging
-import threading
-import time
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from io import BytesIO
-from typing import Iterable, Iterator
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -26,7 +26,8 @@ from django.http import Http404
 from django.urls import Resolver404, resolve
 from django.utils import timezone
 
-from signalpost.status.models import Incident, Page, PageLogo
+from signalpost.events import wake
+from signalpost.status.models import Page, PageLogo
 
 from .models import RETIRED, SnapshotFile, SnapshotState
 
@@ -43,6 +44,8 @@ API_PATHS = [
     "/api/v2/scheduled-maintenances/active.json",
 ]
 CORE_PATHS = ["/", "/history", *API_PATHS]
+BRAND_CSS_PATH = "/brand.css"
+SNAPSHOT_TOPIC = "snapshot"  # announced with every new version: web instances load it at once
 _LOCK_ID = 7_301_104  # advisory lock key for publications on PostgreSQL
 
 
@@ -53,59 +56,17 @@ class Rendered:
     body: bytes
 
 
-_pause = threading.local()
+@dataclass
+class Rendering:
+    """What a publication rendered, and the pages that failed (path -> error)."""
 
-
-@contextmanager
-def publishing_deferred() -> Iterator[None]:
-    """Collect the publications requested inside the block (a bulk load) and make one at the end."""
-    outer = getattr(_pause, "pending", None)
-    if outer is None:
-        _pause.pending = {"incident_ids": set(), "everything": False, "requested": False}
-    try:
-        yield
-    finally:
-        if outer is None:
-            pending, _pause.pending = _pause.pending, None
-            if pending["requested"]:
-                publish(incident_ids=pending["incident_ids"], everything=pending["everything"])
+    pages: dict[str, Rendered] = field(default_factory=dict)
+    failed: dict[str, str] = field(default_factory=dict)
+    missing: set[str] = field(default_factory=set)  # paths that no longer exist (a 404): nothing to publish
 
 
 def month_path(moment: datetime, zone: ZoneInfo) -> str:
     return f"/history/{moment.astimezone(zone):%Y-%m}"
-
-
-def paths_to_publish(incident_ids: Iterable[int] = (), everything: bool = False, now: datetime | None = None) -> list[str]:
-    from signalpost.postmortems import public_report  # that package owns its pages
-    from signalpost.postmortems import services as postmortems
-
-    now = now or timezone.now()
-    incident_ids = list(incident_ids)
-    page = Page.objects.filter(pk=1).first()
-    zone = ZoneInfo(page.time_zone if page else "UTC")
-    paths = list(CORE_PATHS) + [month_path(now, zone)]
-    incidents = Incident.objects.all() if everything else Incident.objects.filter(pk__in=list(incident_ids))
-    for kind, public_id, started_at, scheduled_for, created_at in incidents.values_list(
-        "kind", "public_id", "started_at", "scheduled_for", "created_at"
-    ):
-        paths.append(f"/{'maintenance' if kind == 'maintenance' else 'incidents'}/{public_id}")
-        began = started_at or scheduled_for or created_at
-        paths.append(month_path(began, zone))
-    # A postmortem's page changes with the incidents it covers (their names, its figures).
-    paths += postmortems.public_paths(incident_ids, everything)
-    paths += public_report.public_paths(incident_ids, everything)  # /reliability, when the team shows it
-    return list(dict.fromkeys(paths))
-
-
-def paths_to_retire() -> list[str]:
-    """Paths published before that must stop answering (the reliability report, switched off)."""
-    from signalpost.postmortems import public_report
-
-    retired = public_report.retired_paths()
-    if not retired:
-        return []
-    return list(SnapshotFile.objects.filter(path__in=retired).exclude(content_type=RETIRED)
-                .values_list("path", flat=True))
 
 
 def _request(path: str) -> WSGIRequest:
@@ -120,8 +81,13 @@ def _request(path: str) -> WSGIRequest:
     return request
 
 
+class RenderFailed(Exception):
+    pass
+
+
 def render(path: str) -> Rendered | None:
-    """The bytes a reader should get for `path`, or None when it does not render cleanly."""
+    """The bytes a reader should get for `path`; None when the page does not exist (a 404). A page
+    that fails to render raises RenderFailed, saying why."""
     try:
         match = resolve(path)
         response = match.func(_request(path), *match.args, **match.kwargs)
@@ -129,35 +95,41 @@ def render(path: str) -> Rendered | None:
             response = response.render()
     except (Http404, Resolver404):
         return None
-    except Exception:
+    except Exception as error:
         log.exception("rendering %s failed; keeping its previous snapshot", path)
+        raise RenderFailed(f"{type(error).__name__}: {error}" if str(error) else type(error).__name__) from error
+    if response.status_code == 404:
         return None
     if response.status_code != 200:
-        log.warning("rendering %s gave status %s; keeping its previous snapshot", path, response.status_code)
-        return None
+        raise RenderFailed(f"the page answered {response.status_code}")
     return Rendered(path, response["Content-Type"], response.content)
 
 
-def render_all(paths: list[str], now: datetime) -> list[Rendered]:
-    """Render each path once, the JSON payloads from one shared read; the current month's history is
-    the same page as /history."""
+def render_all(paths: Iterable[str], now: datetime) -> Rendering:
+    """Render each path once, the JSON payloads from one shared read (so that summary.json, status.json
+    and components.json never disagree); the current month's history is the same page as /history."""
     from .api_v2 import shared_rendering
+    from signalpost.presentation.zone import page_zone
 
     page = Page.objects.filter(pk=1).first()
-    current_month = month_path(now, ZoneInfo(page.time_zone if page else "UTC"))
-    done: dict[str, Rendered] = {}
+    current_month = month_path(now, page_zone(page)) if page else None
+    result = Rendering()
     with shared_rendering():
-        for path in paths:
-            if path == current_month and "/history" in done:
-                done[path] = Rendered(path, done["/history"].content_type, done["/history"].body)
+        for path in dict.fromkeys(paths):
+            if path == current_month and "/history" in result.pages:
+                done = result.pages["/history"]
+                result.pages[path] = Rendered(path, done.content_type, done.body)
                 continue
-            result = render(path)
-            if result is not None:
-                done[path] = result
-    return list(done.values())
-
-
-BRAND_CSS_PATH = "/brand.css"
+            try:
+                rendered = render(path)
+            except RenderFailed as error:
+                result.failed[path] = str(error)
+                continue
+            if rendered is None:
+                result.missing.add(path)
+            else:
+                result.pages[path] = rendered
+    return result
 
 
 def brand_files(page: Page | None, with_logo: bool) -> list[Rendered]:
@@ -185,31 +157,41 @@ def etag_of(body: bytes) -> str:
     return hashlib.blake2b(body, digest_size=16).hexdigest()
 
 
-def publish(incident_ids: Iterable[int] = (), everything: bool = False) -> int | None:
-    """Render what changed and store it as a new snapshot version. Returns the version, or None if
-    the publication was deferred or nothing changed."""
-    pending = getattr(_pause, "pending", None)
-    if pending is not None:
-        pending["incident_ids"].update(incident_ids)
-        pending["everything"] |= everything
-        pending["requested"] = True
-        return None
-    started = time.perf_counter()
-    with transaction.atomic():
-        if connection.vendor == "postgresql":
+@contextmanager
+def publication_lock() -> Iterator[None]:
+    """One publication at a time across every process, from rendering to storing: a rendering that
+    began later never loses to one that began earlier."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_lock(%s)", [_LOCK_ID])
+        try:
+            yield
+        finally:
             with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_LOCK_ID])
-        now = timezone.now()
-        page = Page.objects.filter(pk=1).first()
-        source_seq = page.change_seq if page else 0
-        rendered = render_all(paths_to_publish(incident_ids, everything, now), now)
-        rendered += brand_files(page, with_logo=everything)
-        state, _ = SnapshotState.objects.get_or_create(pk=1)
+                cursor.execute("SELECT pg_advisory_unlock(%s)", [_LOCK_ID])
+        return
+    lock_path = wake.machine_dir() / "publish.lock"
+    with open(lock_path, "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def store(rendered: Iterable[Rendered], retire: Iterable[str] = (), now: datetime | None = None) -> int | None:
+    """Store the pages whose bytes changed, and tombstones for `retire`, as one new version. Returns the
+    version, or None when nothing changed (nothing is written then)."""
+    now = now or timezone.now()
+    rendered = list(rendered)
+    with transaction.atomic():
         current = dict(SnapshotFile.objects.filter(path__in=[r.path for r in rendered]).values_list("path", "etag"))
         changed = [r for r in rendered if current.get(r.path) != etag_of(r.body)]
-        retired = paths_to_retire()
+        retired = list(SnapshotFile.objects.filter(path__in=list(retire)).exclude(content_type=RETIRED)
+                       .values_list("path", flat=True))
         if not changed and not retired:
             return None
+        state, _ = SnapshotState.objects.select_for_update().get_or_create(pk=1)
         version = state.version + 1
         for r in changed:
             SnapshotFile.objects.update_or_create(
@@ -221,24 +203,8 @@ def publish(incident_ids: Iterable[int] = (), everything: bool = False) -> int |
         # a deleted row would never reach them.
         SnapshotFile.objects.filter(path__in=retired).update(content_type=RETIRED, body=b"", gzip_body=b"",
                                                              etag="", version=version, published_at=now)
-        SnapshotState.objects.filter(pk=1).update(version=version, source_seq=source_seq, published_at=now)
-    log.info("published version %s: %s of %s pages changed%s in %.0f ms", version, len(changed), len(rendered),
-             f", {len(retired)} retired" if retired else "", (time.perf_counter() - started) * 1000)
-    from .front import wake_loaders
-
-    wake_loaders()
+        SnapshotState.objects.filter(pk=1).update(version=version, published_at=now)
+        wake.announce(SNAPSHOT_TOPIC)
+    log.info("published version %s: %s pages changed%s", version, len(changed),
+             f", {len(retired)} retired" if retired else "")
     return version
-
-
-def publish_missing() -> int | None:
-    """Publish the core pages and every incident or maintenance page not published yet: what a start
-    needs, without re-rendering thousands of unchanged pages (`publish(everything=True)` does that)."""
-    published = set(SnapshotFile.objects.values_list("path", flat=True))
-    missing = [
-        pk for pk, kind, public_id in Incident.objects.values_list("pk", "kind", "public_id")
-        if f"/{'maintenance' if kind == 'maintenance' else 'incidents'}/{public_id}" not in published
-    ]
-    from signalpost.postmortems import services as postmortems
-
-    missing += postmortems.incidents_missing_pages(published)
-    return publish(incident_ids=missing)

@@ -94,3 +94,12 @@ def layout(*, visible_only: bool, keep_empty_groups: bool = False) -> list[Block
 
 def components_in_page_order(*, visible_only: bool) -> list[Component]:
     return [c for block in layout(visible_only=visible_only) for c in block.components]
+
+
+def top_level_order() -> list[ComponentGroup | Component]:
+    """The groups and ungrouped components in the page's order, hidden ones included."""
+    return page_order(ComponentGroup.objects.all(), Component.objects.filter(group__isnull=True))
+
+
+def group_order(group: ComponentGroup) -> list[Component]:
+    return list(Component.objects.filter(group=group).order_by("position", "name", "pk"))

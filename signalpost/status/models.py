@@ -69,9 +69,6 @@ class Page(models.Model):
     name = models.CharField(max_length=200, default="Status")
     url = models.CharField(max_length=300, blank=True, default="")
     time_zone = models.CharField(max_length=64, default="UTC")
-    # Bumped in the same transaction as every change to what the page says; the snapshot records
-    # which change it was rendered from, so an older rendering never replaces a newer one.
-    change_seq = models.BigIntegerField(default=0)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
     # Branding, published as /brand.css and /brand/logo.<ext> (the public pages allow no inline style).

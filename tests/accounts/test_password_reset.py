@@ -99,9 +99,9 @@ def test_an_unknown_address_gets_the_same_answer_and_no_mail(make_user, smtp_ser
     recipients, _ = smtp_server.next()
     assert recipients == ["vera@example.com"]
     assert smtp_server.empty()
+    # The request does the same work either way: its audit entry names the address typed, nothing more.
     requests = AuditEvent.objects.filter(action="user.password_reset_request").order_by("id")
-    assert [(e.object_repr, e.after) for e in requests] == [
-        ("vera@example.com", {"accounts": 1}), ("nobody@example.com", {"accounts": 0})]
+    assert [(e.object_repr, e.after) for e in requests] == [("vera@example.com", None), ("nobody@example.com", None)]
 
 
 def test_a_deactivated_account_gets_no_reset_mail(make_user, smtp_server):

@@ -18,7 +18,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from signalpost.cli import main
-from signalpost.cli_backends import api_request
+from signalpost.cli.backends import api_request
 from signalpost.status import derive, services
 from signalpost.status.models import Component, Incident, Kind, StatusOverride
 
@@ -212,7 +212,7 @@ def test_it_overrides_and_clears_a_components_status(signalpost, components):
 
 @pytest.mark.parametrize("argv, expected", [
     (["incident", "open", "Down", "--status", "bogus"],
-     'signalpost: status: "bogus" is not one of: investigating, identified, monitoring, resolved'),
+     "signalpost: status: must be one of: investigating, identified, monitoring or resolved"),
     (["incident", "open", "Down", "--component", "nope=major_outage"],
      'signalpost: components: unknown component "nope"'),
     (["incident", "open", "Down", "--component", "zh1.single=down"], "signalpost: components."),
@@ -235,7 +235,7 @@ def test_it_overrides_and_clears_a_components_status(signalpost, components):
      "signalpost: one of the arguments --end --duration is required"),
     (["maintenance", "schedule", "Upgrade", "--start", "2030-01-01T00:00Z", "--duration", "1h", "--component", "x"],
      'signalpost: components: unknown component "x"'),
-    (["component", "override", "zh1.single", "sideways"], 'signalpost: status: "sideways" is not one of'),
+    (["component", "override", "zh1.single", "sideways"], "signalpost: status: must be one of: operational"),
 ])
 def test_it_refuses_bad_input_in_one_line_and_writes_nothing(signalpost, components, argv, expected):
     code, out, err = signalpost(*argv)

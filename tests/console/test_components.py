@@ -8,7 +8,7 @@ import pytest
 from django.contrib.auth import get_user_model
 
 from signalpost.accounts.models import AuditEvent, Profile
-from signalpost.status import ordering, services
+from signalpost.status import layout, services
 from signalpost.status.models import Component, ComponentGroup, StatusOverride
 
 
@@ -443,7 +443,7 @@ def test_an_admin_drags_a_component_to_the_top_and_the_public_page_follows(compo
     tab.get_by_text("Order saved").wait_for()
     # The buttons follow the new order: the first item cannot move up any more.
     assert tab.locator(f'li[data-ref="c:{components["mail"].public_id}"] button[data-move=up]').is_disabled()
-    assert [c.name for c in ordering.top_level_order()] == ["Mail delivery", "Switzerland", "Germany"]
+    assert [c.name for c in layout.top_level_order()] == ["Mail delivery", "Switzerland", "Germany"]
     assert AuditEvent.objects.filter(action="page.reorder").count() == 1
 
     def mail_first() -> bool:

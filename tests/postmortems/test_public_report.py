@@ -17,8 +17,9 @@ from signalpost.accounts import audit
 from signalpost.accounts.models import AuditEvent
 from signalpost.postmortems import public_report, services
 from signalpost.postmortems.models import ReliabilitySettings
-from signalpost.public import snapshot
 from signalpost.public.models import RETIRED, SnapshotFile
+from tests.publishing import publish as publish_pending
+from tests.publishing import republish_everything
 from signalpost.status import services as status
 from tests.console.postmortem_support import entries_since, signed_in, team  # noqa: F401
 from tests.routes import row_counts
@@ -165,33 +166,38 @@ def published(transactional_db, components):
     status.backfill_incident(name="Volumes unreachable in ZH1", started_at=now - timedelta(hours=3),
                              resolved_at=now - timedelta(hours=2), impact="major", body="Down.",
                              components={components["zh1"]: "major_outage"})
-    snapshot.publish(everything=True)
+    republish_everything()
 
 
 def test_the_snapshot_serves_the_report_while_it_is_public_and_drops_it_after(published, start_server):
     server = start_server("reliability")
     assert server.get("/reliability")[0] == 404
-    switch(True)  # republishes every page on commit: the report, and the footers that link it
+    switch(True)  # every page is republished: the report, and the footers that link it
+    publish_pending()
     assert SnapshotFile.objects.get(path="/reliability").content_type.startswith("text/html")
     _, headers, body = _answer(server, "/reliability", lambda code, body: code == 200)
     assert "content-security-policy" in headers and b"Switzerland / zh1.single" in body
     assert FOOTER_LINK.encode() in _answer(server, "/", lambda code, body: FOOTER_LINK.encode() in body)[2]
 
     switch(False)
+    publish_pending()
     assert SnapshotFile.objects.get(path="/reliability").content_type == RETIRED
     assert _answer(server, "/reliability", lambda code, body: code == 404)[0] == 404
     assert FOOTER_LINK.encode() not in _answer(server, "/", lambda code, body: FOOTER_LINK.encode() not in body)[2]
 
 
 def test_the_time_driven_republication_renders_it_and_an_incident_update_does_not(published):
+    from signalpost.jobs import clock_events
+
     switch(True)
-    assert "/reliability" in snapshot.paths_to_publish()  # the worker's, every ten minutes and at midnight
-    assert "/reliability" in snapshot.paths_to_publish(everything=True)
-    assert "/reliability" not in snapshot.paths_to_publish(incident_ids=[1])
+    publish_pending()
     first = SnapshotFile.objects.get(path="/reliability").version
     opened = status.open_incident(name="Slow API", impact="minor", body="Slow.")
+    publish_pending()
     assert SnapshotFile.objects.get(path="/reliability").version == first  # not rebuilt for each update
-    snapshot.publish()
+    clock_events()  # the worker's clock: the day first, then every ten minutes
+    assert clock_events(timezone.now() + timedelta(minutes=10)) == ["clock.refresh"]
+    publish_pending()
     assert SnapshotFile.objects.get(path="/reliability").version > first
     assert opened.name.encode() in bytes(SnapshotFile.objects.get(path="/reliability").body)
 
@@ -200,9 +206,11 @@ def test_the_exported_site_has_the_report_only_while_it_is_public(published, tmp
     from signalpost.public.export import export_site
 
     switch(True)
+    publish_pending()
     export_site(tmp_path / "on")
     assert (tmp_path / "on" / "reliability.html").exists()
     switch(False)
+    publish_pending()
     export_site(tmp_path / "off")
     assert not (tmp_path / "off" / "reliability.html").exists()
 

@@ -6,9 +6,9 @@ import gzip
 
 import pytest
 
-from signalpost.public import snapshot
 from signalpost.public.export import export_site
 from signalpost.public.models import SnapshotFile
+from tests.publishing import publish
 from signalpost.status import services
 from signalpost.status.branding import contrast_ratio
 from tests.console.test_page_settings import png
@@ -46,7 +46,7 @@ def test_a_page_without_branding_links_no_stylesheet_and_shows_its_name(client, 
 
 def test_the_published_stylesheet_has_the_colours_and_only_safe_css(page):
     _branded()
-    snapshot.publish(everything=True)
+    publish()
     brand = _published("/brand.css")
     css = bytes(brand.body).decode()
     assert brand.content_type == "text/css; charset=utf-8"
@@ -60,7 +60,7 @@ def test_the_published_stylesheet_has_the_colours_and_only_safe_css(page):
 
 def test_the_dark_theme_gets_a_lighter_tint_of_the_accent_that_links_can_be_read_in(page):
     services.update_page(accent_color="#0550ae")
-    snapshot.publish(everything=True)
+    publish()
     css = bytes(_published("/brand.css").body).decode()
     assert ":root { --link: #0550ae; }" in css
     dark = css[css.index("@media (prefers-color-scheme: dark) { :root { --link: ") + 54:][:7]
@@ -69,16 +69,16 @@ def test_the_dark_theme_gets_a_lighter_tint_of_the_accent_that_links_can_be_read
 
 def test_removing_the_branding_empties_the_published_stylesheet(page):
     _branded()
-    snapshot.publish(everything=True)
+    publish()
     services.update_page(accent_color="", header_color="", custom_css="", remove_logo=True)
-    snapshot.publish(everything=True)
+    publish()
     css = bytes(_published("/brand.css").body).decode()
     assert "--link" not in css and ".notice" not in css
 
 
 def test_the_static_export_has_the_stylesheet_and_logo_under_their_own_names(page, tmp_path):
     _branded()
-    snapshot.publish(everything=True)
+    publish()
     export_site(tmp_path / "site")
     assert (tmp_path / "site" / "brand" / "logo.png").read_bytes() == png()
     assert "--link: #0550ae" in (tmp_path / "site" / "brand.css").read_text()
@@ -88,7 +88,8 @@ def test_the_static_export_has_the_stylesheet_and_logo_under_their_own_names(pag
 @pytest.fixture
 def branded_site(transactional_db, start_server):
     services.update_page(name="Example Status", time_zone="Europe/Zurich")
-    _branded()  # published when it commits, as every write is
+    _branded()
+    publish()  # what the worker's publisher does once the write commits
     return start_server()
 
 

@@ -128,11 +128,3 @@ def test_it_updates_a_group_and_refuses_a_taken_name_or_unknown_field(components
         services.update_group(stored, colour="red")
     assert refused.value.field == "colour"
     assert ComponentGroup.objects.get(pk=switzerland.pk).name == "Schweiz"
-
-
-def test_it_bumps_the_page_change_sequence_on_every_change(page):
-    before = services.get_page().change_seq
-    group = services.create_group(name="Switzerland")
-    services.create_component(name="zh1.single", group=group)
-
-    assert services.get_page().change_seq == before + 2

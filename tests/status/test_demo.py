@@ -16,6 +16,7 @@ from signalpost.postmortems.models import (
 )
 from signalpost.public.models import SnapshotFile
 from signalpost.demo import load_demo
+from tests.publishing import publish
 from signalpost.errors import InvalidInput
 from signalpost.status.models import Incident
 from tests.postmortems.conftest import action_groups, section, text, timeline
@@ -125,6 +126,7 @@ def test_loading_it_again_refuses_and_changes_nothing(demo):
 
 def test_the_published_snapshot_carries_it(transactional_db):
     load_demo()
+    publish()  # the worker's publisher, once the demo committed
     published, draft = _published(), _in_review()
     snapshot = dict(SnapshotFile.objects.values_list("path", "body"))
     assert published.title.encode() in snapshot[published.public_path]

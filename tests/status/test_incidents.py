@@ -5,7 +5,7 @@ from datetime import timedelta
 import pytest
 
 from signalpost.status import derive, services
-from signalpost.errors import InvalidInput
+from signalpost.errors import InvalidInput, NotFound
 from signalpost.status.models import (
     AffectedComponent,
     Incident,
@@ -296,7 +296,7 @@ def test_it_edits_the_title_and_impact(outage, now):
 def test_it_finds_incidents_and_components_by_their_public_ids(outage, components):
     assert services.find_incident(outage.public_id) == outage
     assert services.find_incident(outage.public_id, kind="incident") == outage
-    with pytest.raises(services.NotFound):
+    with pytest.raises(NotFound):
         services.find_incident(outage.public_id, kind="maintenance")
 
     assert services.find_components([components["zh1"].public_id, "Mail delivery", "Germany/de1.compact"]) == [

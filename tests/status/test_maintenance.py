@@ -94,13 +94,14 @@ def test_it_completes_at_the_end_of_the_window_and_not_before(maintenance, windo
     assert (stored.status, stored.resolved_at) == ("completed", scheduled_until)
 
 
-def test_it_shows_a_late_start_when_it_really_happened(maintenance, window):
+def test_a_late_start_keeps_the_window_s_time_and_says_when_it_was_posted(maintenance, window):
     scheduled_for, _ = window
     late = scheduled_for + 10 * MINUTE  # the worker was down
 
-    services.run_due_transitions(late)
+    [update] = services.run_due_transitions(late)
 
-    assert Incident.objects.get(pk=maintenance.pk).started_at > scheduled_for
+    assert Incident.objects.get(pk=maintenance.pk).started_at == scheduled_for
+    assert (update.display_at, update.created_at, update.posted_late) == (scheduled_for, late, True)
 
 
 def test_it_does_not_start_maintenance_that_is_not_set_to_start_by_itself(components, window, now):

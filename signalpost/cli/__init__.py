@@ -1,31 +1,20 @@
-"""The `signalpost` command: run the service, administer it, and respond to incidents from a shell."""
+"""The `signalpost` command: run the service, administer it, and respond to incidents from a shell.
+
+server.py: run, web, worker, migrate, createadmin, token, demo, publish, export.
+responder.py: incident, maintenance, component (the responders' commands).
+backends.py: where those act: the local database (through the API's own operations) or a server's API.
+"""
 
 import argparse
-import os
 import sys
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "signalpost.settings")
-
-
-class CliError(Exception):
-    """One clear line on stderr and exit status 1."""
-
-
-def setup_django() -> None:
-    import django
-    from django.apps import apps
-
-    if not apps.ready:  # set up once: setting up again would reconfigure logging mid-run
-        django.setup()
-        from signalpost.accounts import audit
-
-        # Writes made by this command on the server's own database are the CLI's in the audit log
-        # (through --server they are the API token's).
-        audit._actor.set(audit.cli_actor())
+from .common import CliError, setup_django  # noqa: F401  (what the commands share)
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from signalpost import __version__, cli_responder, cli_server
+    from signalpost import __version__
+
+    from . import responder, server
 
     parser = argparse.ArgumentParser(
         prog="signalpost",
@@ -34,8 +23,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"signalpost {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     commands.required = True
-    cli_server.add_commands(commands)
-    cli_responder.add_commands(commands)
+    server.add_commands(commands)
+    responder.add_commands(commands)
     return parser
 
 

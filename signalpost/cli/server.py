@@ -8,7 +8,7 @@ import subprocess
 import sys
 import time
 
-from signalpost.cli import CliError, setup_django
+from .common import CliError, setup_django
 
 
 def _port(value: str) -> int:
@@ -38,15 +38,20 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     web.add_argument("--workers", type=int, default=None, help="worker processes (default SIGNALPOST_WEB_WORKERS or 1)")
     web.set_defaults(func=cmd_web)
 
-    worker = commands.add_parser("worker", help="the background worker alone (maintenance transitions, publishing)",
-                                 description="Start and complete maintenance on time and republish the public "
-                                 "pages when time changes what they say. Several may run at once safely.")
-    worker.add_argument("--once", action="store_true", help="do one pass and exit")
-    worker.add_argument("--interval", type=float, default=None, help="seconds between passes (default 5)")
+    worker = commands.add_parser("worker", help="the background worker alone (publishing, maintenance, mail)",
+                                 description="Run the background jobs: the publisher and the other consumers of "
+                                 "events, maintenance transitions, and the clock. Several workers may run at once "
+                                 "safely. SIGTERM finishes the item in hand, then exits.")
+    worker.add_argument("--once", action="store_true", help="do one pass of each job and exit")
+    worker.add_argument("--only", action="append", metavar="JOB",
+                        help="run only this job (repeatable); `signalpost worker --list` names them")
+    worker.add_argument("--list", action="store_true", help="list the jobs and exit")
     worker.set_defaults(func=cmd_worker)
 
-    migrate = commands.add_parser("migrate", help="create or upgrade the database schema, then republish",
-                                  description="Apply database migrations (never drops data), then republish.")
+    migrate = commands.add_parser("migrate", help="create or upgrade the database schema",
+                                  description="Apply database migrations (never drops data) and record that the "
+                                  "public pages must be republished; the worker does that in the background while "
+                                  "readers keep getting the previous pages.")
     migrate.set_defaults(func=cmd_migrate)
 
     admin = commands.add_parser("createadmin", help="create a console administrator, or reset its password",
@@ -78,7 +83,8 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     demo.set_defaults(func=cmd_demo)
 
     publish = commands.add_parser("publish", help="re-render every public page into the snapshot",
-                                  description="Re-render all public pages now (normally automatic).")
+                                  description="Record a republication of every public page and work on it until "
+                                  "it is done (normally automatic: the worker's publisher does it).")
     publish.set_defaults(func=cmd_publish)
 
     export = commands.add_parser("export", help="write the public pages as a static site into a directory",
@@ -94,12 +100,24 @@ def _migrate(verbosity: int = 1) -> None:
     call_command("migrate", interactive=False, verbosity=verbosity)
 
 
+def _record_republish(forced: bool = False):
+    """Record that every page must be rendered again: after an upgrade (once per version of the code
+    that renders them), or when asked. Returns the event, or None if this version's is recorded."""
+    from django.db import transaction
+
+    from signalpost.events.record import record
+    from signalpost.public.fingerprint import renderer_fingerprint
+
+    key = None if forced else f"snapshot.republish:{renderer_fingerprint()}"
+    with transaction.atomic():
+        return record("snapshot.republish", "snapshot", key=key, data={"reason": "asked" if forced else "upgrade"})
+
+
 def cmd_migrate(args) -> int:
     setup_django()
     _migrate()
-    from signalpost.public import snapshot
-
-    snapshot.publish(everything=True)
+    if _record_republish() is not None:
+        print("the public pages will be republished in the background by the worker", flush=True)
     return 0
 
 
@@ -196,11 +214,25 @@ def cmd_demo(args) -> int:
 
 def cmd_publish(args) -> int:
     setup_django()
-    from signalpost.public import snapshot
+    from signalpost.events.models import Handling, HandlingState
+    from signalpost.events.work import work_once
 
-    version = snapshot.publish(everything=True)
-    print(f"published version {version}" if version else "nothing changed")
+    event = _record_republish(forced=True)
+    consumer = snapshot_consumer()
+    while Handling.objects.filter(event=event, consumer=consumer.name, state=HandlingState.PENDING).exists():
+        if not work_once(consumer):
+            time.sleep(0.2)  # another worker holds it: wait for that one
+    handling = Handling.objects.get(event=event, consumer=consumer.name)
+    if handling.state != HandlingState.DONE:
+        raise CliError(f"republishing failed: {handling.last_error}")
+    print("published every page")
     return 0
+
+
+def snapshot_consumer():
+    from signalpost.events import consumers
+
+    return consumers.get("publisher")
 
 
 def cmd_export(args) -> int:
@@ -226,9 +258,16 @@ def cmd_worker(args) -> int:
     setup_django()
     from signalpost.worker import Worker
 
-    worker = Worker(interval=args.interval)
+    if args.list:
+        for job in Worker().jobs:
+            print(f"{job.name}\t{job.description}")
+        return 0
+    try:
+        worker = Worker(only=args.only)
+    except LookupError as error:
+        raise CliError(str(error).strip("'\"")) from None
     if args.once:
-        worker.tick()
+        worker.run_once()
         return 0
     worker.install_signal_handlers()
     worker.run()
@@ -270,23 +309,27 @@ def _first_start(demo_enabled: bool) -> None:
         print(f"console login: user admin, password {password} (shown once; reset with `signalpost createadmin`)")
 
 
+RESTART_PAUSE_SECONDS = 2.0
+
+
 def cmd_run(args) -> int:
     setup_django()
     from django.conf import settings
 
-    from signalpost.public import snapshot
+    from signalpost.jobs import job_names
 
     _migrate(verbosity=0)
+    _record_republish()
     _first_start(settings.DEMO)
-    snapshot.publish_missing()
     base = f"http://{args.host}:{args.port}"
     print(f"Signalpost is running: status page {base}/  console {base}/console/  API {base}/api/v1/docs", flush=True)
     print("press Ctrl-C to stop", flush=True)
 
-    processes = [
-        subprocess.Popen(_granian_command(args.host, args.port, settings.WEB_WORKERS)),
-        subprocess.Popen([sys.executable, "-m", "signalpost", "worker"]),
-    ]
+    # The web server, and one worker process for each job of jobs.py.
+    commands = {"web": _granian_command(args.host, args.port, settings.WEB_WORKERS)}
+    for name in job_names():
+        commands[name] = [sys.executable, "-m", "signalpost", "worker", "--only", name]
+    processes = {name: subprocess.Popen(command) for name, command in commands.items()}
     stopping = False
 
     def stop(*_):
@@ -296,20 +339,26 @@ def cmd_run(args) -> int:
     signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGTERM, stop)
     try:
-        while not stopping and all(p.poll() is None for p in processes):
+        while not stopping:
             time.sleep(0.2)
+            for name, process in processes.items():
+                if process.poll() is None or stopping:
+                    continue
+                if name == "web":
+                    raise CliError(f"the web server exited with status {process.returncode}; see the log above")
+                # A job that dies is started again (its claims expire and are taken again).
+                print(f"the {name} job exited with status {process.returncode}; starting it again", flush=True)
+                time.sleep(RESTART_PAUSE_SECONDS)
+                processes[name] = subprocess.Popen(commands[name])
     finally:
-        for process in processes:
+        for process in processes.values():
             if process.poll() is None:
                 process.send_signal(signal.SIGTERM)
         deadline = time.monotonic() + 10
-        for process in processes:
+        for process in processes.values():
             try:
                 process.wait(timeout=max(0.1, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
                 process.kill()
-    failed = [p for p in processes if p.returncode not in (0, -signal.SIGTERM, -signal.SIGINT, None)]
-    if failed and not stopping:
-        raise CliError("a process exited unexpectedly; see the log above")
     print("stopped", flush=True)
     return 0

@@ -1,23 +1,20 @@
 """Where the responder commands act: a Signalpost server over its management API (Remote), or the
-local database through the status services (Local). Both take the API's request bodies and return the
+local database through the API's own operations (Local). Both take the API's request bodies and return the
 API's objects, so a command reads and behaves the same either way."""
 
 import argparse
 import http.client
 import json
-import logging
 import os
 import time
 import urllib.error
 import urllib.parse
 import urllib.request
 import uuid
-from contextlib import contextmanager
 from datetime import datetime
-from functools import wraps
-from typing import Any, Callable, Iterator
+from typing import Any
 
-from signalpost.cli import CliError
+from .common import CliError
 
 TIMEOUT_SECONDS = 10.0
 RETRY_PAUSE_SECONDS = 0.5
@@ -193,35 +190,16 @@ def match_component(components: list[dict], ref: str, field: str = "component") 
     return named[0]
 
 
-@contextmanager
-def _quiet_publisher() -> Iterator[None]:
-    """A command prints its own one line; the publisher's progress lines belong in a server's log."""
-    logger = logging.getLogger("signalpost.publish")
-    level = logger.level
-    logger.setLevel(logging.WARNING)
-    try:
-        yield
-    finally:
-        logger.setLevel(level)
-
-
-def _writes(method: Callable) -> Callable:
-    @wraps(method)
-    def wrapper(self, *args: Any, **kwargs: Any) -> Any:
-        self._ready()
-        with _quiet_publisher():
-            return method(self, *args, **kwargs)
-
-    return wrapper
-
-
 class Local:
-    """The status services on this machine's database (DATABASE_URL, or the data directory's SQLite)."""
+    """This machine's database (DATABASE_URL, or the data directory's SQLite), through the management
+    API's own operations (signalpost/api/operations.py): the request bodies are validated by the API's
+    schemas and mapped to the status verbs by the same code, so a command acts and answers exactly as it
+    does through --server."""
 
     def __init__(self):
         from django.apps import apps
 
-        from signalpost.cli import setup_django
+        from .common import setup_django
 
         if not apps.ready:  # run in-process (tests), Django is set up already; setting up twice resets logging
             setup_django()
@@ -236,151 +214,68 @@ class Local:
         if "status_incident" not in tables:
             raise CliError("the database has no tables yet; run `signalpost migrate` first")
 
-    def _statuses(self, statuses: dict[str, str]) -> dict:
-        from signalpost.status import services
+    def _call(self, operation: str, *args: Any, schema: str | None = None, payload: dict | None = None) -> Any:
+        """One operation, its body first validated by the API's schema (a refusal names the field, as
+        the API's 422 does)."""
+        from pydantic import ValidationError
 
-        return dict(zip(services.find_components(statuses), statuses.values()))
+        from signalpost.api import operations, schemas
 
-    def _incident(self, incident) -> dict:
-        from signalpost.api.schemas import incident_out, with_details
-        from signalpost.status.models import Incident
-
-        return incident_out(with_details(Incident.objects).get(pk=incident.pk))
+        self._ready()
+        if schema is not None:
+            try:
+                args = (*args, getattr(schemas, schema).model_validate(payload or {}))
+            except ValidationError as error:  # worded as the API words its 422 (field_errors reads ninja's locations)
+                errors = schemas.field_errors([{**e, "loc": ("body", "payload", *e["loc"])} for e in error.errors()])
+                raise CliError("; ".join(f"{e['field']}: {e['message']}" for e in errors)) from None
+        return getattr(operations, operation)(*args)
 
     def components(self) -> list[dict]:
-        from django.db.models import Prefetch
+        return self._call("all_components")
 
-        from signalpost.api.schemas import component_out
-        from signalpost.status import derive
-        from signalpost.status.layout import page_order_sql
-        from signalpost.status.models import Component, StatusOverride
+    def component(self, ref: str) -> dict:
+        return match_component(self.components(), ref)
 
-        self._ready()
-        components = list(
-            Component.objects.select_related("group")
-            .prefetch_related(Prefetch("overrides", StatusOverride.objects.filter(cleared_at__isnull=True),
-                                       to_attr="open_overrides"))
-            .order_by(*page_order_sql())
-        )
-        statuses = derive.current_statuses(components)
-        return [component_out(c, statuses[c.pk]) for c in components]
-
-    def _component(self, ref: str):
-        from signalpost.status import services
-
-        return services.find_components([ref], field="component")[0]
-
-    def _component_out(self, component) -> dict:
-        return next(c for c in self.components() if c["id"] == component.public_id)
-
-    @_writes
     def override(self, ref: str, status: str, reason: str) -> dict:
-        from signalpost.status import services
+        component = self.component(ref)
+        return self._call("set_override", component["id"], schema="OverrideIn",
+                          payload={"status": status, "reason": reason})
 
-        component = self._component(ref)
-        services.set_override(component, status, reason)
-        return self._component_out(component)
-
-    @_writes
     def clear_override(self, ref: str) -> dict:
-        from signalpost.status import services
+        return self._call("clear_override", self.component(ref)["id"])
 
-        component = self._component(ref)
-        services.clear_override(component)
-        return self._component_out(component)
-
-    @_writes
     def create_group(self, payload: dict) -> dict:
-        from signalpost.api.schemas import group_out
-        from signalpost.status import services
+        return self._call("create_group", schema="GroupIn", payload=payload)
 
-        return group_out(services.create_group(**payload))
-
-    @_writes
     def create_component(self, payload: dict) -> dict:
-        from signalpost.status import services
+        return self._call("create_component", schema="ComponentIn", payload=payload)
 
-        fields = dict(payload)
-        fields["group"] = services.find_group(fields["group"]) if fields.get("group") else None
-        return self._component_out(services.create_component(**fields))
-
-    @_writes
     def open_incident(self, payload: dict) -> dict:
-        from signalpost.status import services
+        return self._call("create_incident", schema="IncidentIn", payload=payload)
 
-        incident = services.open_incident(
-            name=payload["name"], status=payload["status"], impact=payload["impact"], body=payload["body"],
-            components=self._statuses(payload["components"]), display_at=payload.get("display_at"),
-            deliver_notifications=payload["deliver_notifications"],
-        )
-        return self._incident(incident)
-
-    @_writes
     def backfill(self, payload: dict) -> dict:
-        from signalpost.status import services
+        return self._call("create_incident", schema="IncidentIn", payload=payload)
 
-        incident = services.backfill_incident(
-            name=payload["name"], started_at=payload["started_at"], resolved_at=payload["resolved_at"],
-            impact=payload["impact"], body=payload["body"], components=self._statuses(payload["components"]),
-        )
-        return self._incident(incident)
-
-    @_writes
     def post_update(self, public_id: str, payload: dict) -> dict:
-        from signalpost.status import services
-        from signalpost.status.models import Kind
-
-        incident = services.find_incident(public_id.strip(), Kind.INCIDENT)
-        services.post_update(
-            incident, status=payload["status"], body=payload["body"],
-            components=self._statuses(payload.get("components") or {}), impact=payload.get("impact"),
-            display_at=payload.get("display_at"), reopen=payload.get("reopen", False),
-            deliver_notifications=payload.get("deliver_notifications", True),
-        )
-        return self._incident(incident)
+        return self._call("create_incident_update", public_id.strip(), schema="IncidentUpdateIn", payload=payload)
 
     def incidents(self, open_only: bool) -> tuple[list[dict], int]:
-        from signalpost.api.schemas import incident_out, with_details
-        from signalpost.status.models import Incident, Kind
+        found = self._call("list_incidents", schema="IncidentFilters",
+                           payload={"per_page": LIST_LIMIT, **({"open": True} if open_only else {})})
+        return found["items"], found["count"]
 
-        self._ready()
-        found = Incident.objects.filter(kind=Kind.INCIDENT)
-        if open_only:
-            found = found.filter(resolved_at__isnull=True)
-        newest = with_details(found.order_by("-started_at", "-id"))[:LIST_LIMIT]
-        return [incident_out(i) for i in newest], found.count()
-
-    @_writes
     def schedule_maintenance(self, payload: dict) -> dict:
-        from signalpost.status import services
+        return self._call("create_maintenance", schema="MaintenanceIn", payload=payload)
 
-        maintenance = services.schedule_maintenance(
-            name=payload["name"], scheduled_for=payload["scheduled_for"], scheduled_until=payload["scheduled_until"],
-            body=payload["body"], components=services.find_components(payload["components"]),
-            auto_start=payload["auto_start"], auto_complete=payload["auto_complete"],
-        )
-        return self._incident(maintenance)
-
-    @_writes
     def post_maintenance_update(self, public_id: str, payload: dict) -> dict:
-        from signalpost.status import services
-        from signalpost.status.models import Kind
-
-        maintenance = services.find_incident(public_id.strip(), Kind.MAINTENANCE)
-        services.post_maintenance_update(
-            maintenance, status=payload["status"], body=payload["body"],
-            scheduled_until=payload.get("scheduled_until"),
-        )
-        return self._incident(maintenance)
+        return self._call("create_maintenance_update", public_id.strip(), schema="MaintenanceUpdateIn",
+                          payload=payload)
 
     def maintenances(self, upcoming: bool, active: bool) -> tuple[list[dict], int]:
-        from signalpost.api.schemas import incident_out, with_details
-        from signalpost.status.models import Incident, Kind, MaintenanceStatus
-
-        self._ready()
-        found = Incident.objects.filter(kind=Kind.MAINTENANCE).order_by("-scheduled_for", "-id")
+        query: dict = {"per_page": LIST_LIMIT}
         if upcoming:
-            found = found.filter(status=MaintenanceStatus.SCHEDULED)
-        elif active:
-            found = found.filter(status__in=[MaintenanceStatus.IN_PROGRESS, MaintenanceStatus.VERIFYING])
-        return [incident_out(m) for m in with_details(found)[:LIST_LIMIT]], found.count()
+            query["upcoming"] = True
+        if active:
+            query["active"] = True
+        found = self._call("list_maintenance", schema="MaintenanceFilters", payload=query)
+        return found["items"], found["count"]

@@ -1,7 +1,7 @@
 """Responder commands: incident open/update/resolve/backfill/list, maintenance schedule/update/list,
 component list/override/clear.
 
-Each command parses its arguments into the management API's request body once; cli_backends sends it
+Each command parses its arguments into the management API's request body once; backends.py sends it
 to a server (remote mode) or hands it to the status services on the local database (local mode).
 """
 
@@ -14,8 +14,8 @@ from datetime import timezone as dt_timezone
 from typing import Any, Callable
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from signalpost.cli import CliError
-from signalpost.cli_backends import backend, json_default
+from .common import CliError
+from .backends import backend, json_default
 
 INCIDENT_STATUSES = "investigating, identified, monitoring, resolved"
 MAINTENANCE_STATUSES = "scheduled, in_progress, verifying, completed"

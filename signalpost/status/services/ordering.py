@@ -1,5 +1,5 @@
-"""The order of the page: groups and ungrouped components share one order at the top level, and each
-group orders its own components. A reorder is one write: one transaction, one audit entry."""
+"""Reordering the page: groups and ungrouped components share one order at the top level, and each
+group orders its own components. A reorder is one write: one transaction, one audit entry, one event."""
 
 from collections.abc import Iterable
 from datetime import datetime
@@ -8,20 +8,12 @@ from django.db import transaction
 from django.utils import timezone
 
 from signalpost.accounts import audit
-
 from signalpost.errors import InvalidInput
-from .layout import page_order
-from .models import Component, ComponentGroup, Page
-from .services import _changed, _incidents_of, get_page
 
-
-def top_level_order() -> list[ComponentGroup | Component]:
-    """The groups and ungrouped components in the page's order."""
-    return page_order(ComponentGroup.objects.all(), Component.objects.filter(group__isnull=True))
-
-
-def group_order(group: ComponentGroup) -> list[Component]:
-    return list(Component.objects.filter(group=group).order_by("position", "name", "pk"))
+from ..changes import record_group, record_page
+from ..layout import group_order, top_level_order
+from ..models import Component, ComponentGroup, Page
+from .common import get_page, touch_page
 
 
 def _ref(item: ComponentGroup | Component) -> tuple[str, int]:
@@ -52,11 +44,11 @@ def reorder_top_level(items: Iterable[ComponentGroup | Component]) -> bool:
         if list(map(_ref, items)) == list(map(_ref, current)):
             return False
         _write_positions(items, now)
+        before, after = {"order": [str(i) for i in current]}, {"order": [str(i) for i in items]}
         audit.record("page.reorder", page, object_repr="order of the page's groups and components",
-                     before={"order": [str(i) for i in current]}, after={"order": [str(i) for i in items]},
-                     diff=False)
-        # Incident pages list affected components in the page's order too.
-        _changed(everything=True)
+                     before=before, after=after, diff=False)
+        record_page("order", before=before, after=after)  # incident pages list components in this order too
+        touch_page(now)
     return True
 
 
@@ -71,7 +63,8 @@ def reorder_group(group: ComponentGroup, components: Iterable[Component]) -> boo
         if [c.pk for c in components] == [c.pk for c in current]:
             return False
         _write_positions(components, now)
-        audit.record("group.reorder", group, before={"order": [c.name for c in current]},
-                     after={"order": [c.name for c in components]}, diff=False)
-        _changed(incidents=_incidents_of(components))
+        before, after = {"order": [c.name for c in current]}, {"order": [c.name for c in components]}
+        audit.record("group.reorder", group, before=before, after=after, diff=False)
+        record_group("group.changed", group, before=before, after=after, components=components)
+        touch_page(now)
     return True

@@ -1,0 +1,131 @@
+"""The worker's jobs, declared in one place: `signalpost worker` runs them all (or `--only NAME`), and
+`signalpost run` starts one process for each.
+
+- every registered consumer of events (the publisher, the mailer...) is a job of its own name;
+- transitions: starts and completes maintenance on time;
+- clock: records the events that time alone makes (a new day, every few minutes for relative times)
+  and forgets old events.
+"""
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Min
+from django.utils import timezone
+
+from signalpost.accounts import audit
+from signalpost.events import consumers, health, wake
+from signalpost.events.models import Event, Handling, HandlingState
+from signalpost.events.record import record as record_event
+from signalpost.events.work import work_once, worker_name
+
+log = logging.getLogger("signalpost.worker")
+
+REFRESH_MINUTES = 10  # relative times ("12 minutes ago") and today's bar move with time alone
+
+
+@dataclass
+class Job:
+    name: str
+    description: str
+    run_once: Callable[[threading.Event], str]  # one pass; returns what it did, for the heartbeat
+    wait: Callable[[threading.Event], None]  # until the next pass is due (or the job is stopping)
+
+
+def consumer_job(name: str) -> Job:
+    consumer = consumers.get(name)
+    woken = wake.waiter(f"events:{name}")
+    handler = consumer.load_handler()
+    worker = worker_name()
+
+    def run_once(stopping: threading.Event) -> str:
+        handled = 0
+        while not stopping.is_set():
+            taken = work_once(consumer, worker, stopping, handler=handler)
+            if not taken:
+                break
+            handled += taken
+        return f"handled {handled} events" if handled else "idle"
+
+    def wait(stopping: threading.Event) -> None:
+        timeout = settings.EVENTS_POLL_SECONDS
+        next_due = (Handling.objects.filter(consumer=name, state=HandlingState.PENDING)
+                    .aggregate(due=Min("due_at"))["due"])
+        if next_due is not None:  # a retry waiting for its back-off
+            timeout = max(0.05, min(timeout, (next_due - timezone.now()).total_seconds()))
+        woken.wait(timeout)
+        woken.clear()
+
+    return Job(name, f"works through the events for the {name}", run_once, wait)
+
+
+def _periodic_wait(seconds: float) -> Callable[[threading.Event], None]:
+    def wait(stopping: threading.Event) -> None:
+        stopping.wait(seconds)
+    return wait
+
+
+def _transitions(stopping: threading.Event) -> str:
+    from signalpost.status import services
+
+    with audit.acting(audit.SYSTEM):
+        done = services.run_due_transitions()
+    for update in done:
+        log.info("maintenance %s is now %s", update.incident.public_id, update.status)
+    return f"{len(done)} transitions" if done else "idle"
+
+
+def clock_events(now: datetime | None = None) -> list[str]:
+    """Record what time alone changes, once however many workers run: the page's day turning over,
+    and a refresh every REFRESH_MINUTES. Returns the kinds recorded."""
+    from signalpost.presentation.zone import page_zone
+
+    now = now or timezone.now()
+    day = now.astimezone(page_zone()).date()
+    slot = now.replace(minute=now.minute - now.minute % REFRESH_MINUTES, second=0, microsecond=0)
+    recorded = []
+    with transaction.atomic():
+        if record_event("clock.day", "clock", occurred_at=now, key=f"clock.day:{day.isoformat()}",
+                        data={"day": day.isoformat()}):
+            recorded.append("clock.day")
+        elif record_event("clock.refresh", "clock", occurred_at=now, key=f"clock.refresh:{slot.isoformat()}"):
+            recorded.append("clock.refresh")
+    return recorded
+
+
+def forget_old_events(now: datetime | None = None) -> int:
+    """Events every consumer is done with, older than the retention, are deleted with their handlings
+    (an event still pending or set aside is kept, whatever its age)."""
+    now = now or timezone.now()
+    cutoff = now - timedelta(days=settings.EVENTS_RETENTION_DAYS)
+    unfinished = Handling.objects.exclude(state=HandlingState.DONE).values("event_id")
+    old = Event.objects.filter(recorded_at__lt=cutoff).exclude(pk__in=unfinished)
+    deleted, _ = old.delete()
+    health.forget_old_beats()
+    return deleted
+
+
+def _clock(stopping: threading.Event) -> str:
+    recorded = clock_events()
+    forgotten = forget_old_events()
+    return ", ".join(recorded + ([f"forgot {forgotten} old rows"] if forgotten else [])) or "idle"
+
+
+def jobs() -> list[Job]:
+    """Every job: those that make events first, so that one pass (`worker --once`) also handles them."""
+    return [
+        Job("transitions", "starts and completes maintenance on time", _transitions,
+            _periodic_wait(settings.WORKER_INTERVAL_SECONDS)),
+        Job("clock", "records the events time makes (a new day, relative times), forgets old events", _clock,
+            _periodic_wait(5.0)),
+        *(consumer_job(c.name) for c in consumers.registered()),
+    ]
+
+
+def job_names() -> list[str]:
+    return ["transitions", "clock"] + [c.name for c in consumers.registered()]

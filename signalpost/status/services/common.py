@@ -1,0 +1,100 @@
+"""What the status verbs share: the page, finding things by what people call them, the fields each
+audit entry keeps. Who is acting is never a parameter: it is the audit actor of the request, the CLI
+command or the worker job (accounts/audit.py), which every verb's audit entry records."""
+
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+
+from django.conf import settings
+
+from signalpost.errors import InvalidInput, NotFound
+
+from ..models import (
+    AffectedComponent,
+    Component,
+    ComponentGroup,
+    ComponentStatus,
+    Incident,
+    IncidentComponent,
+    IncidentUpdate,
+    Page,
+)
+
+ComponentStatuses = Mapping[Component, str]
+
+PAGE_FIELDS = ("name", "url", "time_zone", "accent_color", "header_color", "custom_css", "footer_links", "logo_type",
+               "logo_digest")
+GROUP_FIELDS = ("name", "description", "position", "hidden")
+COMPONENT_FIELDS = ("name", "group", "description", "position", "hidden", "third_party", "only_show_if_degraded",
+                    "start_date")
+INCIDENT_FIELDS = ("name", "status", "impact", "started_at", "resolved_at")
+MAINTENANCE_FIELDS = ("name", "status", "impact", "scheduled_for", "scheduled_until", "auto_start", "auto_complete")
+
+
+def components_audit(statuses: Mapping[Component, str]) -> dict[str, str]:
+    return {str(component): status for component, status in statuses.items()}
+
+
+def get_page() -> Page:
+    """The page, created on first use with the installation's defaults (TIME_ZONE, SIGNALPOST_URL)."""
+    page, _ = Page.objects.get_or_create(
+        pk=1, defaults={"time_zone": settings.TIME_ZONE, "url": settings.SITE_URL, "name": settings.PAGE_NAME}
+    )
+    return page
+
+
+def touch_page(now: datetime) -> None:
+    """The page's own `updated_at` (Statuspage's page.updated_at) moves with every change on it."""
+    Page.objects.filter(pk=get_page().pk).update(updated_at=now)
+
+
+def find_components(refs: Iterable[str], field: str = "components") -> list[Component]:
+    """Components by public id or exact name ("Group/Name" for a grouped one); unknown ones are refused."""
+    found = []
+    for ref in refs:
+        component = Component.objects.filter(public_id=ref).first()
+        if component is None:
+            by_name = Component.objects.filter(name=ref)
+            if "/" in ref and not by_name.exists():
+                group_name, _, name = ref.partition("/")
+                by_name = Component.objects.filter(group__name=group_name.strip(), name=name.strip())
+            if by_name.count() == 1:
+                component = by_name.get()
+            elif by_name.count() > 1:
+                raise InvalidInput(field, f'"{ref}" names several components; use its id or "Group/Name"')
+        if component is None:
+            raise InvalidInput(field, f'unknown component "{ref}"')
+        found.append(component)
+    return found
+
+
+def find_group(ref: str, field: str = "group") -> ComponentGroup:
+    """A group by public id or exact name; an unknown one is refused."""
+    group = ComponentGroup.objects.filter(public_id=ref).first() or ComponentGroup.objects.filter(name=ref).first()
+    if group is None:
+        raise InvalidInput(field, f'unknown group "{ref}"')
+    return group
+
+
+def find_incident(public_id: str, kind: str | None = None) -> Incident:
+    qs = Incident.objects.all() if kind is None else Incident.objects.filter(kind=kind)
+    try:
+        return qs.get(public_id=public_id)
+    except Incident.DoesNotExist:
+        raise NotFound(f'no {kind or "incident"} with id "{public_id}"') from None
+
+
+def apply_components(incident: Incident, update: IncidentUpdate, statuses: dict[Component, str]) -> None:
+    """The statuses an update gives components: the incident's current ones, and their history rows."""
+    current = {ic.component_id: ic for ic in IncidentComponent.objects.filter(incident=incident)}
+    for component, new_status in statuses.items():
+        link = current.get(component.pk)
+        old_status = link.status if link else ComponentStatus.OPERATIONAL
+        if link:
+            if link.status != new_status:
+                link.status = new_status
+                link.save(update_fields=["status"])
+        else:
+            IncidentComponent.objects.create(incident=incident, component=component, status=new_status)
+        AffectedComponent.objects.create(update=update, component=component, old_status=old_status, new_status=new_status)
+        Component.objects.filter(pk=component.pk).update(updated_at=update.created_at)

@@ -1,0 +1,272 @@
+"""Incidents: opening, updating, resolving, reopening, editing, and recording one after the fact."""
+
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+
+from django.db import transaction
+from django.utils import timezone
+
+from signalpost.accounts import audit
+from signalpost.errors import InvalidInput
+
+from ..changes import ComponentWatch, record_incident
+from ..models import (
+    ComponentStatus,
+    Impact,
+    Incident,
+    IncidentComponent,
+    IncidentStatus,
+    IncidentUpdate,
+    Kind,
+)
+from ..validation import aware, choice, component_statuses, incident_impact, not_future, required_text
+from .common import INCIDENT_FIELDS, ComponentStatuses, apply_components, components_audit, touch_page
+
+
+def open_incident(
+    *,
+    name: str,
+    status: str = IncidentStatus.INVESTIGATING,
+    impact: str = Impact.MINOR,
+    body: str = "",
+    components: ComponentStatuses | None = None,
+    display_at: datetime | None = None,
+    deliver_notifications: bool = True,
+    now: datetime | None = None,
+) -> Incident:
+    now = now or timezone.now()
+    name = required_text("name", name, 300)
+    choice("status", status, IncidentStatus)
+    if status == IncidentStatus.RESOLVED:
+        raise InvalidInput("status", "a new incident cannot start resolved; use backfill for a past incident")
+    incident_impact(impact)
+    statuses = component_statuses("components", components)
+    display_at = not_future("display_at", display_at, now) or now
+    with transaction.atomic():
+        watch = ComponentWatch(statuses, now)
+        incident = Incident.objects.create(
+            kind=Kind.INCIDENT, name=name, status=status, impact=impact, started_at=display_at,
+            monitoring_at=display_at if status == IncidentStatus.MONITORING else None,
+            created_at=now, updated_at=now,
+        )
+        update = IncidentUpdate.objects.create(
+            incident=incident, status=status, body=body, display_at=display_at, created_at=now, updated_at=now,
+            deliver_notifications=deliver_notifications,
+        )
+        apply_components(incident, update, statuses)
+        audit.record("incident.open", incident, after={
+            **audit.snapshot(incident, INCIDENT_FIELDS), "body": body, "components": components_audit(statuses),
+            "notify": deliver_notifications,
+        })
+        record_incident("incident.opened", incident, update=update, components=watch.changes(statuses),
+                        notify=deliver_notifications)
+        touch_page(now)
+    return incident
+
+
+def post_update(
+    incident: Incident,
+    *,
+    status: str,
+    body: str = "",
+    components: ComponentStatuses | None = None,
+    impact: str | None = None,
+    display_at: datetime | None = None,
+    reopen: bool = False,
+    deliver_notifications: bool = True,
+    now: datetime | None = None,
+) -> IncidentUpdate:
+    """Post an update to an incident. Resolving it returns its components to operational unless told
+    otherwise; a resolved incident takes a new update only when explicitly reopened."""
+    if incident.is_maintenance:
+        from .maintenance import post_maintenance_update
+
+        return post_maintenance_update(incident, status=status, body=body, components=components,
+                                       display_at=display_at, deliver_notifications=deliver_notifications, now=now)
+    now = now or timezone.now()
+    choice("status", status, IncidentStatus)
+    statuses = component_statuses("components", components)
+    if impact is not None:
+        incident_impact(impact)
+    display_at = not_future("display_at", display_at, now) or now
+    with transaction.atomic():
+        incident = Incident.objects.select_for_update().get(pk=incident.pk)
+        before = audit.snapshot(incident, INCIDENT_FIELDS)
+        status_before, impact_before = incident.status, incident.impact
+        reopening = incident.status == IncidentStatus.RESOLVED
+        if incident.status == IncidentStatus.RESOLVED:
+            if not reopen:
+                raise InvalidInput("status", "the incident is resolved; reopen it to post a new update")
+            if status == IncidentStatus.RESOLVED:
+                raise InvalidInput("status", "reopening an incident needs a status other than resolved")
+            # Shown before the resolution, the reopening would sort under it and its statuses would vanish.
+            if incident.resolved_at is not None and display_at < incident.resolved_at:
+                raise InvalidInput("display_at", "is before the incident was resolved; a reopening comes after it")
+        if display_at < incident.started_at:
+            raise InvalidInput("display_at", "is before the incident started")
+        if status == IncidentStatus.RESOLVED:
+            latest = incident.updates.order_by("-display_at").values_list("display_at", flat=True).first()
+            if latest and display_at < latest:
+                raise InvalidInput("display_at", "is before the latest update; a resolution comes last")
+            open_links = IncidentComponent.objects.filter(incident=incident).exclude(
+                component__in=list(statuses)
+            ).select_related("component__group")
+            for link in open_links:
+                statuses[link.component] = ComponentStatus.OPERATIONAL
+        watch = ComponentWatch(statuses, now)
+        update = IncidentUpdate.objects.create(
+            incident=incident, status=status, body=body, display_at=display_at, created_at=now, updated_at=now,
+            deliver_notifications=deliver_notifications,
+        )
+        apply_components(incident, update, statuses)
+        incident.status = status
+        if impact is not None:
+            incident.impact = impact
+        if status == IncidentStatus.MONITORING and incident.monitoring_at is None:
+            incident.monitoring_at = display_at
+        if status == IncidentStatus.RESOLVED:
+            incident.resolved_at = display_at
+        elif incident.resolved_at is not None:  # reopened
+            incident.resolved_at = None
+        incident.updated_at = now
+        incident.save()
+        action = ("incident.reopen" if reopening else
+                  "incident.resolve" if status == IncidentStatus.RESOLVED else "incident.update")
+        audit.record(action, incident, before=before, after={
+            **audit.snapshot(incident, INCIDENT_FIELDS), "update": update.public_id, "body": body,
+            "components": components_audit(statuses), "notify": deliver_notifications,
+        })
+        kind = ("incident.reopened" if reopening else
+                "incident.resolved" if status == IncidentStatus.RESOLVED else "incident.updated")
+        record_incident(kind, incident, update=update, status_before=status_before, impact_before=impact_before,
+                        components=watch.changes(statuses), notify=deliver_notifications)
+        touch_page(now)
+    return update
+
+
+def resolve_incident(incident: Incident, *, body: str = "This incident has been resolved.", **kwargs) -> IncidentUpdate:
+    return post_update(incident, status=IncidentStatus.RESOLVED, body=body, **kwargs)
+
+
+def edit_incident(incident: Incident, *, name: str | None = None, impact: str | None = None,
+                  now: datetime | None = None) -> Incident:
+    """Correct an incident's (or maintenance's) title or impact: no update is posted, nobody is told."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        incident = Incident.objects.select_for_update().get(pk=incident.pk)
+        before = audit.snapshot(incident, INCIDENT_FIELDS)
+        status_before, impact_before = incident.status, incident.impact
+        if name is not None:
+            incident.name = required_text("name", name, 300)
+        if impact is not None:
+            if incident.is_maintenance:
+                choice("impact", impact, Impact)
+            else:
+                incident_impact(impact)
+            incident.impact = impact
+        incident.updated_at = now
+        incident.save()
+        audit.record(f"{incident.kind}.edit", incident, before=before, after=audit.snapshot(incident, INCIDENT_FIELDS))
+        record_incident(f"{incident.kind}.edited", incident, status_before=status_before,
+                        impact_before=impact_before, occurred_at=now,
+                        extra={"name_before": before["name"]})
+        touch_page(now)
+    return incident
+
+
+def edit_update(update: IncidentUpdate, *, body: str, now: datetime | None = None) -> IncidentUpdate:
+    """Correct the text of a posted update. The edit is recorded (edited_at, and the audit entry keeps
+    the old text); the public page says the update was edited. Nobody is told again."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        update = IncidentUpdate.objects.select_for_update().select_related("incident").get(pk=update.pk)
+        if body == update.body:
+            return update
+        before = {"body": update.body}
+        update.body = body
+        update.edited_at = now
+        update.updated_at = now
+        update.save(update_fields=["body", "edited_at", "updated_at"])
+        audit.record("update.edit", update, object_repr=f"update of {update.incident.name}"[:300],
+                     before=before, after={"body": body})
+        incident = update.incident
+        record_incident(f"{incident.kind}.update_edited", incident, update=update, status_before=incident.status,
+                        impact_before=incident.impact, occurred_at=now)
+        touch_page(now)
+    return update
+
+
+def backfill_incident(
+    *,
+    name: str,
+    started_at: datetime,
+    resolved_at: datetime,
+    impact: str = Impact.MINOR,
+    body: str = "",
+    resolution_body: str = "This incident has been resolved.",
+    components: ComponentStatuses | None = None,
+    updates: Iterable[Mapping] = (),
+    now: datetime | None = None,
+) -> Incident:
+    """Record an incident after the fact: it started and ended in the past, is marked retroactive and
+    never notifies. `updates` are extra {display_at, status, body, components} between the two."""
+    now = now or timezone.now()
+    name = required_text("name", name, 300)
+    incident_impact(impact)
+    started_at = not_future("started_at", started_at, now)
+    resolved_at = not_future("resolved_at", resolved_at, now)
+    if started_at is None:
+        raise InvalidInput("started_at", "is required for a past incident")
+    if resolved_at is None:
+        raise InvalidInput("resolved_at", "is required for a past incident")
+    if resolved_at < started_at:
+        raise InvalidInput("resolved_at", "is before started_at")
+    statuses = component_statuses("components", components)
+    extra = []
+    for n, item in enumerate(updates):
+        at = aware(f"updates[{n}].display_at", item.get("display_at"))
+        if at is None or not (started_at <= at <= resolved_at):
+            raise InvalidInput(f"updates[{n}].display_at", "must lie between started_at and resolved_at")
+        st = choice(f"updates[{n}].status", item.get("status", IncidentStatus.IDENTIFIED), IncidentStatus)
+        if st == IncidentStatus.RESOLVED:
+            raise InvalidInput(f"updates[{n}].status", "the last update resolves it; use resolution_body")
+        extra.append((at, st, item.get("body", ""), component_statuses(f"updates[{n}].components", item.get("components"))))
+    extra.sort(key=lambda u: u[0])
+    with transaction.atomic():
+        touched = dict(statuses)
+        for _, _, _, comp in extra:
+            touched.update(comp)
+        watch = ComponentWatch(touched, now)
+        incident = Incident.objects.create(
+            kind=Kind.INCIDENT, name=name, status=IncidentStatus.RESOLVED, impact=impact, retroactive=True,
+            started_at=started_at, resolved_at=resolved_at, created_at=now, updated_at=now,
+        )
+        first = IncidentUpdate.objects.create(
+            incident=incident, status=IncidentStatus.INVESTIGATING, body=body, display_at=started_at,
+            created_at=now, updated_at=now, deliver_notifications=False,
+        )
+        apply_components(incident, first, statuses)
+        for at, st, text, comp in extra:
+            update = IncidentUpdate.objects.create(
+                incident=incident, status=st, body=text, display_at=at, created_at=now, updated_at=now,
+                deliver_notifications=False,
+            )
+            apply_components(incident, update, comp)
+            if st == IncidentStatus.MONITORING and incident.monitoring_at is None:
+                incident.monitoring_at = at
+        last = IncidentUpdate.objects.create(
+            incident=incident, status=IncidentStatus.RESOLVED, body=resolution_body, display_at=resolved_at,
+            created_at=now, updated_at=now, deliver_notifications=False,
+        )
+        restore = {link.component: ComponentStatus.OPERATIONAL
+                   for link in IncidentComponent.objects.filter(incident=incident).select_related("component")}
+        apply_components(incident, last, restore)
+        incident.save()
+        audit.record("incident.backfill", incident, after={
+            **audit.snapshot(incident, INCIDENT_FIELDS), "body": body, "resolution_body": resolution_body,
+            "components": components_audit(statuses), "updates": len(extra),
+        })
+        record_incident("incident.backfilled", incident, update=last, components=watch.changes(statuses),
+                        occurred_at=started_at)
+        touch_page(now)
+    return incident

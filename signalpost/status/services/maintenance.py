@@ -1,0 +1,260 @@
+"""Scheduled maintenance: announcing a window, its updates (an overrun extends it), and starting and
+completing it, by hand or on time by the worker."""
+
+import logging
+from collections.abc import Iterable
+from datetime import datetime
+
+from django.db import transaction
+from django.utils import timezone
+
+from signalpost.accounts import audit
+from signalpost.errors import InvalidInput
+
+from ..changes import ComponentWatch, entered_in_the_past, record_incident
+from ..models import (
+    Component,
+    ComponentStatus,
+    Impact,
+    Incident,
+    IncidentComponent,
+    IncidentUpdate,
+    Kind,
+    MaintenanceStatus,
+)
+from ..validation import aware, choice, component_statuses, not_future, required_text
+from .common import MAINTENANCE_FIELDS, ComponentStatuses, apply_components, components_audit, touch_page
+
+log = logging.getLogger("signalpost.status")
+
+DEFAULT_BODIES = {
+    MaintenanceStatus.SCHEDULED: "",
+    MaintenanceStatus.IN_PROGRESS: "Scheduled maintenance is currently in progress. We will provide updates as necessary.",
+    MaintenanceStatus.VERIFYING: "Verification is currently underway for the maintenance items.",
+    MaintenanceStatus.COMPLETED: "The scheduled maintenance has been completed.",
+}
+ACTIVE = [MaintenanceStatus.IN_PROGRESS, MaintenanceStatus.VERIFYING]
+
+
+def schedule_maintenance(
+    *,
+    name: str,
+    scheduled_for: datetime,
+    scheduled_until: datetime,
+    body: str = "",
+    components: Iterable[Component] = (),
+    impact: str = Impact.MAINTENANCE,
+    auto_start: bool = True,
+    auto_complete: bool = True,
+    deliver_notifications: bool = True,
+    display_at: datetime | None = None,
+    now: datetime | None = None,
+) -> Incident:
+    """Announce a maintenance window. `display_at` dates the announcement, for one entered after the
+    fact (it was announced weeks before, elsewhere). A window that has already ended when it is entered
+    is a record: it starts and completes at its own times and tells nobody."""
+    now = now or timezone.now()
+    name = required_text("name", name, 300)
+    choice("impact", impact, Impact)
+    display_at = not_future("display_at", display_at, now) or now
+    scheduled_for = aware("scheduled_for", scheduled_for)
+    scheduled_until = aware("scheduled_until", scheduled_until)
+    if scheduled_for is None:
+        raise InvalidInput("scheduled_for", "is required")
+    if scheduled_until is None:
+        raise InvalidInput("scheduled_until", "is required")
+    if scheduled_until <= scheduled_for:
+        raise InvalidInput("scheduled_until", "must be after scheduled_for (the window ends before it starts)")
+    components = list(components)
+    for component in components:
+        if not isinstance(component, Component):
+            raise InvalidInput("components", f'unknown component "{component}"')
+    with transaction.atomic():
+        maintenance = Incident.objects.create(
+            kind=Kind.MAINTENANCE, name=name, status=MaintenanceStatus.SCHEDULED, impact=impact,
+            scheduled_for=scheduled_for, scheduled_until=scheduled_until, auto_start=auto_start,
+            auto_complete=auto_complete, created_at=now, updated_at=now,
+        )
+        notify = deliver_notifications and not entered_in_the_past(maintenance)
+        IncidentComponent.objects.bulk_create(
+            IncidentComponent(incident=maintenance, component=c, status=ComponentStatus.OPERATIONAL)
+            for c in components
+        )
+        update = IncidentUpdate.objects.create(
+            incident=maintenance, status=MaintenanceStatus.SCHEDULED, body=body, display_at=display_at, created_at=now,
+            updated_at=now, deliver_notifications=notify, scheduled_until=scheduled_until,
+        )
+        audit.record("maintenance.schedule", maintenance, after={
+            **audit.snapshot(maintenance, MAINTENANCE_FIELDS), "body": body,
+            "components": [str(c) for c in components], "notify": notify,
+        })
+        record_incident("maintenance.scheduled", maintenance, update=update, notify=notify,
+                        components={c.public_id: {"name": c.name, "group": c.group.public_id if c.group_id else None,
+                                                  "before": None, "after": None, "given": None}
+                                    for c in components})
+        touch_page(now)
+    return maintenance
+
+
+def _event_kind(status_before: str, status: str, until_before: datetime | None,
+                until_after: datetime | None) -> str:
+    if status != status_before and status == MaintenanceStatus.IN_PROGRESS and status_before == MaintenanceStatus.SCHEDULED:
+        return "maintenance.started"
+    if status != status_before and status == MaintenanceStatus.COMPLETED:
+        return "maintenance.completed"
+    if until_before is not None and until_after is not None and until_after > until_before:
+        return "maintenance.overran"
+    return "maintenance.updated"
+
+
+def _transition(maintenance: Incident, status: str, body: str, now: datetime, display_at: datetime,
+                deliver_notifications: bool, components: dict[Component, str],
+                scheduled_until: datetime | None = None, status_before: str | None = None,
+                watch: ComponentWatch | None = None) -> IncidentUpdate:
+    """Write one update of a maintenance, its status and times, its audit entry and its event. The
+    caller holds the row (select_for_update, or the claiming UPDATE of the worker)."""
+    status_before = status_before or maintenance.status
+    before = {**audit.snapshot(maintenance, MAINTENANCE_FIELDS), "status": status_before}
+    until_before = maintenance.scheduled_until
+    # As Statuspage records it: starting puts every affected component under maintenance, completing
+    # returns each to operational (derive ignores these rows; the window itself is the cause).
+    window_status = {MaintenanceStatus.IN_PROGRESS: ComponentStatus.UNDER_MAINTENANCE,
+                     MaintenanceStatus.COMPLETED: ComponentStatus.OPERATIONAL}.get(status)
+    if window_status and status != status_before:
+        for link in IncidentComponent.objects.filter(incident=maintenance).select_related("component"):
+            components.setdefault(link.component, window_status)
+    watch = watch or ComponentWatch(components, now)
+    update = IncidentUpdate.objects.create(
+        incident=maintenance, status=status, body=body, display_at=display_at, created_at=now, updated_at=now,
+        deliver_notifications=deliver_notifications, scheduled_until=scheduled_until,
+    )
+    apply_components(maintenance, update, components)
+    maintenance.status = status
+    if status in ACTIVE and maintenance.started_at is None:
+        maintenance.started_at = display_at
+    if status == MaintenanceStatus.VERIFYING and maintenance.monitoring_at is None:
+        maintenance.monitoring_at = display_at
+    if status == MaintenanceStatus.COMPLETED:
+        maintenance.started_at = maintenance.started_at or display_at
+        maintenance.resolved_at = display_at
+    if scheduled_until is not None:
+        maintenance.scheduled_until = scheduled_until
+    maintenance.updated_at = now
+    maintenance.save()
+    action = {MaintenanceStatus.IN_PROGRESS: "maintenance.start", MaintenanceStatus.COMPLETED: "maintenance.complete"}
+    audit.record(action.get(status, "maintenance.update") if status != status_before else "maintenance.update",
+                 maintenance, before=before, after={
+                     **audit.snapshot(maintenance, MAINTENANCE_FIELDS), "update": update.public_id, "body": body,
+                     "components": components_audit(components), "notify": deliver_notifications,
+                 })
+    record_incident(_event_kind(status_before, status, until_before, maintenance.scheduled_until), maintenance,
+                    update=update, status_before=status_before, impact_before=maintenance.impact,
+                    components=watch.changes(components), notify=deliver_notifications)
+    touch_page(now)
+    return update
+
+
+def post_maintenance_update(
+    maintenance: Incident,
+    *,
+    status: str,
+    body: str = "",
+    components: ComponentStatuses | None = None,
+    scheduled_until: datetime | None = None,
+    display_at: datetime | None = None,
+    deliver_notifications: bool = True,
+    now: datetime | None = None,
+) -> IncidentUpdate:
+    """An update to a maintenance: a status change, or news such as an overrun ("taking longer than
+    anticipated"), which may extend the window with a new scheduled_until."""
+    now = now or timezone.now()
+    choice("status", status, MaintenanceStatus)
+    statuses = component_statuses("components", components)
+    display_at = not_future("display_at", display_at, now) or now
+    scheduled_until = aware("scheduled_until", scheduled_until)
+    with transaction.atomic():
+        maintenance = Incident.objects.select_for_update().get(pk=maintenance.pk)
+        if maintenance.status == MaintenanceStatus.COMPLETED:
+            raise InvalidInput("status", "the maintenance is completed; it takes no more updates")
+        order = list(MaintenanceStatus.values)
+        if order.index(status) < order.index(maintenance.status):
+            raise InvalidInput("status", f'the maintenance is already {maintenance.status}; it cannot go back to {status}')
+        if scheduled_until is not None and scheduled_until <= maintenance.scheduled_for:
+            raise InvalidInput("scheduled_until", "must be after scheduled_for (the window ends before it starts)")
+        return _transition(
+            maintenance, status, body or DEFAULT_BODIES.get(status, "") if status != maintenance.status else body,
+            now, display_at, deliver_notifications and not entered_in_the_past(maintenance), statuses,
+            scheduled_until,
+        )
+
+
+def start_maintenance(maintenance: Incident, *, body: str = "", now: datetime | None = None) -> IncidentUpdate:
+    """Start a scheduled window now (before its time, or one that does not start by itself)."""
+    with transaction.atomic():
+        current = Incident.objects.select_for_update().get(pk=maintenance.pk)
+        if current.status != MaintenanceStatus.SCHEDULED:
+            raise InvalidInput("status", f"the maintenance is already {current.status.replace('_', ' ')}; "
+                                         "it can start only once")
+        return post_maintenance_update(current, status=MaintenanceStatus.IN_PROGRESS,
+                                       body=body or DEFAULT_BODIES[MaintenanceStatus.IN_PROGRESS], now=now)
+
+
+def complete_maintenance(maintenance: Incident, *, body: str = "", now: datetime | None = None) -> IncidentUpdate:
+    return post_maintenance_update(maintenance, status=MaintenanceStatus.COMPLETED,
+                                   body=body or DEFAULT_BODIES[MaintenanceStatus.COMPLETED], now=now)
+
+
+def _announced_with_notifications(maintenance: Incident) -> bool:
+    """The automatic updates tell subscribers what the announcement told them: whether to expect news."""
+    first = maintenance.updates.order_by("created_at", "id").values_list("deliver_notifications", flat=True).first()
+    return bool(first) and not entered_in_the_past(maintenance)
+
+
+def _watch_window(pk: int, now: datetime) -> ComponentWatch:
+    """The window's components as they are before its transition (measured before the claim changes it)."""
+    return ComponentWatch(Component.objects.filter(pk__in=IncidentComponent.objects.filter(incident_id=pk)
+                                                   .values("component_id")), now)
+
+
+def run_due_transitions(now: datetime | None = None) -> list[IncidentUpdate]:
+    """Start and complete maintenance whose time has come, at the times of its window (not when the
+    worker happened to look). Safe with several workers: the UPDATE that changes the status is the
+    claim, so only one worker makes each transition."""
+    now = now or timezone.now()
+    done = []
+    due_start = Incident.objects.filter(
+        kind=Kind.MAINTENANCE, status=MaintenanceStatus.SCHEDULED, auto_start=True, scheduled_for__lte=now
+    ).values_list("pk", "scheduled_for")
+    for pk, scheduled_for in due_start:
+        with transaction.atomic():
+            watch = _watch_window(pk, now)
+            claimed = Incident.objects.filter(pk=pk, status=MaintenanceStatus.SCHEDULED, auto_start=True).update(
+                status=MaintenanceStatus.IN_PROGRESS, started_at=scheduled_for, updated_at=now)
+            if not claimed:
+                continue
+            maintenance = Incident.objects.get(pk=pk)
+            done.append(_transition(
+                maintenance, MaintenanceStatus.IN_PROGRESS, DEFAULT_BODIES[MaintenanceStatus.IN_PROGRESS], now,
+                scheduled_for, _announced_with_notifications(maintenance), {},
+                status_before=MaintenanceStatus.SCHEDULED, watch=watch,
+            ))
+            log.info("maintenance %s started on time", maintenance.public_id)
+    due_end = Incident.objects.filter(
+        kind=Kind.MAINTENANCE, status__in=ACTIVE, auto_complete=True, scheduled_until__lte=now,
+    ).values_list("pk", "status", "scheduled_until")
+    for pk, status, scheduled_until in due_end:
+        with transaction.atomic():
+            watch = _watch_window(pk, now)
+            claimed = Incident.objects.filter(pk=pk, status=status, auto_complete=True,
+                                              scheduled_until=scheduled_until).update(
+                status=MaintenanceStatus.COMPLETED, resolved_at=scheduled_until, updated_at=now)
+            if not claimed:
+                continue
+            maintenance = Incident.objects.get(pk=pk)
+            done.append(_transition(
+                maintenance, MaintenanceStatus.COMPLETED, DEFAULT_BODIES[MaintenanceStatus.COMPLETED], now,
+                max(scheduled_until, maintenance.started_at or scheduled_until),
+                _announced_with_notifications(maintenance), {}, status_before=status, watch=watch,
+            ))
+            log.info("maintenance %s completed on time", maintenance.public_id)
+    return done

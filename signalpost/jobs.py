@@ -15,14 +15,14 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Min
+from django.db.models import Min, Q
 from django.utils import timezone
 
 from signalpost.accounts import audit
 from signalpost.events import consumers, health, wake
 from signalpost.events.models import Event, Handling, HandlingState
 from signalpost.events.record import record as record_event
-from signalpost.events.work import work_once, worker_name
+from signalpost.events.work import recover_own_claims, work_once, worker_name
 
 log = logging.getLogger("signalpost.worker")
 
@@ -44,6 +44,7 @@ def consumer_job(name: str) -> Job:
     worker = worker_name()
 
     def run_once(stopping: threading.Event) -> str:
+        recover_own_claims(consumer, worker)
         handled = 0
         while not stopping.is_set():
             taken = work_once(consumer, worker, stopping, handler=handler)
@@ -53,15 +54,26 @@ def consumer_job(name: str) -> Job:
         return f"handled {handled} events" if handled else "idle"
 
     def wait(stopping: threading.Event) -> None:
-        timeout = settings.EVENTS_POLL_SECONDS
-        next_due = (Handling.objects.filter(consumer=name, state=HandlingState.PENDING)
-                    .aggregate(due=Min("due_at"))["due"])
-        if next_due is not None:  # a retry waiting for its back-off
-            timeout = max(0.05, min(timeout, (next_due - timezone.now()).total_seconds()))
-        woken.wait(timeout)
+        woken.wait(_until_claimable(name))
         woken.clear()
 
     return Job(name, f"works through the events for the {name}", run_once, wait)
+
+
+def _until_claimable(consumer: str) -> float:
+    """Seconds until one of the consumer's pending events can be claimed (a retry's back-off ends, another
+    worker's claim expires), at most the poll interval: the fallback for a missed wake-up."""
+    now = timezone.now()
+    pending = Handling.objects.filter(consumer=consumer, state=HandlingState.PENDING)
+    # Due ones still pending wait behind an earlier event of their subject: only a back-off's end counts.
+    free = (pending.filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now), due_at__gt=now)
+            .aggregate(at=Min("due_at"))["at"])
+    held = pending.filter(claimed_until__gte=now).aggregate(at=Min("claimed_until"))["at"]
+    soonest = min(filter(None, [free, held]), default=None)
+    timeout = settings.EVENTS_POLL_SECONDS
+    if soonest is not None:
+        timeout = min(timeout, (soonest - now).total_seconds())
+    return max(0.05, timeout)
 
 
 def _periodic_wait(seconds: float) -> Callable[[threading.Event], None]:

@@ -158,6 +158,12 @@ WORKER_INTERVAL_SECONDS = envfloat("SIGNALPOST_WORKER_INTERVAL", 1.0)
 EVENTS_POLL_SECONDS = envfloat("SIGNALPOST_EVENTS_POLL", 5.0)
 # Events every consumer is done with are deleted after this many days.
 EVENTS_RETENTION_DAYS = envint("SIGNALPOST_EVENTS_RETENTION_DAYS", 30)
+# A failed event is tried again after 1, 2, 4... times this many seconds (at most 5 minutes apart), and set
+# aside after a consumer's attempts (8 for the publisher, 10 for mail; SIGNALPOST_EVENTS_MAX_ATTEMPTS for all).
+EVENTS_BACKOFF_SECONDS = envfloat("SIGNALPOST_EVENTS_BACKOFF", 1.0)
+EVENTS_MAX_ATTEMPTS = envint("SIGNALPOST_EVENTS_MAX_ATTEMPTS", 0) or None
+# A claim not finished within this many seconds (its worker died) is taken again; 0: each consumer's own.
+EVENTS_LEASE_SECONDS = envfloat("SIGNALPOST_EVENTS_LEASE", 0.0) or None
 # Behind a reverse proxy, the client address is the last one in X-Forwarded-For (login throttling).
 BEHIND_PROXY = envbool("SIGNALPOST_BEHIND_PROXY", False)
 DEMO = envbool("SIGNALPOST_DEMO", True)

@@ -16,6 +16,16 @@ def pytest_collection_modifyitems(items: list) -> None:
         i for i in items if i.get_closest_marker("browser") is not None]
 
 
+@pytest.fixture(scope="session", autouse=True)
+def wake_listener_closed(django_db_setup):
+    """The test process may start a listener for wake-ups (a worker run in the test): it holds a database
+    connection of its own, closed before the test database is dropped."""
+    yield
+    from signalpost.events import wake
+
+    wake.stop_listening()
+
+
 @pytest.fixture(autouse=True)
 def data_dir(tmp_path, settings):
     """Each test gets its own data directory (snapshot files on disk)."""

@@ -161,10 +161,16 @@ def console_objects(components: dict) -> dict:
         email="new.colleague@example.com", role="viewer", digest=hashlib.sha256(INVITATION_TOKEN.encode()).hexdigest(),
         expires_at=now + timedelta(days=7))
     token, _ = create_token("deploy script", "write")
+    from signalpost.events.models import Handling
+
+    # An event the publisher gave up on (its attempts ran out), for the dashboard's Retry.
+    set_aside = Handling.objects.filter(consumer="publisher").order_by("id").first()
+    Handling.objects.filter(pk=set_aside.pk).update(state="set_aside", attempts=8,
+                                                    last_error="rendering / failed: OverflowError")
     objects = {
         "incident": incident, "update": incident.updates.first(), "maintenance": maintenance,
         "component": components["zh2"], "group": components["zh2"].group, "user": colleague,
-        "invitation": invitation, "token": token,
+        "invitation": invitation, "token": token, "handling": set_aside,
     }
     if apps.is_installed("signalpost.postmortems"):
         objects.update(_postmortem_objects(components))

@@ -26,6 +26,7 @@ from tests.routes import (
 EXPECTED = {
     "console:dashboard": "viewer",
     "console:preview": "responder",
+    "console:event_retry": "responder",
     "console:incidents": "viewer",
     "console:incident_new": "responder",
     "console:incident_backfill": "responder",

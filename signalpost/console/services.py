@@ -1,11 +1,13 @@
-"""The console's own writes: message templates. As with every service, each change records exactly
-one audit entry in its own transaction, and a call that changes nothing records none."""
+"""The console's own writes: message templates, and retrying an event a consumer set aside. As with
+every service, each change records exactly one audit entry in its own transaction, and a call that
+changes nothing records none."""
 
 from django.db import transaction
 from django.utils import timezone
 
 from signalpost.accounts import audit
-from signalpost.errors import InvalidInput
+from signalpost.errors import InvalidInput, NotFound
+from signalpost.events import work
 from signalpost.status.models import Kind
 from signalpost.status.validation import choice, required_text
 
@@ -75,3 +77,15 @@ def delete_template(template: MessageTemplate) -> None:
             return
         audit.record("template.delete", template, before=audit.snapshot(template, TEMPLATE_FIELDS))
         template.delete()
+
+
+def retry_event(handling_id: int) -> None:
+    """Give an event a consumer set aside (its attempts ran out) another round of attempts."""
+    with transaction.atomic():
+        retried = work.retry([handling_id])
+        if not retried:
+            raise NotFound("no event set aside with that id: it was retried already, or it succeeded")
+        handling = retried[0]
+        audit.record("event.retry", object_type="event", object_id=str(handling.event_id),
+                     object_repr=f"{handling.event.kind} for the {handling.consumer}",
+                     before={"state": "set_aside", "error": handling.last_error}, after={"state": "pending"})

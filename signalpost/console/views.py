@@ -21,6 +21,8 @@ from signalpost.status.models import (
 )
 from signalpost.status.layout import page_order
 
+from .background import background_context
+
 PREVIEW_LIMIT = 100_000
 
 
@@ -59,6 +61,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     indicator, description = derive.page_indicator(
         {c.pk: c.status for c in components if c.is_visible}, now)
     return render(request, "console/dashboard.html", {
+        **background_context(),
         "now": now,
         "open_incidents": open_incidents,
         "running": [m for m in maintenance if m.status != MaintenanceStatus.SCHEDULED],

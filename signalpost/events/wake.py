@@ -136,6 +136,18 @@ def _listen_postgres() -> None:
             _stop.wait(2.0)
 
 
+def stop_listening(timeout: float = 5.0) -> None:
+    """Stop this process's listener (its database connection closes); the next waiter starts another."""
+    global _listener
+    with _lock:
+        listener, _listener = _listener, None
+    if listener is None:
+        return
+    _stop.set()
+    listener.join(timeout)
+    _stop.clear()
+
+
 def _ensure_listener() -> None:
     global _listener
     with _lock:

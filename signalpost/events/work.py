@@ -27,10 +27,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from . import wake
 from .consumers import Consumer
 from .models import Event, Handling, HandlingState
 
@@ -70,7 +72,15 @@ def worker_name() -> str:
 
 
 def backoff(attempts: int) -> timedelta:
-    return timedelta(seconds=min(2 ** max(attempts - 1, 0), MAX_BACKOFF_SECONDS))
+    return timedelta(seconds=min(settings.EVENTS_BACKOFF_SECONDS * 2 ** max(attempts - 1, 0), MAX_BACKOFF_SECONDS))
+
+
+def lease(consumer: Consumer) -> timedelta:
+    return timedelta(seconds=settings.EVENTS_LEASE_SECONDS or consumer.lease_seconds)
+
+
+def max_attempts(consumer: Consumer) -> int:
+    return settings.EVENTS_MAX_ATTEMPTS or consumer.max_attempts
 
 
 _CLAIM = """
@@ -95,7 +105,7 @@ def claim(consumer: Consumer, worker: str, limit: int | None = None, now: dateti
     """Take up to `limit` of the consumer's due handlings, oldest first, marked as this worker's."""
     now = now or timezone.now()
     sql = _CLAIM.format(lock="FOR UPDATE SKIP LOCKED" if connection.vendor == "postgresql" else "")
-    params = {"worker": worker, "until": now + timedelta(seconds=consumer.lease_seconds), "consumer": consumer.name,
+    params = {"worker": worker, "until": now + lease(consumer), "consumer": consumer.name,
               "now": now, "limit": limit or consumer.batch_size}
     with transaction.atomic():
         with connection.cursor() as cursor:
@@ -115,7 +125,7 @@ def _mark(handling: Handling, outcome: Outcome, worker: str, consumer: Consumer,
         error = outcome.error[:4000]
         if outcome.progress is not None:
             mine.update(progress=outcome.progress)
-        if handling.attempts >= consumer.max_attempts:
+        if handling.attempts >= max_attempts(consumer):
             if mine.update(state=HandlingState.SET_ASIDE, claimed_until=None, last_error=error):
                 log.error("%s set aside event %s (%s) after %s attempts: %s", consumer.name, handling.event_id,
                           handling.event.kind, handling.attempts, error)
@@ -173,6 +183,14 @@ def work_once(consumer: Consumer, worker: str | None = None, stopping: threading
     return len(handlings)
 
 
+def recover_own_claims(consumer: Consumer, worker: str) -> int:
+    """Claims this worker left behind when a pass broke off (the database went away before it could
+    mark them): a worker handles one batch of a consumer at a time, so between batches none of its
+    claims is in hand, and they are given back at once instead of waiting out their lease."""
+    return Handling.objects.filter(consumer=consumer.name, claimed_by=worker, state=HandlingState.PENDING,
+                                   claimed_until__isnull=False).update(claimed_until=None, claimed_by="")
+
+
 def drain(consumer: Consumer, worker: str | None = None, handler: Callable | None = None) -> int:
     """Work until nothing is due (the CLI's `publish`, tests). Returns the events handled."""
     total = 0
@@ -181,7 +199,13 @@ def drain(consumer: Consumer, worker: str | None = None, handler: Callable | Non
     return total
 
 
-def retry(handling_ids: list[int]) -> int:
-    """Put set-aside handlings back in the queue, as new: what the console's Retry does."""
-    return Handling.objects.filter(pk__in=handling_ids, state=HandlingState.SET_ASIDE).update(
+def retry(handling_ids: list[int]) -> list[Handling]:
+    """Put set-aside handlings back in the queue, as new (what the console's Retry does); call it inside
+    a transaction. Returns those it put back."""
+    handlings = list(Handling.objects.select_for_update().filter(pk__in=handling_ids, state=HandlingState.SET_ASIDE)
+                     .select_related("event"))
+    Handling.objects.filter(pk__in=[h.pk for h in handlings]).update(
         state=HandlingState.PENDING, attempts=0, due_at=timezone.now(), claimed_until=None, claimed_by="")
+    for consumer in {h.consumer for h in handlings}:
+        wake.announce(f"events:{consumer}")
+    return handlings

@@ -34,6 +34,7 @@ SCENARIOS: dict[str, Callable] = {
         "name": w.objects["template"].name, "kind": w.objects["template"].kind,
         "status": w.objects["template"].status, "body": "New words."}),
     "console:template_delete": lambda w: (reverse("console:template_delete", args=[w.objects["template"].pk]), {}),
+    "console:event_retry": lambda w: (reverse("console:event_retry", args=[w.objects["handling"].pk]), {}),
 
     "console:component_new": lambda w: (reverse("console:component_new"), {
         "name": "zh3.cluster", "group": w.components["zh1"].group.public_id}),

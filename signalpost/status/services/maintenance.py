@@ -181,6 +181,10 @@ def post_maintenance_update(
             raise InvalidInput("status", f'the maintenance is already {maintenance.status}; it cannot go back to {status}')
         if scheduled_until is not None and scheduled_until <= maintenance.scheduled_for:
             raise InvalidInput("scheduled_until", "must be after scheduled_for (the window ends before it starts)")
+        if status == maintenance.status and not body.strip() and scheduled_until is None and not statuses:
+            # A second "start" (or any update that says nothing new) is refused, as the console refuses it.
+            raise InvalidInput("status", f"the maintenance is already {status.replace('_', ' ')}; an update that "
+                                         "keeps its status needs a message, a new end or component statuses")
         return _transition(
             maintenance, status, body or DEFAULT_BODIES.get(status, "") if status != maintenance.status else body,
             now, display_at, deliver_notifications and not entered_in_the_past(maintenance), statuses,

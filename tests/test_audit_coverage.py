@@ -105,6 +105,8 @@ API_SCENARIOS: dict[str, Callable[[World], tuple[dict, dict | None]]] = {
     "POST /components/{component_id}/override": lambda w: ({"component_id": _id(w.components["de2"])},
                                                            {"status": "partial_outage", "reason": "Power work"}),
     "DELETE /components/{component_id}/override": lambda w: ({"component_id": _id(w.components["mail"])}, None),
+    "DELETE /components/{component_id}": lambda w: ({"component_id": _id(w.components["de2"])}, None),
+    "DELETE /groups/{group_id}": lambda w: ({"group_id": w.setup("POST", "/groups", {"name": "Empty"})["id"]}, None),
     "POST /incidents": lambda w: ({}, {"name": "Slow API", "impact": "minor", "body": "Requests are slow.",
                                        "components": {"Germany/de2.compact": "degraded_performance"}}),
     "PATCH /incidents/{incident_id}": lambda w: ({"incident_id": _id(w.incident)}, {"impact": "critical"}),

@@ -147,6 +147,10 @@ def patch_group(group_id: str, payload: GroupPatch) -> dict:
     return group_out(services.update_group(_find_group(group_id), **_set_fields(payload)))
 
 
+def delete_group(group_id: str) -> None:
+    services.remove_group(_find_group(group_id))
+
+
 # --- components -------------------------------------------------------------------------------------
 
 
@@ -180,6 +184,10 @@ def patch_component(component_id: str, payload: ComponentPatch) -> dict:
         fields["group"] = services.find_group(fields["group"]) if fields["group"] is not None else None
     services.update_component(_component(component_id), **fields)
     return _render_components([_component(component_id)])[0]
+
+
+def delete_component(component_id: str) -> None:
+    services.remove_component(_component(component_id))
 
 
 def set_override(component_id: str, payload: OverrideIn) -> dict:

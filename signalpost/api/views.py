@@ -171,6 +171,13 @@ def patch_group(request: HttpRequest, group_id: str, payload: GroupPatch):
     return operations.patch_group(group_id, payload)
 
 
+@api.delete("/groups/{group_id}", auth=auth.admin, response={204: None, **ERRORS},
+            summary="Remove an empty component group", tags=["groups"])
+def delete_group(request: HttpRequest, group_id: str):
+    operations.delete_group(group_id)
+    return Status(204, None)
+
+
 # --- components -------------------------------------------------------------------------------------
 
 
@@ -197,6 +204,14 @@ def get_component(request: HttpRequest, component_id: str):
            summary="Change a component", tags=["components"])
 def patch_component(request: HttpRequest, component_id: str, payload: ComponentPatch):
     return operations.patch_component(component_id, payload)
+
+
+@api.delete("/components/{component_id}", auth=auth.admin, response={204: None, **ERRORS},
+            summary="Remove a component that no incident, maintenance or override names (else hide it)",
+            tags=["components"])
+def delete_component(request: HttpRequest, component_id: str):
+    operations.delete_component(component_id)
+    return Status(204, None)
 
 
 @api.post("/components/{component_id}/override", auth=auth.write, response={200: ComponentOut, **ERRORS},

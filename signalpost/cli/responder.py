@@ -18,7 +18,7 @@ from .common import CliError
 from .backends import backend, json_default
 
 INCIDENT_STATUSES = "investigating, identified, monitoring, resolved"
-MAINTENANCE_STATUSES = "scheduled, in_progress, verifying, completed"
+MAINTENANCE_STATUSES = "scheduled, in_progress, verifying, completed, cancelled (before it started)"
 COMPONENT_STATUSES = "operational, degraded_performance, partial_outage, major_outage, under_maintenance"
 IMPACTS = "none, minor, major, critical"
 
@@ -162,11 +162,12 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     p.add_argument("--no-auto-start", action="store_true", help="do not start it by itself at --start")
     p.add_argument("--no-auto-complete", action="store_true", help="do not complete it by itself at the end")
 
-    p = leaf(verbs, "update", "post an update to a maintenance (start it, extend it, complete it)", """\
+    p = leaf(verbs, "update", "post an update to a maintenance (start, extend, complete or cancel it)", """\
   signalpost maintenance update m4qz1h7x0abc --status in_progress
   signalpost maintenance update m4qz1h7x0abc --status in_progress --until "2026-12-03T01:00:00Z" \\
       -m "The upgrade is taking longer than anticipated."
   signalpost maintenance update m4qz1h7x0abc --status completed
+  signalpost maintenance update m4qz1h7x0abc --status cancelled -m "Postponed to next week."
 """, cmd_maintenance_update)
     p.add_argument("id", metavar="ID", help="the maintenance's id (as in its URL)")
     p.add_argument("--status", required=True, help=MAINTENANCE_STATUSES)

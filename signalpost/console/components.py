@@ -263,6 +263,18 @@ def component_visibility(request: HttpRequest, public_id: str) -> HttpResponse:
     return redirect(_next_or(request, reverse("console:component", args=[public_id])))
 
 
+@role_required("admin")
+@require_POST
+def component_remove(request: HttpRequest, public_id: str) -> HttpResponse:
+    component = find_component(public_id)
+    try:
+        services.remove_component(component)
+    except InvalidInput as refusal:
+        return _component_page(request, component, error=f"Not removed: {refusal.message}.")
+    messages.success(request, f"“{component}” is removed.")
+    return redirect("console:components")
+
+
 # --- overrides --------------------------------------------------------------------------------------
 
 
@@ -321,6 +333,18 @@ def _group_page(request: HttpRequest, group: ComponentGroup, *, edit_form: Group
         context["edit_form"] = edit_form or GroupForm(initial={
             "name": group.name, "description": group.description, "hidden": group.hidden}, prefix="edit")
     return render(request, "console/group.html", context, status=400 if error else status_of(edit_form))
+
+
+@role_required("admin")
+@require_POST
+def group_remove(request: HttpRequest, public_id: str) -> HttpResponse:
+    group = find_group(public_id)
+    try:
+        services.remove_group(group)
+    except InvalidInput as refusal:
+        return _group_page(request, group, error=f"Not removed: {refusal.message}.")
+    messages.success(request, f"The group “{group}” is removed.")
+    return redirect("console:components")
 
 
 @role_required("viewer")

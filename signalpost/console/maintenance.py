@@ -17,6 +17,7 @@ from signalpost.status.models import (
     Incident,
     IncidentComponent,
     Kind,
+    MAINTENANCE_FINISHED,
     MaintenanceStatus,
 )
 
@@ -50,7 +51,7 @@ def utc_text(value: datetime | None) -> str:
 def maintenance_list(request: HttpRequest) -> HttpResponse:
     windows = Incident.objects.filter(kind=Kind.MAINTENANCE).prefetch_related(
         Prefetch("affected", queryset=IncidentComponent.objects.select_related("component__group")))
-    past = Paginator(windows.filter(status=MaintenanceStatus.COMPLETED).order_by("-scheduled_for", "-id"),
+    past = Paginator(windows.filter(status__in=MAINTENANCE_FINISHED).order_by("-scheduled_for", "-id"),
                      PAST_PER_PAGE).get_page(request.GET.get("page"))
     return render(request, "console/maintenance_list.html", {
         "running": windows.filter(status__in=RUNNING).order_by("scheduled_for", "id"),
@@ -88,7 +89,7 @@ def _maintenance_page(request: HttpRequest, maintenance: Incident, *, update_for
         "maintenance": maintenance, "updates": updates_of(maintenance),
         "affected": list(maintenance.affected.all()), "error": error,
         "for_utc": utc_text(maintenance.scheduled_for), "until_utc": utc_text(maintenance.scheduled_until),
-        "completed": maintenance.status == MaintenanceStatus.COMPLETED,
+        "completed": maintenance.status in MAINTENANCE_FINISHED,
     }
     if has_role(request.user, "responder") and not context["completed"]:
         context.update(
@@ -130,9 +131,7 @@ def maintenance_update(request: HttpRequest, public_id: str) -> HttpResponse:
 @require_POST
 def maintenance_start(request: HttpRequest, public_id: str) -> HttpResponse:
     maintenance = find_event(public_id, Kind.MAINTENANCE)
-    if maintenance.status != MaintenanceStatus.SCHEDULED:  # a second click, or the worker was first
-        return _maintenance_page(request, maintenance, error=f"Not started: it is already {maintenance.status}.")
-    try:
+    try:  # a second click, or the worker was first: refused by the service
         services.start_maintenance(maintenance)
     except InvalidInput as refusal:
         return _maintenance_page(request, maintenance, error=f"Not started: {refusal.message}.")
@@ -149,4 +148,16 @@ def maintenance_complete(request: HttpRequest, public_id: str) -> HttpResponse:
     except InvalidInput as refusal:
         return _maintenance_page(request, maintenance, error=f"Not completed: {refusal.message}.")
     messages.success(request, "Maintenance completed; its components are operational again.")
+    return redirect("console:maintenance_detail", maintenance.public_id)
+
+
+@role_required("responder")
+@require_POST
+def maintenance_cancel(request: HttpRequest, public_id: str) -> HttpResponse:
+    maintenance = find_event(public_id, Kind.MAINTENANCE)
+    try:
+        services.cancel_maintenance(maintenance)
+    except InvalidInput as refusal:
+        return _maintenance_page(request, maintenance, error=f"Not cancelled: {refusal.message}.")
+    messages.success(request, "Maintenance cancelled; it stays in the history, marked cancelled.")
     return redirect("console:maintenance_detail", maintenance.public_id)

@@ -11,6 +11,7 @@ urlpatterns = [
     path("components/<str:public_id>", components.component_detail, name="component"),
     path("components/<str:public_id>/edit", components.component_edit, name="component_edit"),
     path("components/<str:public_id>/visibility", components.component_visibility, name="component_visibility"),
+    path("components/<str:public_id>/remove", components.component_remove, name="component_remove"),
     path("components/<str:public_id>/override", components.component_override, name="component_override"),
     path("components/<str:public_id>/override/clear", components.component_override_clear,
          name="component_override_clear"),
@@ -18,5 +19,6 @@ urlpatterns = [
     path("groups/<str:public_id>", components.group_detail, name="group"),
     path("groups/<str:public_id>/edit", components.group_edit, name="group_edit"),
     path("groups/<str:public_id>/visibility", components.group_visibility, name="group_visibility"),
+    path("groups/<str:public_id>/remove", components.group_remove, name="group_remove"),
     path("settings", page_settings.page_settings, name="settings"),
 ]

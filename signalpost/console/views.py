@@ -16,6 +16,7 @@ from signalpost.status.models import (
     IncidentComponent,
     IncidentStatus,
     Kind,
+    MAINTENANCE_FINISHED,
     MaintenanceStatus,
     StatusOverride,
 )
@@ -39,7 +40,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     now = timezone.now()
     open_incidents = _events(Incident.objects.filter(kind=Kind.INCIDENT).exclude(status=IncidentStatus.RESOLVED)
                              .order_by("-started_at"))
-    maintenance = _events(Incident.objects.filter(kind=Kind.MAINTENANCE).exclude(status=MaintenanceStatus.COMPLETED)
+    maintenance = _events(Incident.objects.filter(kind=Kind.MAINTENANCE).exclude(status__in=MAINTENANCE_FINISHED)
                           .order_by("scheduled_for"))
     components = list(Component.objects.select_related("group").prefetch_related(
         Prefetch("overrides", queryset=StatusOverride.objects.filter(cleared_at__isnull=True), to_attr="open_overrides")

@@ -183,6 +183,12 @@ def _with_history(incidents: QuerySet[Incident]) -> QuerySet[Incident]:
     )
 
 
+def _v2_status(status: str) -> str:
+    """Statuspage has no cancelled maintenance (it deletes one called off): a cancelled window is over,
+    which its clients read as completed; the update's text says it was cancelled."""
+    return MaintenanceStatus.COMPLETED if status == MaintenanceStatus.CANCELLED else status
+
+
 def _update_json(render: _Render, incident: Incident, update: IncidentUpdate) -> Json:
     # Hidden components are not public: they are left out here as everywhere else.
     changes = [
@@ -197,7 +203,7 @@ def _update_json(render: _Render, incident: Incident, update: IncidentUpdate) ->
     ]
     return {
         "id": update.public_id,
-        "status": update.status,
+        "status": _v2_status(update.status),
         "body": update.body,
         "incident_id": incident.public_id,
         "created_at": render.ts(update.created_at),
@@ -216,7 +222,7 @@ def _incident_json(render: _Render, incident: Incident) -> Json:
     data: Json = {
         "id": incident.public_id,
         "name": incident.name,
-        "status": incident.status,
+        "status": _v2_status(incident.status),
         "created_at": render.ts(incident.created_at),
         "updated_at": render.ts(incident.updated_at),
         "monitoring_at": render.ts(incident.monitoring_at),

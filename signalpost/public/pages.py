@@ -31,6 +31,7 @@ from signalpost.status.models import (
     IncidentStatus,
     IncidentUpdate,
     Kind,
+    MAINTENANCE_FINISHED,
     MaintenanceStatus,
     Page,
 )
@@ -283,7 +284,7 @@ def index_context(now: datetime) -> dict:
     )
     maintenance = [
         event_view(m, now) for m in with_details(
-            Incident.objects.filter(kind=Kind.MAINTENANCE).exclude(status=MaintenanceStatus.COMPLETED)
+            Incident.objects.filter(kind=Kind.MAINTENANCE).exclude(status__in=MAINTENANCE_FINISHED)
             .order_by("scheduled_for", "id")
         )
     ]

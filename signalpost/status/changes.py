@@ -5,7 +5,8 @@ Kinds:
   incident.opened, incident.updated, incident.resolved, incident.reopened, incident.edited,
   incident.update_edited, incident.backfilled;
   maintenance.scheduled, maintenance.updated, maintenance.started, maintenance.overran,
-  maintenance.completed, maintenance.cancelled, maintenance.edited, maintenance.update_edited;
+  maintenance.completed, maintenance.cancelled (called off before it started), maintenance.edited,
+  maintenance.update_edited;
   component.created, component.changed, component.hidden, component.shown, component.removed,
   component.override_set, component.override_cleared; the same for group.*;
   page.changed (settings, branding, order).

@@ -51,6 +51,11 @@ class MaintenanceStatus(models.TextChoices):
     IN_PROGRESS = "in_progress", "In progress"
     VERIFYING = "verifying", "Verifying"
     COMPLETED = "completed", "Completed"
+    CANCELLED = "cancelled", "Cancelled"  # called off before it started: it never ran
+
+
+# A maintenance in one of these takes no more updates and is no longer shown as running or upcoming.
+MAINTENANCE_FINISHED = (MaintenanceStatus.COMPLETED, MaintenanceStatus.CANCELLED)
 
 
 class Kind(models.TextChoices):

@@ -154,3 +154,27 @@ def test_it_shows_and_changes_the_page_settings(admin, page):
     assert response.json()["time_zone"] == "America/New_York" and response.json()["name"] == "Example Status"
     response = admin.patch("/api/v1/page", {"time_zone": "Mars/Olympus"})
     assert response.status_code == 422 and "time_zone" in field_errors(response)
+
+
+def test_it_removes_a_component_no_incident_names_and_keeps_one_with_history(admin, components):
+    services.open_incident(name="Down", components={components["zh1"]: "major_outage"})
+    refused = admin.delete(f"/api/v1/components/{components['zh1'].public_id}")
+    assert refused.status_code == 422
+    assert "appears in the history of 1 incident" in field_errors(refused)["component"]
+    assert "hide it instead" in field_errors(refused)["component"]
+    assert Component.objects.filter(pk=components["zh1"].pk).exists()
+
+    removed = admin.delete(f"/api/v1/components/{components['de2'].public_id}")
+    assert (removed.status_code, removed.content) == (204, b"")
+    assert not Component.objects.filter(pk=components["de2"].pk).exists()
+    assert admin.delete(f"/api/v1/components/{components['de2'].public_id}").status_code == 404
+
+
+def test_it_removes_an_empty_group_only(admin, components):
+    germany = ComponentGroup.objects.get(name="Germany")
+    refused = admin.delete(f"/api/v1/groups/{germany.public_id}")
+    assert refused.status_code == 422 and "holds 2 components" in field_errors(refused)["group"]
+    for component in ("de1", "de2"):
+        assert admin.delete(f"/api/v1/components/{components[component].public_id}").status_code == 204
+    assert admin.delete(f"/api/v1/groups/{germany.public_id}").status_code == 204
+    assert not ComponentGroup.objects.filter(name="Germany").exists()

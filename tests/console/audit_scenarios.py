@@ -27,6 +27,7 @@ SCENARIOS: dict[str, Callable] = {
     "console:maintenance_update": lambda w: (reverse("console:maintenance_update", args=[w.maintenance.public_id]), {
         "status": "scheduled", "time_zone": "UTC", "body": "Moved to a quieter hour."}),
     "console:maintenance_start": lambda w: (reverse("console:maintenance_start", args=[w.maintenance.public_id]), {}),
+    "console:maintenance_cancel": lambda w: (reverse("console:maintenance_cancel", args=[w.maintenance.public_id]), {}),
     "console:maintenance_complete": lambda w: (reverse("console:maintenance_complete", args=[w.maintenance.public_id]), {}),
     "console:template_new": lambda w: (reverse("console:template_new"), {
         "name": "Provider problem", "kind": "incident", "status": "identified", "body": "Our provider has a problem."}),
@@ -53,6 +54,9 @@ SCENARIOS: dict[str, Callable] = {
     "console:component_override_clear": lambda w: (
         reverse("console:component_override_clear", args=[w.components["mail"].public_id]), {}),
     "console:group_new": lambda w: (reverse("console:group_new"), {"name": "France"}),
+    "console:component_remove": lambda w: (reverse("console:component_remove", args=[w.components["de2"].public_id]), {}),
+    "console:group_remove": lambda w: (reverse("console:group_remove", args=[
+        w.setup("POST", "/groups", {"name": "Empty"})["id"]]), {}),
     "console:group_edit": lambda w: (reverse("console:group_edit", args=[w.objects["group"].public_id]),
                                      {"edit-name": "Schweiz"}),
     "console:group_visibility": lambda w: (

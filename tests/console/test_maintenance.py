@@ -213,16 +213,18 @@ def test_it_starts_and_completes_now(responder, components):
     maintenance = services.schedule_maintenance(name="Router swap", scheduled_for=later,
                                                 scheduled_until=later + timedelta(hours=1))
     page = responder.get(f"/console/maintenance/{maintenance.public_id}").content.decode()
-    assert "Start now" in page and "Complete now" in page
+    assert "Start now" in page and "Cancel the maintenance" in page and "Complete now" not in page
 
     since = last_audit_id()
     assert responder.post(f"/console/maintenance/{maintenance.public_id}/start").status_code == 302
     assert Incident.objects.get(pk=maintenance.pk).status == "in_progress"
     assert audit_actions(since) == ["maintenance.start"]
+    page = responder.get(f"/console/maintenance/{maintenance.public_id}").content.decode()
+    assert "Complete now" in page and "Start now" not in page and "Cancel the maintenance" not in page
 
     before = row_counts()  # a second click does not post a second "in progress"
     again = responder.post(f"/console/maintenance/{maintenance.public_id}/start")
-    assert again.status_code == 400 and "Not started: it is already in_progress" in again.content.decode()
+    assert again.status_code == 400 and "Not started: the maintenance is already in progress" in again.content.decode()
     assert row_counts() == before
 
     since = last_audit_id()
@@ -271,3 +273,39 @@ def test_a_viewer_gets_403_on_every_responder_page(viewer, running):
     assert row_counts() == before
     page = viewer.get(f"/console/maintenance/{running.public_id}")
     assert page.status_code == 200 and "Post an update" not in page.content.decode()
+
+
+def test_a_window_called_off_before_it_starts_is_cancelled_and_stays_in_the_history(responder, components, client):
+    later = timezone.now() + timedelta(days=3)
+    maintenance = services.schedule_maintenance(name="Router swap", scheduled_for=later,
+                                                scheduled_until=later + timedelta(hours=1),
+                                                components=[components["zh1"]])
+    since = last_audit_id()
+    assert responder.post(f"/console/maintenance/{maintenance.public_id}/cancel").status_code == 302
+    cancelled = Incident.objects.get(pk=maintenance.pk)
+    assert (cancelled.status, cancelled.started_at) == ("cancelled", None) and cancelled.resolved_at is not None
+    assert audit_actions(since) == ["maintenance.cancel"]
+    assert cancelled.updates.order_by("-id").first().body == "The scheduled maintenance has been cancelled."
+    page = responder.get(f"/console/maintenance/{maintenance.public_id}").content.decode()
+    assert "Post an update" not in page and "Start now" not in page
+    # Readers see it called off; it is no longer upcoming, and never put the component under maintenance.
+    public = client.get(maintenance.public_path).content.decode()
+    assert "Cancelled" in public
+    assert "Router swap" not in client.get("/").content.decode()
+    assert client.get("/api/v2/scheduled-maintenances/upcoming.json").json()["scheduled_maintenances"] == []
+    [listed] = client.get("/api/v2/scheduled-maintenances.json").json()["scheduled_maintenances"]
+    assert listed["status"] == "completed"  # Statuspage's clients know no other end
+
+    before = row_counts()
+    again = responder.post(f"/console/maintenance/{maintenance.public_id}/cancel")
+    assert again.status_code == 400 and "Not cancelled: the maintenance is cancelled" in again.content.decode()
+    assert row_counts() == before
+
+
+def test_a_started_window_is_completed_not_cancelled(responder, components):
+    maintenance = services.schedule_maintenance(name="Router swap", scheduled_for=timezone.now() - timedelta(minutes=5),
+                                                scheduled_until=timezone.now() + timedelta(hours=1))
+    services.start_maintenance(maintenance)
+    again = responder.post(f"/console/maintenance/{maintenance.public_id}/cancel")
+    assert again.status_code == 400
+    assert "one that has started is completed, not cancelled" in again.content.decode()

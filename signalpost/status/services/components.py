@@ -167,3 +167,46 @@ def clear_override(component: Component, now: datetime | None = None) -> bool:
                              before={"override": previous.status}, after={"override": None})
             touch_page(now)
     return bool(cleared)
+
+
+def _history_of(component: Component) -> int:
+    """How many incidents and maintenance windows name the component (their pages would lose it)."""
+    from ..models import AffectedComponent, IncidentComponent
+
+    named = set(IncidentComponent.objects.filter(component=component).values_list("incident_id", flat=True))
+    named |= set(AffectedComponent.objects.filter(component=component).values_list("update__incident_id", flat=True))
+    return len(named)
+
+
+def remove_component(component: Component) -> None:
+    """Remove a component that was never part of an incident, a maintenance or an override (one added
+    by mistake). One with history is kept, so that past pages and uptime stay as they were: hide it."""
+    with transaction.atomic():
+        component = Component.objects.select_for_update().select_related("group").get(pk=component.pk)
+        named = _history_of(component)
+        if named:
+            raise InvalidInput("component", f'"{component}" appears in the history of {named} incident'
+                                            f'{"s" if named != 1 else ""} or maintenance; hide it instead, so '
+                                            "that their pages and its uptime stay as they were")
+        if StatusOverride.objects.filter(component=component).exists():
+            raise InvalidInput("component", f'"{component}" has a history of manual statuses; hide it instead')
+        before = audit.snapshot(component, COMPONENT_FIELDS)
+        audit.record("component.remove", component, before=before)
+        record_component("component.removed", component, before=before)
+        component.delete()
+        touch_page(timezone.now())
+
+
+def remove_group(group: ComponentGroup) -> None:
+    """Remove an empty group; its components are moved or removed first."""
+    with transaction.atomic():
+        group = ComponentGroup.objects.select_for_update().get(pk=group.pk)
+        members = Component.objects.filter(group=group).count()
+        if members:
+            raise InvalidInput("group", f'"{group}" holds {members} component{"s" if members != 1 else ""}; '
+                                        "move them to another group or remove them first")
+        before = audit.snapshot(group, GROUP_FIELDS)
+        audit.record("group.remove", group, before=before)
+        record_group("group.removed", group, before=before)
+        group.delete()
+        touch_page(timezone.now())

@@ -21,6 +21,7 @@ from ..models import (
     IncidentUpdate,
     Kind,
     MaintenanceStatus,
+    MAINTENANCE_FINISHED,
 )
 from ..validation import aware, choice, component_statuses, not_future, required_text
 from .common import MAINTENANCE_FIELDS, ComponentStatuses, apply_components, components_audit, touch_page
@@ -32,6 +33,7 @@ DEFAULT_BODIES = {
     MaintenanceStatus.IN_PROGRESS: "Scheduled maintenance is currently in progress. We will provide updates as necessary.",
     MaintenanceStatus.VERIFYING: "Verification is currently underway for the maintenance items.",
     MaintenanceStatus.COMPLETED: "The scheduled maintenance has been completed.",
+    MaintenanceStatus.CANCELLED: "The scheduled maintenance has been cancelled.",
 }
 ACTIVE = [MaintenanceStatus.IN_PROGRESS, MaintenanceStatus.VERIFYING]
 
@@ -102,6 +104,8 @@ def _event_kind(status_before: str, status: str, until_before: datetime | None,
         return "maintenance.started"
     if status != status_before and status == MaintenanceStatus.COMPLETED:
         return "maintenance.completed"
+    if status == MaintenanceStatus.CANCELLED:
+        return "maintenance.cancelled"
     if until_before is not None and until_after is not None and until_after > until_before:
         return "maintenance.overran"
     return "maintenance.updated"
@@ -137,11 +141,14 @@ def _transition(maintenance: Incident, status: str, body: str, now: datetime, di
     if status == MaintenanceStatus.COMPLETED:
         maintenance.started_at = maintenance.started_at or display_at
         maintenance.resolved_at = display_at
+    if status == MaintenanceStatus.CANCELLED:
+        maintenance.resolved_at = display_at  # over, without having started
     if scheduled_until is not None:
         maintenance.scheduled_until = scheduled_until
     maintenance.updated_at = now
     maintenance.save()
-    action = {MaintenanceStatus.IN_PROGRESS: "maintenance.start", MaintenanceStatus.COMPLETED: "maintenance.complete"}
+    action = {MaintenanceStatus.IN_PROGRESS: "maintenance.start", MaintenanceStatus.COMPLETED: "maintenance.complete",
+              MaintenanceStatus.CANCELLED: "maintenance.cancel"}
     audit.record(action.get(status, "maintenance.update") if status != status_before else "maintenance.update",
                  maintenance, before=before, after={
                      **audit.snapshot(maintenance, MAINTENANCE_FIELDS), "update": update.public_id, "body": body,
@@ -174,8 +181,11 @@ def post_maintenance_update(
     scheduled_until = aware("scheduled_until", scheduled_until)
     with transaction.atomic():
         maintenance = Incident.objects.select_for_update().get(pk=maintenance.pk)
-        if maintenance.status == MaintenanceStatus.COMPLETED:
-            raise InvalidInput("status", "the maintenance is completed; it takes no more updates")
+        if maintenance.status in MAINTENANCE_FINISHED:
+            raise InvalidInput("status", f"the maintenance is {maintenance.status}; it takes no more updates")
+        if status == MaintenanceStatus.CANCELLED and maintenance.status != MaintenanceStatus.SCHEDULED:
+            raise InvalidInput("status", f"the maintenance is already {maintenance.status.replace('_', ' ')}; "
+                                         "one that has started is completed, not cancelled")
         order = list(MaintenanceStatus.values)
         if order.index(status) < order.index(maintenance.status):
             raise InvalidInput("status", f'the maintenance is already {maintenance.status}; it cannot go back to {status}')
@@ -206,6 +216,15 @@ def start_maintenance(maintenance: Incident, *, body: str = "", now: datetime | 
 def complete_maintenance(maintenance: Incident, *, body: str = "", now: datetime | None = None) -> IncidentUpdate:
     return post_maintenance_update(maintenance, status=MaintenanceStatus.COMPLETED,
                                    body=body or DEFAULT_BODIES[MaintenanceStatus.COMPLETED], now=now)
+
+
+def cancel_maintenance(maintenance: Incident, *, body: str = "", deliver_notifications: bool = True,
+                       now: datetime | None = None) -> IncidentUpdate:
+    """Call off a window that has not started: it stays in the history, marked cancelled, and never
+    puts its components under maintenance."""
+    return post_maintenance_update(maintenance, status=MaintenanceStatus.CANCELLED,
+                                   body=body or DEFAULT_BODIES[MaintenanceStatus.CANCELLED],
+                                   deliver_notifications=deliver_notifications, now=now)
 
 
 def _announced_with_notifications(maintenance: Incident) -> bool:

@@ -8,6 +8,7 @@ nothing, because what it had claimed is taken again once its claim expires.
 import logging
 import signal
 import threading
+import time
 
 from django.db import close_old_connections, connections
 
@@ -19,12 +20,19 @@ from .jobs import Job, jobs
 log = logging.getLogger("signalpost.worker")
 
 
-def _pass(job: Job, worker: str, stopping: threading.Event, fresh_connection: bool = True) -> None:
+BEAT_SECONDS = 5.0  # an idle job beats this often; a pass that did something beats at once
+
+
+def _pass(job: Job, worker: str, stopping: threading.Event, fresh_connection: bool = True,
+          last_beat: list[float] | None = None) -> None:
     try:
         if fresh_connection:  # a connection the database dropped meanwhile is replaced
             close_old_connections()
         detail = job.run_once(stopping)
-        health.beat(job.name, worker, detail)
+        if last_beat is None or detail != "idle" or time.monotonic() - last_beat[0] >= BEAT_SECONDS:
+            health.beat(job.name, worker, detail)
+            if last_beat is not None:
+                last_beat[0] = time.monotonic()
     except Exception:  # a failed pass is retried at the next one; the job keeps going
         log.exception("job %s: pass failed", job.name)
 
@@ -32,8 +40,9 @@ def _pass(job: Job, worker: str, stopping: threading.Event, fresh_connection: bo
 def run_job(job: Job, stopping: threading.Event) -> None:
     worker = worker_name()
     log.info("job %s started: %s", job.name, job.description)
+    last_beat = [float("-inf")]
     while not stopping.is_set():
-        _pass(job, worker, stopping)
+        _pass(job, worker, stopping, last_beat=last_beat)
         if stopping.is_set():
             break
         try:

@@ -37,8 +37,11 @@ from .models import SnapshotFile
 
 log = logging.getLogger("signalpost.publish")
 
-CONSUMER = Consumer(name="publisher", handler="signalpost.public.publisher.handle", batch=True, batch_size=500,
-                    lease_seconds=120)
+# The kinds of event that change what readers see (an invitation or a password reset changes nothing).
+KINDS = ("incident.", "maintenance.", "component.", "group.", "page.", "postmortem.", "reliability.", "clock.",
+         "snapshot.")
+CONSUMER = Consumer(name="publisher", handler="signalpost.public.publisher.handle", kinds=KINDS, batch=True,
+                    batch_size=500, lease_seconds=120)
 
 # Events after which every page is rendered again (in steps).
 EVERYTHING = {"page.changed", "snapshot.republish"}

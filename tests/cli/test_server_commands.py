@@ -1,5 +1,6 @@
 """The server and administration commands, run as a user runs them."""
 
+import json
 import os
 import signal
 import subprocess
@@ -90,6 +91,19 @@ def test_it_loads_demo_data_once(db, capsys):
     assert Incident.objects.count() == before
 
 
+def _wait(predicate, timeout: float):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            found = predicate()
+        except OSError:
+            found = None
+        if found:
+            return found
+        time.sleep(0.2)
+    raise AssertionError(f"not true within {timeout} s")
+
+
 def test_run_serves_the_demo_page_and_stops_cleanly_on_ctrl_c(tmp_path):
     port = free_port()
     env = {**os.environ, "SIGNALPOST_DATA_DIR": str(tmp_path), "SIGNALPOST_SNAPSHOT_POLL": "0.1"}
@@ -107,6 +121,25 @@ def test_run_serves_the_demo_page_and_stops_cleanly_on_ctrl_c(tmp_path):
             except OSError:
                 time.sleep(0.2)
         assert b"Acme Hosting Status" in body
+
+        def health() -> dict:
+            return json.loads(urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2).read())
+
+        def all_jobs_running() -> dict | None:
+            found = health()
+            jobs = found.get("jobs", {})
+            ready = set(jobs) == {"transitions", "clock", "publisher", "mailer"} and all(
+                job["state"] == "ok" for job in jobs.values()) and found["publisher"]["pending"] == 0
+            return found if ready else None
+
+        # One process per job of the worker, each beating; the demo is published by the publisher.
+        first = _wait(all_jobs_running, 60)
+        assert first["status"] == "ok" and first["pages"] > 10
+        # A job that dies is started again.
+        dead_pid = int(first["jobs"]["publisher"]["worker"].rpartition(":")[2])
+        os.kill(dead_pid, signal.SIGKILL)
+        _wait(lambda: (found := all_jobs_running()) and found["jobs"]["publisher"]["worker"].rpartition(":")[2]
+              != str(dead_pid), 60)
         os.killpg(process.pid, signal.SIGINT)  # what Ctrl-C in a terminal does
         output, _ = process.communicate(timeout=30)
     finally:
@@ -115,6 +148,7 @@ def test_run_serves_the_demo_page_and_stops_cleanly_on_ctrl_c(tmp_path):
     assert process.returncode == 0, output
     assert "console login: user admin, password " in output
     assert "stopped" in output
+    assert "the publisher job exited with status -9; starting it again" in output
     with pytest.raises(OSError):
         urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=1)
 

@@ -268,3 +268,17 @@ def test_a_page_that_fails_to_render_is_retried_and_named_on_healthz(components,
     wait_until(lambda: "Found it." in server.get(incident.public_path)[2].decode(), timeout=20,
                what="the retry publishing the page")
     wait_until(lambda: not named(), timeout=10, what="/healthz clearing the failure")
+
+
+def test_a_job_that_stopped_beating_is_named_stalled_on_healthz(components, start_server):
+    server = start_server("stalled", worker=False)
+    JobBeat.objects.create(job="publisher", worker="web9:4242", started_at=timezone.now() - timedelta(hours=1),
+                           beat_at=timezone.now() - timedelta(minutes=2), detail="handled 3 events")
+
+    def says_stalled() -> dict | None:
+        found = json.loads(server.get("/healthz")[2])
+        return found if found.get("jobs", {}).get("publisher", {}).get("state") == "stalled" else None
+
+    health = wait_until(says_stalled, timeout=10, what="/healthz naming the stalled job")
+    assert health["status"] == "degraded" and "stalled jobs: publisher" in health["problems"]
+    assert health["jobs"]["publisher"]["worker"] == "web9:4242"

@@ -236,11 +236,10 @@ def _republish(work: Work, now: datetime, zone) -> Outcome:
     if progress is None:
         log.info("republishing every page (%s: %s pages)", work.event.kind, _total_pages() + len(snapshot.CORE_PATHS))
     failed: dict[str, str] = dict((progress or {}).get("failed_pages", {}))
-    while time.monotonic() - started < STEP_SECONDS:
+    while True:  # at least one step, then as many as fit in STEP_SECONDS
         paths, next_progress = _republish_step(progress, now, zone)
         if paths:
-            first_step = progress is None
-            rendering = _publish(paths, now, with_logo=first_step)
+            rendering = _publish(paths, now, with_logo=progress is None)
             failed.update(rendering.failed)
         if next_progress is None:
             log.info("republished every page (%s)%s", work.event.kind,
@@ -253,6 +252,8 @@ def _republish(work: Work, now: datetime, zone) -> Outcome:
                     record_event("snapshot.pages", "snapshot:retry", data={"paths": sorted(failed)})
             return Done()
         progress = {**next_progress, "failed_pages": failed}
+        if time.monotonic() - started >= STEP_SECONDS:
+            break
     log.info("republishing: %s of about %s pages", progress["done"], _total_pages() + len(snapshot.CORE_PATHS))
     return Continue(progress)
 

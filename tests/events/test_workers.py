@@ -271,6 +271,9 @@ def test_a_page_that_fails_to_render_is_retried_and_named_on_healthz(components,
 
 
 def test_a_job_that_stopped_beating_is_named_stalled_on_healthz(components, start_server):
+    from tests.publishing import publish
+
+    publish()
     server = start_server("stalled", worker=False)
     JobBeat.objects.create(job="publisher", worker="web9:4242", started_at=timezone.now() - timedelta(hours=1),
                            beat_at=timezone.now() - timedelta(minutes=2), detail="handled 3 events")

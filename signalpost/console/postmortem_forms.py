@@ -10,7 +10,7 @@ already typed; they are shown in the new zone afterwards.
 """
 
 from datetime import datetime
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from django import forms
 from django.contrib.auth import get_user_model
@@ -24,6 +24,7 @@ from signalpost.postmortems.models import (
     PostmortemTemplate,
     Template,
 )
+from signalpost.presentation.zone import zone_named
 from signalpost.status.models import Incident, Kind
 
 from .forms import LocalDateTimeField
@@ -40,10 +41,7 @@ ITEM_STATES = ActionItem.State.choices
 
 
 def zone_of(name: str) -> ZoneInfo:
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo("UTC")
+    return zone_named(name)
 
 
 class ShownZoneMixin:

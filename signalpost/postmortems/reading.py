@@ -5,9 +5,10 @@ by kind. Built in a fixed number of queries."""
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from datetime import timezone as dt_timezone
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from signalpost.presentation.times import local_text, long_date, short_date
+from signalpost.presentation.zone import zone_named
 from signalpost.status.models import Incident
 
 from . import services
@@ -26,10 +27,7 @@ ITEM_STATE_LABELS = dict(ActionItem.State.choices)
 
 
 def zone_of(postmortem: Postmortem) -> ZoneInfo:
-    try:
-        return ZoneInfo(postmortem.timeline_zone)
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo("UTC")
+    return zone_named(postmortem.timeline_zone)
 
 
 def iso_utc(moment: datetime) -> str:

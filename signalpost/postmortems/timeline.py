@@ -34,8 +34,8 @@ def prefilled_entries(incidents: list[Incident]) -> list[tuple[datetime, str, st
             if update.status != previous:
                 changes = [
                     f"{change.component.name}: {COMPONENT_LABELS.get(change.new_status, change.new_status).lower()}"
-                    for change in update.component_changes.select_related("component").order_by("id")
-                    if not change.component.hidden and change.old_status != change.new_status
+                    for change in update.component_changes.select_related("component__group").order_by("id")
+                    if change.component.is_visible and change.old_status != change.new_status
                 ]
                 entries.append((update.display_at, _state_text(incident, update.status, changes, several),
                                 TimelineEntry.Source.STATE))

@@ -193,6 +193,12 @@ def _retired() -> list[str]:
 
 def _publish(paths: list[str], now: datetime, *, with_logo: bool = False) -> snapshot.Rendering:
     rendering = snapshot.render_all(paths, now)
+    if any(path in rendering.failed for path in snapshot.API_PATHS):
+        # The /api/v2 payloads are one reading of the page: published together or not at all, so that
+        # summary.json, status.json and components.json never contradict each other.
+        for path in snapshot.API_PATHS:
+            if rendering.pages.pop(path, None) is not None:
+                rendering.failed.setdefault(path, "held back: another /api/v2 payload failed to render")
     page = Page.objects.filter(pk=1).first()
     files = list(rendering.pages.values()) + snapshot.brand_files(page, with_logo=with_logo)
     snapshot.store(files, retire=_retired(), now=now)

@@ -111,3 +111,29 @@ def test_the_page_s_settings_republish_every_page(site):
     for incident in site:
         assert "Renamed Status" in published(incident.public_path).decode()
     assert json.loads(published("/api/v2/summary.json"))["page"]["name"] == "Renamed Status"
+
+
+def test_the_api_payloads_are_published_together_or_not_at_all(site, monkeypatch):
+    from django.http import HttpResponseServerError
+    from django.urls import resolve as real_resolve
+
+    from signalpost.public import snapshot
+
+    publish()
+    before = {path: published(path) for path in snapshot.API_PATHS}
+
+    def failing_resolve(path):
+        match = real_resolve(path)
+        if path == "/api/v2/summary.json":
+            match.func = lambda request, *a, **kw: HttpResponseServerError("boom")
+        return match
+
+    monkeypatch.setattr(snapshot, "resolve", failing_resolve)
+    services.open_incident(name="Database down", impact="critical")
+    publish()
+    # status.json rendered fine, but is held back with summary.json: readers never see one say
+    # "critical" while the other says "none".
+    assert {path: published(path) for path in snapshot.API_PATHS} == before
+    assert "Database down" in published("/").decode()
+    failing = Handling.objects.get(consumer="publisher", state="pending", event__kind="incident.opened")
+    assert failing.progress["failed_pages"]["/api/v2/status.json"].startswith("held back")

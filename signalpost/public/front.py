@@ -98,6 +98,7 @@ class SnapshotStore:
         self.db_down = False
         self.health: dict = {}
         self._health_read = 0.0
+        self._manifest: dict | None = None  # the disk copy's index, once read
 
     # -- loading ----------------------------------------------------------------------------------
 
@@ -193,7 +194,9 @@ class SnapshotStore:
         try:
             site = self.directory / "site"
             manifest_path = self.directory / "manifest.json"
-            manifest = self._read_manifest()
+            if self._manifest is None:
+                self._manifest = self._read_manifest()
+            manifest = self._manifest  # kept in memory: read once, not at every publication
             from .models import RETIRED
 
             for path, (content_type, body, gzip_body, etag, published_at) in loaded.items():
@@ -211,7 +214,7 @@ class SnapshotStore:
                     "published_at": published_at.isoformat(),
                 }
             manifest["version"] = self.version
-            _atomic_write(manifest_path, json.dumps(manifest, indent=1).encode())
+            _atomic_write(manifest_path, json.dumps(manifest, separators=(",", ":")).encode())
         except OSError as error:
             log.warning("cannot write the snapshot to %s: %s", self.directory, error)
 

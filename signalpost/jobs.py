@@ -29,11 +29,14 @@ log = logging.getLogger("signalpost.worker")
 REFRESH_MINUTES = 10  # relative times ("12 minutes ago") and today's bar move with time alone
 
 
+IDLE = "idle"  # what a pass that found nothing to do returns: the job waits before the next one
+
+
 @dataclass
 class Job:
     name: str
     description: str
-    run_once: Callable[[threading.Event], str]  # one pass; returns what it did, for the heartbeat
+    run_once: Callable[[threading.Event], str]  # one pass; returns what it did (IDLE: nothing), for the heartbeat
     wait: Callable[[threading.Event], None]  # until the next pass is due (or the job is stopping)
 
 
@@ -44,14 +47,10 @@ def consumer_job(name: str) -> Job:
     worker = worker_name()
 
     def run_once(stopping: threading.Event) -> str:
+        """One batch (a step, in a republication): the job beats between batches and goes on at once."""
         recover_own_claims(consumer, worker)
-        handled = 0
-        while not stopping.is_set():
-            taken = work_once(consumer, worker, stopping, handler=handler)
-            if not taken:
-                break
-            handled += taken
-        return f"handled {handled} events" if handled else "idle"
+        taken = work_once(consumer, worker, stopping, handler=handler)
+        return f"handled {taken} events" if taken else IDLE
 
     def wait(stopping: threading.Event) -> None:
         woken.wait(_until_claimable(name))
@@ -89,7 +88,7 @@ def _transitions(stopping: threading.Event) -> str:
         done = services.run_due_transitions()
     for update in done:
         log.info("maintenance %s is now %s", update.incident.public_id, update.status)
-    return f"{len(done)} transitions" if done else "idle"
+    return f"{len(done)} transitions" if done else IDLE
 
 
 def clock_events(now: datetime | None = None) -> list[str]:
@@ -118,7 +117,8 @@ def forget_old_events(now: datetime | None = None) -> int:
     now = now or timezone.now()
     cutoff = now - timedelta(days=settings.EVENTS_RETENTION_DAYS)
     unfinished = Handling.objects.exclude(state=HandlingState.DONE).values("event_id")
-    old = Event.objects.filter(recorded_at__lt=cutoff).exclude(pk__in=unfinished)
+    # An upgrade's republication is kept: it is how `signalpost migrate` knows this code's pages exist.
+    old = Event.objects.filter(recorded_at__lt=cutoff).exclude(pk__in=unfinished).exclude(kind="snapshot.republish")
     deleted, _ = old.delete()
     health.forget_old_beats()
     return deleted
@@ -127,7 +127,7 @@ def forget_old_events(now: datetime | None = None) -> int:
 def _clock(stopping: threading.Event) -> str:
     recorded = clock_events()
     forgotten = forget_old_events() if recorded else 0  # with each refresh: every ten minutes is enough
-    return ", ".join(recorded + ([f"forgot {forgotten} old rows"] if forgotten else [])) or "idle"
+    return ", ".join(recorded + ([f"forgot {forgotten} old rows"] if forgotten else [])) or IDLE
 
 
 def jobs() -> list[Job]:

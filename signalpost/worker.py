@@ -15,26 +15,28 @@ from django.db import close_old_connections, connections
 from signalpost.events import health, wake
 from signalpost.events.work import worker_name
 
-from .jobs import Job, jobs
+from .jobs import IDLE, Job, jobs
 
 log = logging.getLogger("signalpost.worker")
 
 
-BEAT_SECONDS = 5.0  # an idle job beats this often; a pass that did something beats at once
+BEAT_SECONDS = 5.0  # a job beats at most this often, between passes (a busy job between its batches)
 
 
 def _pass(job: Job, worker: str, stopping: threading.Event, fresh_connection: bool = True,
-          last_beat: list[float] | None = None) -> None:
+          last_beat: list[float] | None = None) -> str:
     try:
         if fresh_connection:  # a connection the database dropped meanwhile is replaced
             close_old_connections()
         detail = job.run_once(stopping)
-        if last_beat is None or detail != "idle" or time.monotonic() - last_beat[0] >= BEAT_SECONDS:
+        if last_beat is None or time.monotonic() - last_beat[0] >= BEAT_SECONDS:
             health.beat(job.name, worker, detail)
             if last_beat is not None:
                 last_beat[0] = time.monotonic()
+        return detail
     except Exception:  # a failed pass is retried at the next one; the job keeps going
         log.exception("job %s: pass failed", job.name)
+        return IDLE
 
 
 def run_job(job: Job, stopping: threading.Event) -> None:
@@ -42,7 +44,8 @@ def run_job(job: Job, stopping: threading.Event) -> None:
     log.info("job %s started: %s", job.name, job.description)
     last_beat = [float("-inf")]
     while not stopping.is_set():
-        _pass(job, worker, stopping, last_beat=last_beat)
+        if _pass(job, worker, stopping, last_beat=last_beat) != IDLE:
+            continue  # more may be waiting: go on at once (beating every BEAT_SECONDS meanwhile)
         if stopping.is_set():
             break
         try:
@@ -69,10 +72,11 @@ class Worker:
         self.stopping = threading.Event()
 
     def run_once(self) -> None:
-        """One pass of every job, in this thread (`signalpost worker --once`)."""
+        """Every job until it has nothing more to do, in this thread (`signalpost worker --once`)."""
         worker = worker_name()
         for job in self.jobs:
-            _pass(job, worker, self.stopping, fresh_connection=False)
+            while _pass(job, worker, self.stopping, fresh_connection=False) != IDLE:
+                pass
 
     def run(self) -> None:
         threads = [threading.Thread(target=run_job, args=(job, self.stopping), name=f"job-{job.name}")

@@ -1,6 +1,5 @@
-"""The package rules of DESIGN.md, as import-linter contracts (pyproject.toml): the core (status,
-postmortems) imports no face, the faces do not import each other, and no package imports another in
-a cycle. A deliberately wrong import proves that the contracts do fail."""
+"""The package rules, as import-linter contracts (pyproject.toml): the core (status, postmortems)
+imports no face, the faces do not import each other, and no package imports another in a cycle. A deliberately wrong import proves that the contracts do fail."""
 
 import shutil
 import subprocess

@@ -23,9 +23,10 @@ def _port(value: str) -> int:
 
 def add_commands(commands: argparse._SubParsersAction) -> None:
     run = commands.add_parser(
-        "run", help="everything on one machine: migrate, demo data on first start, web server, worker",
+        "run", help="everything on one machine: migrate, demo data on first start, web server, the worker's jobs",
         description="Migrate the database, load demo data on first start (SIGNALPOST_DEMO=0 skips it), print "
-        "the console login, then serve on HOST:PORT with a background worker. Ctrl-C stops everything.",
+        "the console login, then serve on HOST:PORT with one worker process per job (`signalpost worker "
+        "--list`), each started again if it dies. Ctrl-C stops everything.",
     )
     run.add_argument("--host", default=os.environ.get("SIGNALPOST_HOST", "127.0.0.1"))
     run.add_argument("--port", type=_port, default=os.environ.get("SIGNALPOST_PORT", "8000"))
@@ -225,6 +226,13 @@ def cmd_publish(args) -> int:
     handling = Handling.objects.get(event=event, consumer=consumer.name)
     if handling.state != HandlingState.DONE:
         raise CliError(f"republishing failed: {handling.last_error}")
+    # Pages that failed to render were set to be retried on their own (the worker does): say which.
+    retried = Handling.objects.filter(consumer=consumer.name, event__kind="snapshot.pages", event_id__gt=event.pk,
+                                      state=HandlingState.PENDING).select_related("event").first()
+    if retried is not None:
+        paths = retried.event.data.get("paths", [])
+        raise CliError(f"published every page but {len(paths)}, which failed to render and are retried by the "
+                       f"worker: {', '.join(paths[:5])}{' ...' if len(paths) > 5 else ''} (see /healthz)")
     print("published every page")
     return 0
 
@@ -312,6 +320,19 @@ def _first_start(demo_enabled: bool) -> None:
 RESTART_PAUSE_SECONDS = 2.0
 
 
+def _release_claims(pid: int) -> None:
+    import socket
+
+    from django.db import DatabaseError
+
+    from signalpost.events.work import release_claims_of
+
+    try:
+        release_claims_of(f"{socket.gethostname()}:{pid}")
+    except DatabaseError:  # the database is away: the claims expire by themselves
+        pass
+
+
 def cmd_run(args) -> int:
     setup_django()
     from django.conf import settings
@@ -346,8 +367,9 @@ def cmd_run(args) -> int:
                     continue
                 if name == "web":
                     raise CliError(f"the web server exited with status {process.returncode}; see the log above")
-                # A job that dies is started again (its claims expire and are taken again).
+                # A job that dies is started again; what it had claimed is given back at once.
                 print(f"the {name} job exited with status {process.returncode}; starting it again", flush=True)
+                _release_claims(process.pid)
                 time.sleep(RESTART_PAUSE_SECONDS)
                 processes[name] = subprocess.Popen(commands[name])
     finally:

@@ -39,6 +39,9 @@ def invitation_message(invitation: Invitation, work: Work) -> EmailMessage | Non
     token = services.invitation_token(invitation)
     if token is None or not invitation.is_usable:
         return None  # revoked, accepted or expired meanwhile: nothing to send
+    if services.digest(token) != invitation.digest:
+        raise InvitationUnmailable("the installation's secret key changed since the invitation was made, so its "
+                                   "link cannot be written again: revoke the invitation and invite again")
     page = get_page().name
     inviter = invitation.invited_by.get_username() if invitation.invited_by else "An administrator"
     body = (f"{inviter} invites you to the {page} console as {Role(invitation.role).label.lower()}.\n\n"
@@ -72,10 +75,18 @@ def messages_for(work: Work) -> list[EmailMessage]:
     return []
 
 
+class InvitationUnmailable(Exception):
+    pass
+
+
 def handle(work: Work) -> Outcome | None:
     if not settings.SMTP_CONFIGURED:
         return None  # no mail server: the console shows invitation links to pass on by hand
-    for message in messages_for(work):
+    try:
+        messages = messages_for(work)
+    except InvitationUnmailable as error:
+        return Failed(str(error))
+    for message in messages:
         try:
             message.send()
         except (smtplib.SMTPException, OSError) as error:

@@ -4,7 +4,7 @@
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from django.db.models import Count, Min, Q
+from django.db.models import Count, F, Min, Q
 from django.utils import timezone
 
 from .models import Handling, HandlingState, JobBeat
@@ -27,12 +27,24 @@ class Failure:
 
 
 @dataclass
+class LongTask:
+    """A piece of work done in steps (a republication of every page), and how far it got."""
+
+    kind: str
+    recorded_at: datetime
+    progress: dict
+
+
+@dataclass
 class Backlog:
     consumer: str
     pending: int = 0
     lag_seconds: float = 0.0  # age of the oldest event not yet handled; 0 when caught up
     oldest_at: datetime | None = None
     failing: list[Failure] = field(default_factory=list)  # retrying now, or set aside
+    # Under way in steps: not counted in the lag (readers have every change; the pages are being
+    # rendered again, an upgrade's new templates say).
+    long_tasks: list[LongTask] = field(default_factory=list)
 
     @property
     def set_aside(self) -> int:
@@ -42,8 +54,12 @@ class Backlog:
 def backlog(consumer: str, now: datetime | None = None, failures: int = 20) -> Backlog:
     now = now or timezone.now()
     mine = Handling.objects.filter(consumer=consumer)
-    pending = mine.filter(state=HandlingState.PENDING).aggregate(n=Count("id"), oldest=Min("event__recorded_at"))
+    waiting = mine.filter(state=HandlingState.PENDING)
+    under_way = waiting.filter(progress__isnull=False, last_error="")
+    pending = waiting.exclude(pk__in=under_way.values("pk")).aggregate(n=Count("id"), oldest=Min("event__recorded_at"))
     result = Backlog(consumer, pending=pending["n"], oldest_at=pending["oldest"])
+    result.long_tasks = [LongTask(h.event.kind, h.event.recorded_at, h.progress)
+                         for h in under_way.select_related("event").order_by("event_id")[:5]]
     if pending["oldest"] is not None:
         result.lag_seconds = max(0.0, (now - pending["oldest"]).total_seconds())
     failing = (mine.filter(Q(state=HandlingState.SET_ASIDE) | Q(state=HandlingState.PENDING) & ~Q(last_error=""))
@@ -64,16 +80,19 @@ class JobHealth:
     started_at: datetime
     detail: str
     stalled: bool
+    stopped: bool = False  # the last process that ran it stopped, and none runs it now
 
 
 def jobs(now: datetime | None = None) -> list[JobHealth]:
-    """The latest beat of every job that has run and not stopped cleanly."""
+    """Each job that has run (in the last day): its running process with the latest beat, or, when no
+    process runs it any more, the last one that stopped."""
     now = now or timezone.now()
-    beats = JobBeat.objects.filter(stopped_at__isnull=True).order_by("job", "-beat_at")
+    beats = JobBeat.objects.order_by("job", F("stopped_at").asc(nulls_first=True), "-beat_at")  # running first
     latest: dict[str, JobBeat] = {}
     for beat in beats:
         latest.setdefault(beat.job, beat)
-    return [JobHealth(b.job, b.worker, b.beat_at, b.started_at, b.detail, now - b.beat_at > STALLED_AFTER)
+    return [JobHealth(b.job, b.worker, b.beat_at, b.started_at, b.detail,
+                      b.stopped_at is None and now - b.beat_at > STALLED_AFTER, stopped=b.stopped_at is not None)
             for b in latest.values()]
 
 

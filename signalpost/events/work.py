@@ -183,6 +183,13 @@ def work_once(consumer: Consumer, worker: str | None = None, stopping: threading
     return len(handlings)
 
 
+def release_claims_of(worker: str) -> int:
+    """Every claim of a worker process known to be dead (`signalpost run` saw it exit): taken again at once
+    rather than when the lease expires."""
+    return Handling.objects.filter(claimed_by=worker, state=HandlingState.PENDING,
+                                   claimed_until__isnull=False).update(claimed_until=None, claimed_by="")
+
+
 def recover_own_claims(consumer: Consumer, worker: str) -> int:
     """Claims this worker left behind when a pass broke off (the database went away before it could
     mark them): a worker handles one batch of a consumer at a time, so between batches none of its

@@ -151,9 +151,10 @@ class SnapshotStore:
             if state is None or state <= self.version:
                 self._recovered()
                 return False
+            full = self.version == 0  # the first load: everything the database has
             rows = SnapshotFile.objects.filter(version__gt=self.version).values_list(
                 "path", "content_type", "body", "gzip_body", "etag", "published_at", "version"
-            )
+            ).iterator(chunk_size=500)
             loaded = {}
             newest = self.version
             for path, content_type, body, gzip_body, etag, published_at, version in rows:
@@ -172,6 +173,12 @@ class SnapshotStore:
             return False
         from .models import RETIRED
 
+        if full:
+            # Pages the disk copy has and the database does not (a database restored from a backup older
+            # than the disk copy) are not the page's any more: drop them.
+            for path in [p for p in self.files if p not in loaded]:
+                self.files.pop(path)
+                loaded[path] = (RETIRED, b"", b"", "", None)
         for path, (content_type, body, gzip_body, etag, published_at) in loaded.items():
             if content_type == RETIRED:  # no longer published: Django answers (404) from now on
                 self.files.pop(path, None)
@@ -250,9 +257,12 @@ def health_report(backlog, jobs) -> dict:
                             "attempts": failure.attempts, "set_aside": failure.set_aside})
     return {
         "publisher": {"lag_seconds": round(backlog.lag_seconds, 3), "pending": backlog.pending,
-                      "failing_pages": failing},
-        "jobs": {job.job: {"state": "stalled" if job.stalled else "ok", "worker": job.worker,
-                           "last_beat": job.beat_at.isoformat(), "detail": job.detail} for job in jobs},
+                      "failing_pages": failing,
+                      "republishing": [{"event": task.kind, "pages_done": task.progress.get("done", 0)}
+                                       for task in backlog.long_tasks]},
+        "jobs": {job.job: {"state": "stopped" if job.stopped else "stalled" if job.stalled else "ok",
+                           "worker": job.worker, "last_beat": job.beat_at.isoformat(), "detail": job.detail}
+                 for job in jobs},
     }
 
 
@@ -331,9 +341,13 @@ class SnapshotFront:
         if publisher.get("failing_pages"):
             problems.append("pages fail to render: " + ", ".join(
                 sorted({f["path"] or f["event"] for f in publisher["failing_pages"]})))
-        stalled = [name for name, job in health.get("jobs", {}).items() if job["state"] == "stalled"]
+        jobs = health.get("jobs", {})
+        stalled = [name for name, job in jobs.items() if job["state"] == "stalled"]
         if stalled:
             problems.append("stalled jobs: " + ", ".join(sorted(stalled)))
+        stopped = [name for name, job in jobs.items() if job["state"] == "stopped"]
+        if stopped:
+            problems.append("jobs no worker runs: " + ", ".join(sorted(stopped)))
         if store.db_down:
             problems.append("database unreachable")
         body = json.dumps({

@@ -33,7 +33,6 @@ from signalpost.presentation.zone import page_zone
 from signalpost.status.models import Incident, IncidentComponent, Kind, Page
 
 from . import snapshot
-from .models import SnapshotFile
 
 log = logging.getLogger("signalpost.publish")
 
@@ -262,12 +261,3 @@ def _republish(work: Work, now: datetime, zone) -> Outcome:
             break
     log.info("republishing: %s of about %s pages", progress["done"], _total_pages() + len(snapshot.CORE_PATHS))
     return Continue(progress)
-
-
-def missing_pages() -> list[str]:
-    """Pages that exist but were never published (a start after an upgrade that added some)."""
-    published = set(SnapshotFile.objects.values_list("path", flat=True))
-    paths = [incident_path(kind, public_id) for kind, public_id in Incident.objects.values_list("kind", "public_id")]
-    paths += _postmortem_pages(postmortem_ids=Postmortem.objects.values_list("public_id", flat=True))
-    return [p for p in list(snapshot.CORE_PATHS) + paths if p not in published]
-

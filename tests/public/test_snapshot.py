@@ -225,3 +225,21 @@ def test_it_refuses_to_export_where_it_cannot_write(published, tmp_path, capsys)
     assert capsys.readouterr().err.strip() == f"signalpost: {blocker} exists and is not a directory"
     assert main(["export", str(blocker / "site")]) == 1
     assert capsys.readouterr().err.strip().startswith(f"signalpost: cannot write to {blocker / 'site'}:")
+
+
+def test_a_restored_database_takes_back_the_pages_it_does_not_have(published, start_server, tmp_path):
+    from signalpost.status.models import Incident
+
+    incident = services.open_incident(name="After the backup", impact="minor")
+    publish()
+    directory = tmp_path / "instance"
+    server = start_server(data_dir=directory, worker=False)
+    assert server.get(incident.public_path)[0] == 200
+    server.stop()
+
+    # The database is restored from a backup taken before the incident; the disk copy still has its page.
+    SnapshotFile.objects.filter(path=incident.public_path).delete()
+    Incident.objects.filter(pk=incident.pk).delete()
+    again = start_server(data_dir=directory, worker=False)
+    assert again.get(incident.public_path)[0] == 404
+    assert not (directory / "snapshot" / "site" / "incidents" / f"{incident.public_id}.html").exists()

@@ -45,6 +45,7 @@ bench: install-dev
 	@command -v wrk >/dev/null && command -v nginx >/dev/null || \
 		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk nginx-light >/dev/null)
 	$(BIN)/python bench/public_read.py
+	$(BIN)/python bench/write_path.py
 
 clean:
 	rm -rf $(VENV) var node_modules

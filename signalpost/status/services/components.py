@@ -182,7 +182,7 @@ def remove_component(component: Component) -> None:
     """Remove a component that was never part of an incident, a maintenance or an override (one added
     by mistake). One with history is kept, so that past pages and uptime stay as they were: hide it."""
     with transaction.atomic():
-        component = Component.objects.select_for_update().select_related("group").get(pk=component.pk)
+        component = Component.objects.select_for_update(of=("self",)).select_related("group").get(pk=component.pk)
         named = _history_of(component)
         if named:
             raise InvalidInput("component", f'"{component}" appears in the history of {named} incident'

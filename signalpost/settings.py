@@ -100,6 +100,15 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     }
 else:
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    # A process cut off from the database without a word (a network partition, a killed VM) must not keep
+    # its session, and the publication lock that session may hold, for the hours of the system's default
+    # TCP keepalive: both ends probe an idle connection after 30 s and give it up a minute later.
+    options = DATABASES["default"].setdefault("OPTIONS", {})
+    for name, value in (("keepalives", 1), ("keepalives_idle", 30), ("keepalives_interval", 10),
+                        ("keepalives_count", 3)):
+        options.setdefault(name, value)
+    server_side = "-c tcp_keepalives_idle=30 -c tcp_keepalives_interval=10 -c tcp_keepalives_count=3"
+    options["options"] = f"{options['options']} {server_side}" if options.get("options") else server_side
 DATABASES["default"].setdefault("TEST", {})
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A file, not memory, so that the test suite can start real server processes on the same database.

@@ -155,6 +155,7 @@ class CuttableProxy:
         self.open = threading.Event()
         self.open.set()
         self.connections: list[socket.socket] = []
+        self.lock = threading.Lock()
         self.server = socket.create_server(("127.0.0.1", self.port))
         threading.Thread(target=self._accept, daemon=True).start()
 
@@ -164,16 +165,17 @@ class CuttableProxy:
                 client, _ = self.server.accept()
             except OSError:
                 return
-            if not self.open.is_set():
-                client.close()
-                continue
-            try:
-                upstream = socket.create_connection(self.target)
-            except OSError as error:
-                print("proxy: cannot reach", self.target, error)
-                client.close()
-                continue
-            self.connections += [client, upstream]
+            with self.lock:  # a cut either sees this pair or refuses it, never misses it
+                if not self.open.is_set():
+                    client.close()
+                    continue
+                try:
+                    upstream = socket.create_connection(self.target)
+                except OSError as error:
+                    print("proxy: cannot reach", self.target, error)
+                    client.close()
+                    continue
+                self.connections += [client, upstream]
             for a, b in ((client, upstream), (upstream, client)):
                 threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
 
@@ -185,20 +187,24 @@ class CuttableProxy:
         except OSError:
             pass
         finally:
+            # shutdown, not only close: the other direction's thread is blocked reading, and a close alone
+            # would leave the database's end of the connection open (and any lock its session holds).
             for end in (source, sink):
                 try:
-                    end.close()
+                    end.shutdown(socket.SHUT_RDWR)
                 except OSError:
                     pass
+                end.close()
 
     def cut(self) -> None:
-        self.open.clear()
-        for each in self.connections:
-            try:
-                each.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
-        self.connections.clear()
+        with self.lock:
+            self.open.clear()
+            for each in self.connections:
+                try:
+                    each.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+            self.connections.clear()
 
     def restore(self) -> None:
         self.open.set()

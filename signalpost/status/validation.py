@@ -1,6 +1,13 @@
-"""Checks on the input of the services: each refusal names the field at fault."""
+"""Checks on the input of the services: each refusal names the field at fault.
 
-from datetime import datetime, timedelta
+The accepted ranges are written here once, and every face (the API's schemas, the console's forms, the
+CLI, the API's query parameters) refuses with them: an instant between EARLIEST and LATEST with an offset
+of at most ±15:59 (what PostgreSQL keeps), a whole number that fits the 32-bit columns, and text without
+NUL characters or lone surrogates (neither database can keep them).
+"""
+
+import re
+from datetime import UTC, datetime, timedelta
 from typing import Mapping
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -13,6 +20,75 @@ from .models import Component, ComponentStatus, Impact
 CLOCK_SKEW = timedelta(seconds=60)
 
 
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST = datetime(2200, 1, 1, tzinfo=UTC)
+MAX_OFFSET = timedelta(hours=15, minutes=59)
+RANGE_TEXT = "1970-01-01T00:00:00Z to 2200-01-01T00:00:00Z"
+# Integer columns (positions) are 32-bit on both databases.
+INT_MIN, INT_MAX = -(2**31), 2**31 - 1
+# Page numbers of the lists: the offset they make must stay far inside a 64-bit integer.
+PAGE_MAX = 1_000_000
+
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def instant_problem(value: datetime) -> str | None:
+    """Why an aware instant is outside the accepted range, or None. Never converts the value, since an
+    instant near year 1 or 9999 cannot be moved to another zone."""
+    offset = value.utcoffset()
+    if offset is not None and abs(offset) > MAX_OFFSET:
+        return "has a time zone offset beyond ±15:59"
+    if not EARLIEST <= value <= LATEST:
+        return f"must be from {RANGE_TEXT}"
+    return None
+
+
+def text_problem(value: str) -> str | None:
+    """Why a text cannot be stored as written, or None."""
+    found = _UNSTORABLE.search(value)
+    if found is None:
+        return None
+    if found.group() == "\x00":
+        return "must not contain NUL characters (\\u0000)"
+    return "must not contain lone surrogates (\\ud800 to \\udfff): send the character itself"
+
+
+def integer_problem(value: int, low: int = INT_MIN, high: int = INT_MAX) -> str | None:
+    if value < low:
+        return f"must be at least {low}"
+    if value > high:
+        return f"must be at most {high}"
+    return None
+
+
+def in_range(field: str, value: datetime | None) -> datetime | None:
+    """An aware instant inside the accepted range, in UTC; refused otherwise."""
+    if value is None:
+        return None
+    if timezone.is_naive(value):
+        raise InvalidInput(field, "must include a time zone offset (e.g. 2026-11-25T14:00:00Z)")
+    problem = instant_problem(value)
+    if problem is not None:
+        raise InvalidInput(field, problem)
+    return value.astimezone(UTC)
+
+
+def text(field: str, value: str | None) -> str | None:
+    if value is not None:
+        problem = text_problem(value)
+        if problem is not None:
+            raise InvalidInput(field, problem)
+    return value
+
+
+def integer(field: str, value: int | None, low: int = INT_MIN, high: int = INT_MAX) -> int | None:
+    if value is not None:
+        problem = integer_problem(value, low, high)
+        if problem is not None:
+            raise InvalidInput(field, problem)
+    return value
+
+
 def validate_time_zone(name: str, field: str = "time_zone") -> str:
     try:
         ZoneInfo(name)
@@ -22,7 +98,7 @@ def validate_time_zone(name: str, field: str = "time_zone") -> str:
 
 
 def required_text(field: str, value: str | None, max_length: int) -> str:
-    value = (value or "").strip()
+    value = (text(field, value) or "").strip()
     if not value:
         raise InvalidInput(field, "must not be empty")
     if len(value) > max_length:
@@ -38,11 +114,7 @@ def choice(field: str, value: str, choices: type) -> str:
 
 
 def aware(field: str, value: datetime | None) -> datetime | None:
-    if value is None:
-        return None
-    if timezone.is_naive(value):
-        raise InvalidInput(field, "must include a time zone offset (e.g. 2026-11-25T14:00:00Z)")
-    return value
+    return in_range(field, value)
 
 
 def not_future(field: str, value: datetime | None, now: datetime) -> datetime | None:

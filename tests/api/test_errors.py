@@ -115,3 +115,32 @@ def test_the_openapi_document_says_what_is_accepted(client):
     assert "date-time" in json.dumps(until["schema"]) and "2200" in json.dumps(until)
     page = next(p for p in listing if p["name"] == "page")
     assert page["schema"]["maximum"] == 1_000_000
+
+
+def test_a_chunked_body_is_read(start_server, make_token, components):
+    server = start_server(worker=False)
+    token = make_token("write")
+    body = json.dumps({"name": "Chunked", "body": "y" * 5000}).encode()
+    status, headers, answer = server.request("POST", "/api/v1/incidents", body, chunked=True, headers={
+        "Authorization": f"Bearer {token}", "Content-Type": "application/json", "Idempotency-Key": "chunked-1"})
+    assert status == 201, answer
+    assert json.loads(answer)["updates"][0]["body"] == "y" * 5000
+    assert Incident.objects.get().name == "Chunked"
+
+
+def test_a_chunked_body_above_the_limit_is_a_413(start_server, make_token, components):
+    server = start_server(worker=False)
+    body = json.dumps({"name": "Big", "body": "z" * 3_000_000}).encode()
+    status, headers, answer = server.request("POST", "/api/v1/incidents", body, chunked=True, headers={
+        "Authorization": f"Bearer {make_token('write')}", "Content-Type": "application/json"})
+    assert status == 413, answer
+    assert headers["content-type"].startswith("application/json")
+    assert not Incident.objects.exists()
+
+
+def test_a_real_server_answers_unstorable_paths_with_a_404(start_server, page):
+    server = start_server(worker=False)
+    for path in ["/incidents/%00", "/maintenance/%00x", "/incidents/%ED%A0%80", "/history/%00",
+                 "/api/v1/incidents/%00", "/incidents/x?q=%00"]:
+        status, headers, body = server.request("GET", path, headers={"Authorization": "Bearer x"})
+        assert status in (400, 404), (path, body)

@@ -11,7 +11,7 @@ from django.db import DatabaseError, InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.views import defaults
 
-from signalpost.status.validation import text_problem
+from signalpost.status.ranges import text_problem
 
 log = logging.getLogger("signalpost.api")
 

@@ -15,7 +15,7 @@ from ninja import Field, Schema
 from pydantic import AfterValidator, AwareDatetime, BeforeValidator, ConfigDict, ValidationInfo, field_validator
 from pydantic_core import PydanticCustomError
 
-from signalpost.status import validation
+from signalpost.status import readable, validation
 
 from signalpost.status.models import (
     AffectedComponent,
@@ -517,7 +517,7 @@ def incident_out(incident: Incident) -> dict:
 
 def updates_with_changes() -> QuerySet:
     changes = AffectedComponent.objects.select_related("component").order_by("id")
-    return IncidentUpdate.objects.prefetch_related(Prefetch("component_changes", queryset=changes))
+    return IncidentUpdate.objects.filter(readable.updates()).prefetch_related(Prefetch("component_changes", queryset=changes))
 
 
 def with_details(incidents: QuerySet) -> QuerySet:

@@ -14,7 +14,7 @@ from datetime import timezone as dt_timezone
 from typing import Any, Callable
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from signalpost.status.validation import RANGE_TEXT, instant_problem
+from signalpost.status.ranges import RANGE_TEXT, instant_problem
 
 from .common import CliError
 from .backends import backend, json_default

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-from signalpost.status.validation import RANGE_TEXT, instant_problem
+from signalpost.status.ranges import RANGE_TEXT, instant_problem
 
 # Files in the zone database that name no place: the machine's own setting, and a placeholder.
 NOT_ZONES = {"UTC", "localtime", "Factory", "posixrules"}

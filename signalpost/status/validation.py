@@ -1,12 +1,6 @@
-"""Checks on the input of the services: each refusal names the field at fault.
+"""Checks on the input of the services: each refusal names the field at fault. The accepted ranges
+are in ranges.py."""
 
-The accepted ranges are written here once, and every face (the API's schemas, the console's forms, the
-CLI, the API's query parameters) refuses with them: an instant between EARLIEST and LATEST with an offset
-of at most ±15:59 (what PostgreSQL keeps), a whole number that fits the 32-bit columns, and text without
-NUL characters or lone surrogates (neither database can keep them).
-"""
-
-import re
 from datetime import UTC, datetime, timedelta
 from typing import Mapping
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -15,50 +9,21 @@ from django.utils import timezone
 
 from signalpost.errors import InvalidInput
 from .models import Component, ComponentStatus, Impact
+from .ranges import (  # noqa: F401 - the ranges, for the services and faces that check through this module
+    EARLIEST,
+    INT_MAX,
+    INT_MIN,
+    LATEST,
+    MAX_OFFSET,
+    PAGE_MAX,
+    RANGE_TEXT,
+    instant_problem,
+    integer_problem,
+    text_problem,
+)
 
 # Tolerated clock difference between a client and the server for display times.
 CLOCK_SKEW = timedelta(seconds=60)
-
-
-EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
-LATEST = datetime(2200, 1, 1, tzinfo=UTC)
-MAX_OFFSET = timedelta(hours=15, minutes=59)
-RANGE_TEXT = "1970-01-01T00:00:00Z to 2200-01-01T00:00:00Z"
-# Integer columns (positions) are 32-bit on both databases.
-INT_MIN, INT_MAX = -(2**31), 2**31 - 1
-# Page numbers of the lists: the offset they make must stay far inside a 64-bit integer.
-PAGE_MAX = 1_000_000
-
-_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
-
-
-def instant_problem(value: datetime) -> str | None:
-    """Why an aware instant is outside the accepted range, or None. Never converts the value, since an
-    instant near year 1 or 9999 cannot be moved to another zone."""
-    offset = value.utcoffset()
-    if offset is not None and abs(offset) > MAX_OFFSET:
-        return "has a time zone offset beyond ±15:59"
-    if not EARLIEST <= value <= LATEST:
-        return f"must be from {RANGE_TEXT}"
-    return None
-
-
-def text_problem(value: str) -> str | None:
-    """Why a text cannot be stored as written, or None."""
-    found = _UNSTORABLE.search(value)
-    if found is None:
-        return None
-    if found.group() == "\x00":
-        return "must not contain NUL characters (\\u0000)"
-    return "must not contain lone surrogates (\\ud800 to \\udfff): send the character itself"
-
-
-def integer_problem(value: int, low: int = INT_MIN, high: int = INT_MAX) -> str | None:
-    if value < low:
-        return f"must be at least {low}"
-    if value > high:
-        return f"must be at most {high}"
-    return None
 
 
 def in_range(field: str, value: datetime | None) -> datetime | None:

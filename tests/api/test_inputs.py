@@ -216,3 +216,9 @@ def test_an_idempotency_key_outside_its_format_is_refused(writer, components, ke
     assert response.status_code == 422, response.content
     assert "Idempotency-Key" in field_errors(response)
     _nothing_stored()
+
+
+def test_an_action_item_kind_position_beyond_the_column_is_refused(admin, page):
+    response = admin.post("/api/v1/postmortems/action-item-kinds", {"name": "Tidy", "position": 2**31})
+    assert response.status_code == 422, response.content
+    assert "position" in field_errors(response)

@@ -134,7 +134,8 @@ class ErrorOut(Schema):
     errors: list[FieldError] = []
 
 
-ERRORS = {frozenset({400, 401, 403, 404, 409, 422}): ErrorOut}
+# 413, 415 and 503 come from signalpost/middleware.py (a body too large, not JSON; the database unreachable).
+ERRORS = {frozenset({400, 401, 403, 404, 409, 413, 415, 422, 503}): ErrorOut}
 
 
 def _field_name(loc: tuple) -> str:

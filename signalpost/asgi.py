@@ -33,4 +33,50 @@ else:
 
         await wsgi_app(scope, receive_message, send)
 
-application = SnapshotFront(django_app)
+def _header(scope, name: bytes) -> bytes | None:
+    for key, value in scope.get("headers", ()):
+        if key.lower() == name:
+            return value
+    return None
+
+
+def with_whole_bodies(app):
+    """A body sent in chunks (Transfer-Encoding: chunked, no Content-Length) is read whole first and
+    handed on with its length: a WSGI application reads exactly Content-Length bytes, so without one it
+    would see no body at all. Reading stops one byte past Django's limit (DATA_UPLOAD_MAX_MEMORY_SIZE),
+    which the API then refuses with a 413."""
+    from django.conf import settings
+
+    async def wrapper(scope, receive, send):
+        if scope["type"] != "http" or _header(scope, b"content-length") is not None or \
+                _header(scope, b"transfer-encoding") is None:
+            await app(scope, receive, send)
+            return
+        limit = (settings.DATA_UPLOAD_MAX_MEMORY_SIZE or 2**31) + 1
+        pieces, size, more = [], 0, True
+        while more and size < limit:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return
+            piece = message.get("body", b"")
+            pieces.append(piece)
+            size += len(piece)
+            more = message.get("more_body", False)
+        body = b"".join(pieces)
+        headers = [(k, v) for k, v in scope["headers"] if k.lower() != b"transfer-encoding"]
+        headers.append((b"content-length", str(len(body)).encode()))
+        sent = False
+
+        async def replay():
+            nonlocal sent
+            if not sent:
+                sent = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        await app({**scope, "headers": headers}, replay, send)
+
+    return wrapper
+
+
+application = SnapshotFront(with_whole_bodies(django_app))

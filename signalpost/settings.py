@@ -58,6 +58,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "signalpost.middleware.api_errors",
+    "signalpost.middleware.unstorable_request",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "signalpost.public.middleware.content_security_policy",

@@ -4,6 +4,9 @@ from django.urls import include, path, re_path
 from signalpost.api.views import api
 
 
+handler500 = "signalpost.middleware.server_error"
+
+
 def api_not_found(request, rest: str = ""):
     return JsonResponse({"detail": f"no such API endpoint: {request.path}"}, status=404)
 

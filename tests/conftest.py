@@ -93,7 +93,8 @@ def start_server(transactional_db, tmp_path):
 
     started = []
 
-    def start(name: str = "web", data_dir=None, worker: bool = True, **env) -> ServerProcess:
+    def start(name: str = "web", data_dir=None, worker: bool = True, ready: str | None = "/api/v2/status.json",
+              **env) -> ServerProcess:
         directory = data_dir or tmp_path / f"server-{name}-{len(started)}"
         directory.mkdir(exist_ok=True)
         if worker and not any(isinstance(p, WorkerProcess) for p in started):
@@ -102,7 +103,7 @@ def start_server(transactional_db, tmp_path):
             started.append(WorkerProcess(worker_dir, [], env).start())
         server = ServerProcess(directory, env)
         started.append(server)
-        return server.start()
+        return server.start(ready=ready)
 
     yield start
     for process in started:

@@ -45,7 +45,8 @@ class ServerProcess:
         self.env = env
         self.process: subprocess.Popen | None = None
 
-    def start(self, timeout: float = 20) -> "ServerProcess":
+    def start(self, timeout: float = 20, ready: str | None = "/api/v2/status.json") -> "ServerProcess":
+        """Started once `ready` answers 200 (ready=None: once the port takes connections)."""
         log = open(self.data_dir / "server.log", "ab")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "signalpost", "web", "--port", str(self.port)],
@@ -56,7 +57,10 @@ class ServerProcess:
             if self.process.poll() is not None:
                 raise RuntimeError(f"server exited: {(self.data_dir / 'server.log').read_text()[-2000:]}")
             try:
-                urllib.request.urlopen(self.url + "/api/v2/status.json", timeout=1).read()
+                if ready is None:
+                    socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
+                else:
+                    urllib.request.urlopen(self.url + ready, timeout=1).read()
                 return self
             except (urllib.error.URLError, ConnectionError, TimeoutError):
                 time.sleep(0.1)
@@ -70,6 +74,24 @@ class ServerProcess:
                 return response.status, {k.lower(): v for k, v in response.headers.items()}, response.read()
         except urllib.error.HTTPError as error:
             return error.code, {k.lower(): v for k, v in error.headers.items()}, error.read()
+
+    def request(self, method: str, path: str, body: bytes | None = None, headers: dict | None = None,
+                chunked: bool = False) -> tuple[int, dict, bytes]:
+        """One request over a fresh connection; `chunked` sends the body with Transfer-Encoding: chunked
+        and no Content-Length, in pieces of 1,000 bytes."""
+        import http.client
+
+        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
+        try:
+            if chunked:
+                pieces = [body[i:i + 1000] for i in range(0, len(body or b""), 1000)]
+                connection.request(method, path, body=iter(pieces), headers=headers or {}, encode_chunked=True)
+            else:
+                connection.request(method, path, body=body, headers=headers or {})
+            response = connection.getresponse()
+            return response.status, {k.lower(): v for k, v in response.getheaders()}, response.read()
+        finally:
+            connection.close()
 
     def stop(self) -> None:
         if self.process and self.process.poll() is None:

@@ -10,6 +10,7 @@ answers with the winner's stored response.
 import hashlib
 import json
 import logging
+import re
 from collections.abc import Callable
 from functools import wraps
 
@@ -26,6 +27,9 @@ log = logging.getLogger("signalpost.api")
 
 HEADER = "Idempotency-Key"
 MAX_KEY_LENGTH = IdempotentRequest._meta.get_field("key").max_length
+# Visible ASCII characters: a UUID, a ULID, "deploy-2026-11-25-1" (spaces only inside, none at the ends).
+KEY_PATTERN = rf"^[\x21-\x7e]([\x20-\x7e]{{0,{MAX_KEY_LENGTH - 2}}}[\x21-\x7e])?$"
+_KEY = re.compile(KEY_PATTERN)
 
 
 class _KeyTaken(Exception):
@@ -37,7 +41,7 @@ def _fingerprint(request: HttpRequest) -> str:
     whitespace does not make a retry look like a different request."""
     try:
         body = json.dumps(json.loads(request.body or b"null"), sort_keys=True, separators=(",", ":")).encode()
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested too deep: the operation refuses it with a 400
         body = request.body
     return hashlib.sha256(b"%s %s\n%s" % (request.method.encode(), request.path.encode(), body)).hexdigest()
 
@@ -70,9 +74,8 @@ def _replay_or_store(run: Callable[..., HttpResponse]) -> Callable[..., HttpResp
         token = bearer_token(request) if key is not None else None
         if token is None:  # no key; or no valid token, which the operation refuses with a 401
             return run(request, *args, **kwargs)
-        key = key.strip()
-        if not key or len(key) > MAX_KEY_LENGTH:
-            return _refuse(422, f"must be 1 to {MAX_KEY_LENGTH} characters")
+        if not _KEY.fullmatch(key):
+            return _refuse(422, f"must be 1 to {MAX_KEY_LENGTH} visible ASCII characters (a UUID, for example)")
         fingerprint = _fingerprint(request)
         stored = _stored(token, key)
         if stored is not None:
@@ -105,7 +108,8 @@ def _replay_or_store(run: Callable[..., HttpResponse]) -> Callable[..., HttpResp
 
 
 _HEADER_PARAMETER = {
-    "in": "header", "name": HEADER, "required": False, "schema": {"type": "string", "maxLength": MAX_KEY_LENGTH},
+    "in": "header", "name": HEADER, "required": False,
+    "schema": {"type": "string", "minLength": 1, "maxLength": MAX_KEY_LENGTH, "pattern": KEY_PATTERN},
     "description": "Makes a retry safe: the same key and body return the first response again "
                    "(with `Idempotent-Replayed: true`) and create nothing; keys are per token.",
 }

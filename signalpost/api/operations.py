@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterable, Mapping
 from django.db.models import Prefetch, Q, QuerySet
 
 from signalpost.errors import InvalidInput, NotFound
-from signalpost.status import derive, services
+from signalpost.status import derive, readable, services
 from signalpost.status.layout import page_order_sql
 from signalpost.status.models import (
     Component,
@@ -80,7 +80,7 @@ def _component(public_id: str) -> Component:
 
 
 def _incident(public_id: str, kind: str) -> Incident:
-    incident = with_details(Incident.objects.filter(kind=kind, public_id=public_id)).first()
+    incident = with_details(Incident.objects.filter(readable.incidents(), kind=kind, public_id=public_id)).first()
     if incident is None:
         raise NotFound(f'no {kind} with id "{public_id}"')
     return incident
@@ -204,7 +204,7 @@ def clear_override(component_id: str) -> dict:
 
 
 def list_incidents(filters: IncidentFilters) -> dict:
-    incidents = Incident.objects.filter(kind=Kind.INCIDENT)
+    incidents = Incident.objects.filter(readable.incidents(), kind=Kind.INCIDENT)
     if filters.status is not None:
         incidents = incidents.filter(status=filters.status)
     if filters.open is not None:
@@ -272,7 +272,7 @@ def list_updates(public_id: str, kind: str, params: PageParams) -> dict:
 
 
 def list_maintenance(filters: MaintenanceFilters) -> dict:
-    maintenance = Incident.objects.filter(kind=Kind.MAINTENANCE)
+    maintenance = Incident.objects.filter(readable.incidents(), kind=Kind.MAINTENANCE)
     if filters.status is not None:
         maintenance = maintenance.filter(status=filters.status)
     if filters.upcoming is not None:

@@ -13,8 +13,7 @@ from typing import Literal
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.http import HttpRequest
-from ninja import Field, Query, Router, Schema, Status
-from pydantic import AwareDatetime
+from ninja import Field, Path, Query, Router, Schema, Status
 
 from signalpost.postmortems import services
 from signalpost.postmortems.export import to_markdown
@@ -33,7 +32,7 @@ from signalpost.errors import InvalidInput, NotFound
 
 from . import auth
 from .idempotency import idempotent
-from .schemas import ERRORS, Input, Paged, PageParams
+from .schemas import ERRORS, Checked, Day, Input, Instant, Paged, PageParams, Position, Required
 
 router = Router(tags=["postmortems"])
 
@@ -68,9 +67,9 @@ class PostmortemIn(Input, Sections):
     timeline_zone: str | None = Field(None, description="IANA zone the document states times in (default: the page's)")
     prefill_timeline: bool = Field(True, description="Start the timeline from the incidents' updates")
     root_cause_unknown: bool = False
-    first_signal_at: AwareDatetime | None = Field(None, description="When the problem first showed")
-    detected_at: AwareDatetime | None = Field(None, description="Default: when the first incident began")
-    acknowledged_at: AwareDatetime | None = Field(None, description="Default: the first update after that")
+    first_signal_at: Instant | None = Field(None, description="When the problem first showed")
+    detected_at: Instant | None = Field(None, description="Default: when the first incident began")
+    acknowledged_at: Instant | None = Field(None, description="Default: the first update after that")
 
 
 class PostmortemPatch(Input):
@@ -80,9 +79,9 @@ class PostmortemPatch(Input):
     timeline_zone: str = None
     root_cause_unknown: bool = None
     # These three may be cleared with an explicit null (then derived from the incidents again).
-    first_signal_at: AwareDatetime | None = None
-    detected_at: AwareDatetime | None = None
-    acknowledged_at: AwareDatetime | None = None
+    first_signal_at: Instant | None = None
+    detected_at: Instant | None = None
+    acknowledged_at: Instant | None = None
     summary: str = None
     impact: str = None
     timeline_intro: str = None
@@ -96,18 +95,18 @@ class PostmortemPatch(Input):
 
 
 class EntryIn(Input):
-    at: AwareDatetime
-    text: str
+    at: Instant
+    text: Required
     source: SourceName = "manual"
 
 
 class EntryAdd(Input):
-    at: AwareDatetime
-    text: str
+    at: Instant
+    text: Required
 
 
 class EntryPatch(Input):
-    at: AwareDatetime = None
+    at: Instant = None
     text: str = None
 
 
@@ -125,10 +124,10 @@ class FiguresIn(Input):
 
 
 class ActionItemIn(Input):
-    title: str
+    title: Required
     kind: str = Field(..., description='A kind\'s name or id, e.g. "Preventive (process)"')
     owner: str = ""
-    due_date: date | None = None
+    due_date: Day | None = None
     state: ItemStateName = "open"
     link: str = ""
     description: str = ""
@@ -138,11 +137,11 @@ class ActionItemPatch(Input):
     title: str = None
     kind: str = None
     owner: str = None
-    due_date: date | None = None
+    due_date: Day | None = None
     state: ItemStateName = None
     link: str = None
     description: str = None
-    position: int = None
+    position: Position = None
 
 
 class ReviewIn(Input):
@@ -150,13 +149,13 @@ class ReviewIn(Input):
 
 
 class KindIn(Input):
-    name: str
-    position: int | None = None
+    name: Required
+    position: Position | None = None
 
 
 class KindPatch(Input):
     name: str = None
-    position: int = None
+    position: Position = None
 
 
 class TemplateOut(Schema):
@@ -201,7 +200,7 @@ class ActionItemOut(Schema):
     title: str
     kind: str
     owner: str
-    due_date: date | None
+    due_date: Day | None
     state: str
     link: str
     description: str
@@ -280,9 +279,9 @@ class PartDiffOut(Schema):
     diff: str
 
 
-class DiffParams(Schema):
-    from_version: int = Field(..., alias="from", ge=1)
-    to_version: int = Field(..., alias="to", ge=1)
+class DiffParams(Checked):
+    from_version: int = Field(..., alias="from", ge=1, le=2**31 - 1)
+    to_version: int = Field(..., alias="to", ge=1, le=2**31 - 1)
 
 
 class PostmortemFilters(PageParams):
@@ -597,7 +596,7 @@ def list_versions(request: HttpRequest, postmortem_id: str):
 
 @router.get("/{postmortem_id}/versions/{number}", response={200: VersionContentOut, **ERRORS},
             summary="Show one saved version in full")
-def get_version(request: HttpRequest, postmortem_id: str, number: int):
+def get_version(request: HttpRequest, postmortem_id: str, number: int = Path(..., ge=1, le=2**31 - 1)):
     v = services.version_of(services.get_postmortem(postmortem_id), number)
     return {"number": v.number, "saved_by": v.saved_by, "saved_at": v.saved_at, "action": v.action,
             "content": v.content}

@@ -5,13 +5,17 @@ Optional fields of PATCH bodies are declared `x: str = None`: absent means "leav
 explicit null is refused by the type (only fields that may really be empty, like a component's group,
 accept null)."""
 
-from datetime import datetime
-from typing import Generic, Literal, TypeVar
+import re
+from datetime import date, datetime
+from typing import Annotated, Any, Generic, Literal, TypeVar
 
 from django.conf import settings
 from django.db.models import F, Prefetch, QuerySet
 from ninja import Field, Schema
-from pydantic import AwareDatetime, ConfigDict
+from pydantic import AfterValidator, AwareDatetime, BeforeValidator, ConfigDict, ValidationInfo, field_validator
+from pydantic_core import PydanticCustomError
+
+from signalpost.status import readable, validation
 
 from signalpost.status.models import (
     AffectedComponent,
@@ -35,11 +39,84 @@ MaintenanceStatusName = Literal[tuple(MaintenanceStatus.values)]  # type: ignore
 ImpactName = Literal[tuple(Impact.values)]  # type: ignore[valid-type]
 IncidentImpactName = Literal[tuple(v for v in Impact.values if v != Impact.MAINTENANCE)]  # type: ignore[valid-type]
 
+# --- the accepted ranges (signalpost/status/validation.py), as types the OpenAPI document describes ----
+
+# An ISO-8601 date and time: a number ("0.5", 1700000000) is not taken as a Unix time.
+_ISO_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}")
+INSTANT_TEXT = (f"an ISO-8601 date and time with an offset (e.g. 2026-11-25T14:00:00Z), from {validation.RANGE_TEXT}, "
+                "offset at most ±15:59")
+
+
+def _iso_only(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value
+    if not isinstance(value, str) or not _ISO_DATETIME.match(value):
+        raise PydanticCustomError("datetime_parsing", "not an ISO-8601 date and time")
+    return value
+
+
+def _in_range(value: datetime) -> datetime:
+    problem = validation.instant_problem(value)
+    if problem is not None:
+        raise PydanticCustomError("instant_range", problem)
+    return value
+
+
+Instant = Annotated[AwareDatetime, BeforeValidator(_iso_only), AfterValidator(_in_range),
+                    Field(description=INSTANT_TEXT)]
+
+
+def _day_in_range(value: date) -> date:
+    if not validation.EARLIEST.date() <= value <= validation.LATEST.date():
+        raise PydanticCustomError("date_range", f"must be between {validation.EARLIEST.date()} and {validation.LATEST.date()}")
+    return value
+
+
+Day = Annotated[date, AfterValidator(_day_in_range)]
+Position = Annotated[int, Field(ge=validation.INT_MIN, le=validation.INT_MAX)]
+# Text a person must give: at least one character that is not a space (the services strip it).
+Required = Annotated[str, Field(min_length=1, pattern=r"\S")]
+
+
+def _unstorable(value: Any) -> str | None:
+    """What in a value (a text, a list of texts, a mapping's keys and values) cannot be stored."""
+    if isinstance(value, str):
+        return validation.text_problem(value)
+    if isinstance(value, dict):
+        for key, item in value.items():
+            problem = _unstorable(key) or _unstorable(item)
+            if problem:
+                return problem
+    if isinstance(value, (list, tuple)):
+        for item in value:
+            problem = _unstorable(item)
+            if problem:
+                return problem
+    return None
+
+
+class Checked(Schema):
+    """Every field of a request, body or query, is held to what the databases can keep: no NUL
+    characters or lone surrogates in a text, no whole number beyond a 64-bit column."""
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _storable(cls, value: Any, info: ValidationInfo) -> Any:
+        problem = _unstorable(value)
+        if problem is not None:
+            raise PydanticCustomError("unstorable_text", problem)
+        if isinstance(value, int) and not isinstance(value, bool):
+            problem = validation.integer_problem(value, -(2**63), 2**63 - 1)
+            if problem is not None:
+                raise PydanticCustomError("integer_range", problem)
+        return value
+
+
 # {component id, name or "Group/Name": status}
 ComponentStatuses = dict[str, ComponentStatusName]
 
 
-class Input(Schema):
+class Input(Checked):
     # A misspelt field must not be silently ignored: "nmae" would leave the name unchanged.
     model_config = ConfigDict(extra="forbid")
 
@@ -57,7 +134,8 @@ class ErrorOut(Schema):
     errors: list[FieldError] = []
 
 
-ERRORS = {frozenset({400, 401, 403, 404, 409, 422}): ErrorOut}
+# 413, 415 and 503 come from signalpost/middleware.py (a body too large, not JSON; the database unreachable).
+ERRORS = {frozenset({400, 401, 403, 404, 409, 413, 415, 422, 503}): ErrorOut}
 
 
 def _field_name(loc: tuple) -> str:
@@ -80,6 +158,10 @@ _SIMPLE_MESSAGES = {
     "int_parsing": "must be a whole number",
     "int_type": "must be a whole number",
     "string_type": "must be a string",
+    "string_too_short": "must not be empty",
+    "string_pattern_mismatch": "must not be empty",
+    "greater_than": "must be greater than {gt}",
+    "less_than": "must be less than {lt}",
     "list_type": "must be a list",
 }
 
@@ -92,6 +174,8 @@ def _message(error: dict) -> str:
         return "must be a JSON object"
     if kind in ("datetime_parsing", "datetime_from_date_parsing", "datetime_type"):
         return "must be an ISO-8601 date and time with an offset (e.g. 2026-11-25T14:00:00Z)"
+    if kind in ("date_parsing", "date_from_datetime_parsing", "date_type", "date_from_datetime_inexact"):
+        return "must be an ISO-8601 date (e.g. 2026-11-25)"
     if kind in _SIMPLE_MESSAGES:
         return _SIMPLE_MESSAGES[kind].format(**ctx)
     message = error.get("msg", "is not valid")
@@ -113,8 +197,8 @@ class Paged(Schema, Generic[Item]):
     per_page: int
 
 
-class PageParams(Schema):
-    page: int = Field(1, ge=1)
+class PageParams(Checked):
+    page: int = Field(1, ge=1, le=validation.PAGE_MAX)
     per_page: int = Field(50, ge=1, le=100)
 
 
@@ -128,7 +212,7 @@ class PageOut(Schema):
 
 
 class PagePatch(Input):
-    name: str = None
+    name: Required = None
     url: str = None
     time_zone: str = None
 
@@ -161,16 +245,16 @@ class GroupOut(Schema):
 
 
 class GroupIn(Input):
-    name: str
+    name: Required
     description: str = ""
-    position: int | None = None
+    position: Position | None = None
     hidden: bool = False
 
 
 class GroupPatch(Input):
-    name: str = None
+    name: Required = None
     description: str = None
-    position: int = None
+    position: Position = None
     hidden: bool = None
 
 
@@ -201,20 +285,20 @@ class ComponentOut(Schema):
 
 
 class ComponentIn(Input):
-    name: str
+    name: Required
     description: str = ""
     group: str | None = Field(None, description="the group's id or name")
-    position: int | None = None
+    position: Position | None = None
     hidden: bool = False
     third_party: bool = False
     only_show_if_degraded: bool = False
 
 
 class ComponentPatch(Input):
-    name: str = None
+    name: Required = None
     description: str = None
     group: str | None = Field(None, description="the group's id or name; null takes the component out of its group")
-    position: int = None
+    position: Position = None
     hidden: bool = None
     third_party: bool = None
     only_show_if_degraded: bool = None
@@ -283,7 +367,7 @@ class MaintenanceOut(IncidentOut):
 
 
 class BackfillUpdateIn(Input):
-    display_at: AwareDatetime
+    display_at: Instant
     status: IncidentStatusName = "identified"
     body: str = ""
     components: ComponentStatuses = {}
@@ -293,21 +377,21 @@ class IncidentIn(Input):
     """An incident happening now; or, when `resolved_at` is given, a past incident recorded after the
     fact (retroactive: started_at, resolved_at, resolution_body and updates apply, nobody is notified)."""
 
-    name: str
+    name: Required
     status: IncidentStatusName = "investigating"
     impact: IncidentImpactName = "minor"
     body: str = ""
     components: ComponentStatuses = Field({}, description='{component id, name or "Group/Name": status}')
-    display_at: AwareDatetime | None = Field(None, description="when it began, if earlier than now")
+    display_at: Instant | None = Field(None, description="when it began, if earlier than now")
     deliver_notifications: bool = True
-    started_at: AwareDatetime | None = Field(None, description="past incident only")
-    resolved_at: AwareDatetime | None = Field(None, description="past incident only: makes this a backfill")
+    started_at: Instant | None = Field(None, description="past incident only")
+    resolved_at: Instant | None = Field(None, description="past incident only: makes this a backfill")
     resolution_body: str | None = Field(None, description="past incident only")
     updates: list[BackfillUpdateIn] = Field([], description="past incident only: updates between start and end")
 
 
 class IncidentPatch(Input):
-    name: str = None
+    name: Required = None
     impact: IncidentImpactName = None
 
 
@@ -316,7 +400,7 @@ class IncidentUpdateIn(Input):
     body: str = ""
     components: ComponentStatuses | None = None
     impact: IncidentImpactName | None = None
-    display_at: AwareDatetime | None = None
+    display_at: Instant | None = None
     reopen: bool = Field(False, description="required to post to a resolved incident")
     deliver_notifications: bool = True
 
@@ -324,34 +408,34 @@ class IncidentUpdateIn(Input):
 class IncidentFilters(PageParams):
     status: IncidentStatusName | None = None
     open: bool | None = Field(None, description="true: unresolved only; false: resolved only")
-    since: AwareDatetime | None = Field(None, description="started at or after")
-    until: AwareDatetime | None = Field(None, description="started before")
+    since: Instant | None = Field(None, description="started at or after")
+    until: Instant | None = Field(None, description="started before")
 
 
 class MaintenanceIn(Input):
-    name: str
-    scheduled_for: AwareDatetime
-    scheduled_until: AwareDatetime
+    name: Required
+    scheduled_for: Instant
+    scheduled_until: Instant
     body: str = ""
     components: list[str] = Field([], description='component ids, names or "Group/Name"')
     impact: ImpactName = "maintenance"
     auto_start: bool = True
     auto_complete: bool = True
     deliver_notifications: bool = True
-    display_at: AwareDatetime | None = Field(None, description="when it was announced, if not now (not in the future)")
+    display_at: Instant | None = Field(None, description="when it was announced, if not now (not in the future)")
 
 
 class MaintenancePatch(Input):
-    name: str = None
+    name: Required = None
     impact: ImpactName = None
 
 
 class MaintenanceUpdateIn(Input):
     status: MaintenanceStatusName
     body: str = ""
-    scheduled_until: AwareDatetime | None = Field(None, description="a new end of the window (an overrun)")
+    scheduled_until: Instant | None = Field(None, description="a new end of the window (an overrun)")
     components: ComponentStatuses | None = None
-    display_at: AwareDatetime | None = None
+    display_at: Instant | None = None
     deliver_notifications: bool = True
 
 
@@ -434,7 +518,7 @@ def incident_out(incident: Incident) -> dict:
 
 def updates_with_changes() -> QuerySet:
     changes = AffectedComponent.objects.select_related("component").order_by("id")
-    return IncidentUpdate.objects.prefetch_related(Prefetch("component_changes", queryset=changes))
+    return IncidentUpdate.objects.filter(readable.updates()).prefetch_related(Prefetch("component_changes", queryset=changes))
 
 
 def with_details(incidents: QuerySet) -> QuerySet:

@@ -6,7 +6,9 @@ operations. The rules live in the services, so the API, the console and the CLI 
 """
 
 from collections.abc import Callable
+from functools import wraps
 
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI, Query, Status
 from ninja.errors import AuthenticationError, HttpError, ValidationError
@@ -85,6 +87,24 @@ api = SignalpostAPI(
     auth=auth.read,
     docs_decorator=_docs_csp,
 )
+
+
+def _written_and_rendered_together(run: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """A write and the response that reports it in one transaction: the response is built from what
+    was written before the commit, so a connection lost after the commit cannot turn a done write into
+    an error (a client retrying without a key would then do it twice)."""
+
+    @wraps(run)
+    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        if request.method in ("GET", "HEAD", "OPTIONS"):
+            return run(request, *args, **kwargs)
+        with transaction.atomic():
+            return run(request, *args, **kwargs)
+
+    return wrapper
+
+
+api.add_decorator(_written_and_rendered_together, mode="view")
 
 
 # --- errors: every refusal is {"detail": one sentence, "errors": [{"field", "message"}]} -----------

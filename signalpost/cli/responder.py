@@ -14,6 +14,8 @@ from datetime import timezone as dt_timezone
 from typing import Any, Callable
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from signalpost.status.ranges import RANGE_TEXT, instant_problem
+
 from .common import CliError
 from .backends import backend, json_default
 
@@ -257,7 +259,10 @@ def parse_duration(text: str, option: str = "--duration") -> timedelta:
     if not text.strip() or match is None or not any(match.groups()):
         raise CliError(f'{option}: "{text}" is not a duration (e.g. 30m, 2h, 1h30m)')
     weeks, days, hours, minutes, seconds = (int(part or 0) for part in match.groups())
-    return timedelta(weeks=weeks, days=days, hours=hours, minutes=minutes, seconds=seconds)
+    try:
+        return timedelta(weeks=weeks, days=days, hours=hours, minutes=minutes, seconds=seconds)
+    except OverflowError:
+        raise CliError(f'{option}: "{text}" is longer than any accepted window') from None
 
 
 def _zone(args: argparse.Namespace) -> ZoneInfo | None:
@@ -279,7 +284,10 @@ def parse_when(text: str | None, option: str, zone: ZoneInfo | None = None,
         return now
     if text[:1] in "+-" and _DURATION.match(text[1:].lower()):
         offset = parse_duration(text[1:], option)
-        return now - offset if text[0] == "-" else now + offset
+        try:
+            return in_range(now - offset if text[0] == "-" else now + offset, option)
+        except OverflowError:
+            raise CliError(f"{option}: must be from {RANGE_TEXT}") from None
     try:
         value = datetime.fromisoformat(text)
     except ValueError:
@@ -290,6 +298,13 @@ def parse_when(text: str | None, option: str, zone: ZoneInfo | None = None,
             raise CliError(f'{option}: "{text}" has no time zone; add an offset or Z '
                            f'(e.g. {value.strftime("%Y-%m-%dT%H:%M")}:00Z), or give --tz ZONE')
         value = value.replace(tzinfo=zone)
+    return in_range(value, option)
+
+
+def in_range(value: datetime, option: str) -> datetime:
+    problem = instant_problem(value)
+    if problem is not None:
+        raise CliError(f"{option}: {problem}")
     return value
 
 
@@ -406,7 +421,10 @@ def cmd_maintenance_schedule(args: argparse.Namespace) -> int:
     zone = _zone(args)
     start = parse_when(args.start, "--start", zone)
     if args.duration:
-        end = start + parse_duration(args.duration)
+        try:
+            end = in_range(start + parse_duration(args.duration), "--duration")
+        except OverflowError:
+            raise CliError("--duration: the window would end after the accepted range") from None
     else:
         end = parse_when(args.end, "--end", zone)
     payload = {

@@ -10,6 +10,8 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
+from signalpost.status.ranges import RANGE_TEXT, instant_problem
+
 # Files in the zone database that name no place: the machine's own setting, and a placeholder.
 NOT_ZONES = {"UTC", "localtime", "Factory", "posixrules"}
 
@@ -36,6 +38,9 @@ def aware_in_zone(local: datetime, zone_name: str) -> datetime:
         raise LocalTimeError(f'"{zone_name}" is not a known time zone') from None
     local = local.replace(tzinfo=None)
     first, second = local.replace(tzinfo=zone, fold=0), local.replace(tzinfo=zone, fold=1)
+    # The accepted range first: near year 1 or 9999 a time cannot even be moved to UTC.
+    if instant_problem(first) is not None:
+        raise LocalTimeError(f"must be from {RANGE_TEXT}")
     typed = f"{local:%Y-%m-%d} {_hhmm(local)}"
     # A time in the skipped hour does not survive the trip to UTC and back unchanged.
     if first.astimezone(UTC).astimezone(zone).replace(tzinfo=None) != local:

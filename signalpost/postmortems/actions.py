@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from signalpost.accounts import audit
 from signalpost.errors import InvalidInput, NotFound
-from signalpost.status.validation import choice, required_text
+from signalpost.status.validation import choice, integer, required_text
 
 from .changes import record_published_changed
 from .models import ActionItem, ActionItemKind, Postmortem, State
@@ -106,7 +106,7 @@ def _item_fields(fields: dict, prefix: str = "") -> dict:
         elif name == "position":
             if not isinstance(value, int):
                 raise InvalidInput(field, "must be a whole number")
-            clean[name] = value
+            clean[name] = integer(field, value)
         else:
             raise InvalidInput(field, "is not a field of an action item")
     return clean
@@ -175,6 +175,7 @@ def remove_action_item(item: ActionItem, *, user=None, now: datetime | None = No
 
 def create_kind(*, name: str, position: int | None = None) -> ActionItemKind:
     name = required_text("name", name, 100)
+    position = integer("position", position)
     with transaction.atomic():
         kinds = action_item_kinds()
         if any(k.name.lower() == name.lower() for k in kinds):
@@ -196,7 +197,7 @@ def update_kind(kind: ActionItemKind, *, name: str | None = None, position: int 
                 raise InvalidInput("name", f'a kind named "{name}" already exists')
             kind.name = name
         if position is not None:
-            kind.position = position
+            kind.position = integer("position", position)
         after = audit.snapshot(kind, ["name", "position"])
         if after != before:
             kind.save()

@@ -21,7 +21,7 @@ from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.views.decorators.http import require_safe
 
-from signalpost.status import derive, services
+from signalpost.status import derive, readable, services
 from signalpost.status.models import (
     AffectedComponent,
     Component,
@@ -174,7 +174,7 @@ def _add_component(render: _Render, component: Component, *, group_id: str | Non
 def _with_history(incidents: QuerySet[Incident]) -> QuerySet[Incident]:
     """Updates newest first, each with its component changes, and the affected components: four
     queries for any number of incidents."""
-    updates = IncidentUpdate.objects.order_by("-display_at", "-created_at", "-id").prefetch_related(
+    updates = IncidentUpdate.objects.filter(readable.updates()).order_by("-display_at", "-created_at", "-id").prefetch_related(
         Prefetch("component_changes", queryset=AffectedComponent.objects.order_by("id"))
     )
     return incidents.prefetch_related(
@@ -243,11 +243,11 @@ def _incident_json(render: _Render, incident: Incident) -> Json:
 
 def _incidents() -> QuerySet[Incident]:
     newest = Coalesce("started_at", "created_at").desc()
-    return Incident.objects.filter(kind=Kind.INCIDENT).order_by(newest, "-created_at", "-id")
+    return Incident.objects.filter(readable.incidents(), kind=Kind.INCIDENT).order_by(newest, "-created_at", "-id")
 
 
 def _maintenances() -> QuerySet[Incident]:
-    return Incident.objects.filter(kind=Kind.MAINTENANCE)
+    return Incident.objects.filter(readable.incidents(), kind=Kind.MAINTENANCE)
 
 
 def _soonest_first(incidents: QuerySet[Incident]) -> QuerySet[Incident]:
@@ -270,7 +270,7 @@ def summary_payload(now: datetime | None = None) -> Json:
     render = _prepare(now)
     # Unresolved incidents and upcoming or running maintenance in one read.
     current = _with_history(
-        Incident.objects.filter(
+        Incident.objects.filter(readable.incidents()).filter(
             Q(kind=Kind.INCIDENT, resolved_at__isnull=True)
             | Q(kind=Kind.MAINTENANCE, status__in=[MaintenanceStatus.SCHEDULED, *ACTIVE_MAINTENANCE])
         )

@@ -10,6 +10,7 @@ from datetime import timezone as dt_timezone
 from html import escape
 from zoneinfo import ZoneInfo
 
+from django.http import Http404
 from django.db.models import Case, F, Max, Min, Prefetch, Q, QuerySet, When
 from django.db.models.functions import Coalesce
 from django.utils.safestring import SafeString, mark_safe
@@ -17,7 +18,7 @@ from django.utils.safestring import SafeString, mark_safe
 from signalpost.presentation.components import affected_text
 from signalpost.presentation.times import long_date, month_title, short_date, uptime_text
 from signalpost.presentation.zone import midnight, page_zone
-from signalpost.status import derive, services
+from signalpost.status import derive, readable, services
 from signalpost.status.derive import Segment
 from signalpost.status.layout import component_key, layout
 from signalpost.status.models import (
@@ -90,7 +91,7 @@ class EventView:
 
 def with_details(incidents: QuerySet[Incident], changes: bool = False) -> QuerySet[Incident]:
     """Updates (newest first) and affected components in two more queries, however many incidents."""
-    updates = IncidentUpdate.objects.order_by("-display_at", "-id")
+    updates = IncidentUpdate.objects.filter(readable.updates()).order_by("-display_at", "-id")
     if changes:
         updates = updates.prefetch_related(
             Prefetch("component_changes", AffectedComponent.objects.select_related("component__group").order_by("id"))
@@ -280,11 +281,12 @@ def index_context(now: datetime) -> dict:
 
     indicator, indicator_text = derive.page_indicator(current, at=now)
     open_incidents = with_details(
-        Incident.objects.filter(kind=Kind.INCIDENT, resolved_at__isnull=True).order_by("-started_at", "-id")
+        Incident.objects.filter(readable.incidents(), kind=Kind.INCIDENT, resolved_at__isnull=True)
+        .order_by("-started_at", "-id")
     )
     maintenance = [
         event_view(m, now) for m in with_details(
-            Incident.objects.filter(kind=Kind.MAINTENANCE).exclude(status__in=MAINTENANCE_FINISHED)
+            Incident.objects.filter(readable.incidents(), kind=Kind.MAINTENANCE).exclude(status__in=MAINTENANCE_FINISHED)
             .order_by("scheduled_for", "id")
         )
     ]
@@ -349,7 +351,8 @@ def history_context(now: datetime, year: int | None = None, month: int | None = 
     start, end = midnight(first, tz), midnight(following, tz)
 
     events = with_details(
-        Incident.objects.annotate(begins=BEGINS_AT).filter(begins__gte=start, begins__lt=end).order_by("-begins", "-id")
+        Incident.objects.filter(readable.incidents()).annotate(begins=BEGINS_AT)
+        .filter(begins__gte=start, begins__lt=end).order_by("-begins", "-id")
     )
     by_day: dict[date, list[EventView]] = {}
     for incident in events:
@@ -360,7 +363,7 @@ def history_context(now: datetime, year: int | None = None, month: int | None = 
     listed = {first + timedelta(days=n) for n in range((last_listed - first).days + 1)} | set(by_day)
     days = [HistoryDay(day, long_date(day), by_day.get(day, [])) for day in sorted(listed, reverse=True)]
 
-    bounds = Incident.objects.annotate(begins=BEGINS_AT).aggregate(earliest=Min("begins"), latest=Max("begins"))
+    bounds = Incident.objects.filter(readable.incidents()).annotate(begins=BEGINS_AT).aggregate(earliest=Min("begins"), latest=Max("begins"))
     earliest = min(filter(None, [bounds["earliest"], page.created_at]))
     has_newer = following <= today or (bounds["latest"] is not None and bounds["latest"] >= end)
     context.update(
@@ -378,6 +381,8 @@ def history_context(now: datetime, year: int | None = None, month: int | None = 
 def event_context(incident: Incident, now: datetime) -> dict:
     page = services.get_page()
     context = _base_context(page, now)
-    incident = with_details(Incident.objects.filter(pk=incident.pk), changes=True).get()
+    incident = with_details(Incident.objects.filter(readable.incidents(), pk=incident.pk), changes=True).first()
+    if incident is None:
+        raise Http404("this event's times are outside the accepted range")
     context["event"] = event_view(incident, now, changes=True)
     return context

@@ -30,6 +30,7 @@ from signalpost.events.work import Continue, Done, Failed, Outcome, Work
 from signalpost.postmortems import public_report
 from signalpost.postmortems.models import Postmortem, State
 from signalpost.presentation.zone import page_zone
+from signalpost.status import readable
 from signalpost.status.models import Incident, IncidentComponent, Kind, Page
 
 from . import snapshot
@@ -66,7 +67,7 @@ def _incident_pages(incidents: Iterable[tuple[str, str, datetime | None]], zone)
 
 
 def _incidents_by_public_id(public_ids: Iterable[str]) -> list[tuple[str, str, datetime | None]]:
-    rows = Incident.objects.filter(public_id__in=list(public_ids)).values_list(
+    rows = Incident.objects.filter(readable.incidents(), public_id__in=list(public_ids)).values_list(
         "kind", "public_id", "started_at", "scheduled_for", "created_at")
     return [(kind, pid, started or scheduled or created) for kind, pid, started, scheduled, created in rows]
 
@@ -143,7 +144,7 @@ def _months(zone, now: datetime) -> list[str]:
 
     from .pages import BEGINS_AT
 
-    earliest = Incident.objects.annotate(begins=BEGINS_AT).aggregate(earliest=Min("begins"))["earliest"]
+    earliest = Incident.objects.filter(readable.incidents()).annotate(begins=BEGINS_AT).aggregate(earliest=Min("begins"))["earliest"]
     page = Page.objects.filter(pk=1).first()
     first = min(filter(None, [earliest, page.created_at if page else None, now]))
     local, last = first.astimezone(zone), now.astimezone(zone)

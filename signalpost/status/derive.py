@@ -14,6 +14,7 @@ from typing import Iterable
 from django.db.models import Q
 from django.utils import timezone
 
+from . import readable
 from .models import (
     SEVERITY,
     AffectedComponent,
@@ -67,7 +68,8 @@ def _causes(component_ids: list[int], start: datetime, end: datetime) -> dict[in
     # component holds until that incident's next update naming it, or until the incident is resolved.
     rows = (
         AffectedComponent.objects.filter(component_id__in=component_ids)
-        .filter(update__incident__in=Incident.objects.filter(overlapping))
+        .filter(update__incident__in=Incident.objects.filter(overlapping).filter(readable.incidents()))
+        .filter(readable.updates("update__"))
         .values_list(
             "component_id", "new_status", "update__display_at", "update__id",
             "update__incident_id", "update__incident__resolved_at",
@@ -90,7 +92,7 @@ def _causes(component_ids: list[int], start: datetime, end: datetime) -> dict[in
         component_id__in=component_ids,
         incident__kind=Kind.MAINTENANCE,
         incident__started_at__isnull=False,
-    ).filter(Q(incident__resolved_at__isnull=True) | Q(incident__resolved_at__gt=start), incident__started_at__lt=end)
+    ).filter(readable.incidents("incident__")).filter(Q(incident__resolved_at__isnull=True) | Q(incident__resolved_at__gt=start), incident__started_at__lt=end)
     for component_id, started_at, resolved_at, incident_id in maintenance.values_list(
         "component_id", "incident__started_at", "incident__resolved_at", "incident_id"
     ):
@@ -170,7 +172,7 @@ def status_reasons(components: Iterable[Component | int], at: datetime | None = 
     end = at + timedelta(microseconds=1)
     causes = _causes(ids, at, end)
     incident_ids = {c.incident_id for cs in causes.values() for c in cs if c.incident_id}
-    incidents = Incident.objects.in_bulk(incident_ids)
+    incidents = Incident.objects.filter(readable.incidents()).in_bulk(incident_ids)
     reasons: dict[int, list[Reason]] = {}
     for cid, found in causes.items():
         active = [c for c in found if c.start <= at < c.end]
@@ -214,13 +216,13 @@ def page_indicator(statuses: dict[int, str] | None = None, at: datetime | None =
     levels = [_STATUS_INDICATOR.get(s, "none") for s in statuses.values()]
     # Open at `at`, not merely open now: the indicator of a past moment must be reconstructible too.
     open_at = Q(started_at__lte=at) & (Q(resolved_at__isnull=True) | Q(resolved_at__gt=at))
-    open_impacts = Incident.objects.filter(open_at, kind=Kind.INCIDENT)
+    open_impacts = Incident.objects.filter(open_at, readable.incidents(), kind=Kind.INCIDENT)
     levels += [i if i in _INDICATOR_RANK else "none" for i in open_impacts.values_list("impact", flat=True)]
     indicator = max(levels, key=_INDICATOR_RANK.__getitem__, default="none")
     if indicator == "none":
         visible = visible_q("affected__component__")
         in_maintenance = ComponentStatus.UNDER_MAINTENANCE in statuses.values() or Incident.objects.filter(
-            open_at, Q(affected__isnull=True) | visible, kind=Kind.MAINTENANCE,
+            open_at, readable.incidents(), Q(affected__isnull=True) | visible, kind=Kind.MAINTENANCE,
         ).exists()
         if in_maintenance:
             indicator = "maintenance"

@@ -1,6 +1,7 @@
-"""Checks on the input of the services: each refusal names the field at fault."""
+"""Checks on the input of the services: each refusal names the field at fault. The accepted ranges
+are in ranges.py."""
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Mapping
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -8,9 +9,49 @@ from django.utils import timezone
 
 from signalpost.errors import InvalidInput
 from .models import Component, ComponentStatus, Impact
+from .ranges import (  # noqa: F401 - the ranges, for the services and faces that check through this module
+    EARLIEST,
+    INT_MAX,
+    INT_MIN,
+    LATEST,
+    MAX_OFFSET,
+    PAGE_MAX,
+    RANGE_TEXT,
+    instant_problem,
+    integer_problem,
+    text_problem,
+)
 
 # Tolerated clock difference between a client and the server for display times.
 CLOCK_SKEW = timedelta(seconds=60)
+
+
+def in_range(field: str, value: datetime | None) -> datetime | None:
+    """An aware instant inside the accepted range, in UTC; refused otherwise."""
+    if value is None:
+        return None
+    if timezone.is_naive(value):
+        raise InvalidInput(field, "must include a time zone offset (e.g. 2026-11-25T14:00:00Z)")
+    problem = instant_problem(value)
+    if problem is not None:
+        raise InvalidInput(field, problem)
+    return value.astimezone(UTC)
+
+
+def text(field: str, value: str | None) -> str | None:
+    if value is not None:
+        problem = text_problem(value)
+        if problem is not None:
+            raise InvalidInput(field, problem)
+    return value
+
+
+def integer(field: str, value: int | None, low: int = INT_MIN, high: int = INT_MAX) -> int | None:
+    if value is not None:
+        problem = integer_problem(value, low, high)
+        if problem is not None:
+            raise InvalidInput(field, problem)
+    return value
 
 
 def validate_time_zone(name: str, field: str = "time_zone") -> str:
@@ -22,7 +63,7 @@ def validate_time_zone(name: str, field: str = "time_zone") -> str:
 
 
 def required_text(field: str, value: str | None, max_length: int) -> str:
-    value = (value or "").strip()
+    value = (text(field, value) or "").strip()
     if not value:
         raise InvalidInput(field, "must not be empty")
     if len(value) > max_length:
@@ -38,11 +79,7 @@ def choice(field: str, value: str, choices: type) -> str:
 
 
 def aware(field: str, value: datetime | None) -> datetime | None:
-    if value is None:
-        return None
-    if timezone.is_naive(value):
-        raise InvalidInput(field, "must include a time zone offset (e.g. 2026-11-25T14:00:00Z)")
-    return value
+    return in_range(field, value)
 
 
 def not_future(field: str, value: datetime | None, now: datetime) -> datetime | None:

@@ -236,6 +236,16 @@ def test_it_overrides_and_clears_a_components_status(signalpost, components):
     (["maintenance", "schedule", "Upgrade", "--start", "2030-01-01T00:00Z", "--duration", "1h", "--component", "x"],
      'signalpost: components: unknown component "x"'),
     (["component", "override", "zh1.single", "sideways"], "signalpost: status: must be one of: operational"),
+    (["maintenance", "schedule", "Upgrade", "--start", "9999-12-31T22:00Z", "--duration", "3h"],
+     "signalpost: --start: must be from 1970-01-01T00:00:00Z to 2200-01-01T00:00:00Z"),
+    (["maintenance", "schedule", "Upgrade", "--start", "2199-12-31T22:00Z", "--duration", "3h"],
+     "signalpost: --duration: must be from 1970-01-01T00:00:00Z to 2200-01-01T00:00:00Z"),
+    (["maintenance", "schedule", "Upgrade", "--start", "2030-01-01T00:00Z", "--duration", "99999999999w"],
+     'signalpost: --duration: "99999999999w" is longer than any accepted window'),
+    (["incident", "backfill", "Old", "--started", "0001-01-01T00:00+01:00", "--resolved", "2025-01-01T09:00Z"],
+     "signalpost: --started: must be from 1970-01-01T00:00:00Z to 2200-01-01T00:00:00Z"),
+    (["incident", "open", "Down", "--at", "-99999999d"], "signalpost: --at: must be from 1970"),
+    (["incident", "open", "Down\x00"], "signalpost: name: must not contain NUL characters"),
 ])
 def test_it_refuses_bad_input_in_one_line_and_writes_nothing(signalpost, components, argv, expected):
     code, out, err = signalpost(*argv)

@@ -132,6 +132,10 @@ def test_unchecked_boxes_turn_automation_and_notification_off(responder, compone
     ("scheduled_for", "15/01/2027 10pm", "id_scheduled_for", "Enter a date and time"),
     ("time_zone", "Eastern", "id_time_zone", "Select a valid choice."),
     ("body", "b" * 100_001, "id_body", "at most 100000 characters"),
+    ("scheduled_for", "0001-01-01T00:00", "id_scheduled_for", "must be from 1970-01-01T00:00:00Z to 2200"),
+    ("scheduled_until", "9999-12-31T23:59", "id_scheduled_until", "must be from 1970-01-01T00:00:00Z to 2200"),
+    ("scheduled_until", "2200-01-01T00:00", "id_scheduled_until", "must be from 1970-01-01T00:00:00Z to 2200"),
+    ("name", "Upgrade\x00", "id_name", "Null characters are not allowed."),
 ])
 def test_it_refuses_a_bad_window_beside_the_field_and_saves_nothing(responder, components, field, value, field_id,
                                                                    message):

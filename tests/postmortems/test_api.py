@@ -164,7 +164,7 @@ def test_it_refuses_bad_parts_and_changes_nothing(author_api, draft):
         ("POST", f"{pm}/action-items", {"title": "Fix it", "kind": "Detection", "state": "later"},
          {"state": "must be one of: open, in_progress, done or wont_do"}),
         ("POST", f"{pm}/action-items", {"title": "Fix it", "kind": "Detection", "due_date": "31.12.2025"},
-         {"due_date": "input should be a valid date or datetime, invalid character in year"}),
+         {"due_date": "must be an ISO-8601 date (e.g. 2026-11-25)"}),
         ("PATCH", pm, {"title": None}, {"title": "must be a string"}),
         ("PATCH", pm, {"template": ""}, {"template": "must not be empty"}),
         ("POST", f"{pm}/request-review", {"reviewer": "nobody"}, {"reviewer": 'no active user named "nobody"'}),

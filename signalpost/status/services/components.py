@@ -10,7 +10,7 @@ from signalpost.errors import InvalidInput
 
 from ..changes import ComponentWatch, record_component, record_group
 from ..models import Component, ComponentGroup, ComponentStatus, StatusOverride
-from ..validation import choice, required_text
+from ..validation import choice, integer, required_text
 from .common import COMPONENT_FIELDS, GROUP_FIELDS, touch_page
 
 
@@ -38,6 +38,7 @@ def _visibility_kind(subject: str, before: dict | None, after: dict) -> str:
 
 def create_group(*, name: str, description: str = "", position: int | None = None, hidden: bool = False) -> ComponentGroup:
     name = required_text("name", name, 200)
+    position = integer("position", position)
     with transaction.atomic():
         if ComponentGroup.objects.filter(name=name).exists():
             raise InvalidInput("name", f'a group named "{name}" already exists')
@@ -52,6 +53,7 @@ def create_group(*, name: str, description: str = "", position: int | None = Non
 
 
 def update_group(group: ComponentGroup, **fields) -> ComponentGroup:
+    integer("position", fields.get("position"))
     with transaction.atomic():
         before = audit.snapshot(ComponentGroup.objects.get(pk=group.pk), GROUP_FIELDS)
         if "name" in fields:
@@ -89,6 +91,7 @@ def create_component(
     start_date=None,
 ) -> Component:
     name = required_text("name", name, 200)
+    position = integer("position", position)
     with transaction.atomic():
         if Component.objects.filter(group=group, name=name).exists():
             raise InvalidInput("name", f'a component named "{name}" already exists{" in " + group.name if group else ""}')
@@ -106,6 +109,7 @@ def create_component(
 
 
 def update_component(component: Component, **fields) -> Component:
+    integer("position", fields.get("position"))
     with transaction.atomic():
         before = audit.snapshot(Component.objects.select_related("group").get(pk=component.pk), COMPONENT_FIELDS)
         group = fields.pop("group", component.group) if "group" in fields else component.group

@@ -19,7 +19,7 @@ from ..models import (
     IncidentUpdate,
     Kind,
 )
-from ..validation import aware, choice, component_statuses, incident_impact, not_future, required_text
+from ..validation import aware, choice, component_statuses, incident_impact, not_future, required_text, text
 from .common import INCIDENT_FIELDS, ComponentStatuses, apply_components, components_audit, touch_page
 
 
@@ -41,6 +41,7 @@ def open_incident(
         raise InvalidInput("status", "a new incident cannot start resolved; use backfill for a past incident")
     incident_impact(impact)
     statuses = component_statuses("components", components)
+    text("body", body)
     display_at = not_future("display_at", display_at, now) or now
     with transaction.atomic():
         watch = ComponentWatch(statuses, now)
@@ -88,6 +89,7 @@ def post_update(
     statuses = component_statuses("components", components)
     if impact is not None:
         incident_impact(impact)
+    text("body", body)
     display_at = not_future("display_at", display_at, now) or now
     with transaction.atomic():
         incident = Incident.objects.select_for_update().get(pk=incident.pk)

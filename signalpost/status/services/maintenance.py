@@ -23,7 +23,7 @@ from ..models import (
     MaintenanceStatus,
     MAINTENANCE_FINISHED,
 )
-from ..validation import aware, choice, component_statuses, not_future, required_text
+from ..validation import aware, choice, component_statuses, not_future, required_text, text
 from .common import MAINTENANCE_FIELDS, ComponentStatuses, apply_components, components_audit, touch_page
 
 log = logging.getLogger("signalpost.status")
@@ -58,6 +58,7 @@ def schedule_maintenance(
     now = now or timezone.now()
     name = required_text("name", name, 300)
     choice("impact", impact, Impact)
+    text("body", body)
     display_at = not_future("display_at", display_at, now) or now
     scheduled_for = aware("scheduled_for", scheduled_for)
     scheduled_until = aware("scheduled_until", scheduled_until)
@@ -177,6 +178,7 @@ def post_maintenance_update(
     now = now or timezone.now()
     choice("status", status, MaintenanceStatus)
     statuses = component_statuses("components", components)
+    text("body", body)
     display_at = not_future("display_at", display_at, now) or now
     scheduled_until = aware("scheduled_until", scheduled_until)
     with transaction.atomic():

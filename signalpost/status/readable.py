@@ -1,0 +1,34 @@
+"""Rows the pages and the lists can show: every instant inside the accepted range.
+
+The services refuse an instant outside it (validation.py), but a row stored before they did, or by
+hand, may hold one: year 9999 cannot be shown in a zone east of UTC, and PostgreSQL keeps year 1 at
++01:00 as 1 BC, which no Python datetime can hold. Such a row is left out of what readers and API
+clients list, in the query itself, so that it cannot stop the page of anything else.
+"""
+
+from django.db.models import Q
+
+from .ranges import EARLIEST, LATEST
+
+INCIDENT_INSTANTS = ("started_at", "monitoring_at", "resolved_at", "scheduled_for", "scheduled_until", "created_at",
+                     "updated_at")
+UPDATE_INSTANTS = ("display_at", "created_at", "updated_at", "edited_at", "scheduled_until")
+
+
+def _within(names: tuple[str, ...], prefix: str = "") -> Q:
+    condition = Q()
+    for name in names:
+        field = prefix + name
+        condition &= Q(**{f"{field}__isnull": True}) | Q(**{f"{field}__gte": EARLIEST, f"{field}__lte": LATEST})
+    return condition
+
+
+def incidents(prefix: str = "") -> Q:
+    """Incidents and maintenance (`prefix`: the path to one, e.g. "incident__")."""
+    return _within(INCIDENT_INSTANTS, prefix)
+
+
+def updates(prefix: str = "", with_incident: bool = False) -> Q:
+    """Updates whose own instants (and their incident's, `with_incident`) are in range."""
+    condition = _within(UPDATE_INSTANTS, prefix)
+    return condition & _within(INCIDENT_INSTANTS, prefix + "incident__") if with_incident else condition

@@ -1,7 +1,10 @@
 from datetime import timedelta
 
+import pytest
 from django.utils import timezone
 
+from signalpost.accounts import audit
+from signalpost.events.models import Event
 from signalpost.status import services
 from signalpost.status.models import Incident
 
@@ -102,3 +105,24 @@ def test_it_lists_upcoming_and_active_maintenance(reader, components):
     assert names(active="true") == ["Now"]
     assert names(status="in_progress") == ["Now"]
     assert names(status="scheduled", per_page=1, page=2) == []
+
+
+@pytest.mark.parametrize("notify", [False, True])
+def test_a_window_entered_after_it_ended_keeps_its_own_times_and_tells_nobody(writer, components, notify):
+    now = timezone.now().replace(microsecond=0)
+    began, ended = now - timedelta(days=2, hours=3), now - timedelta(days=2, hours=1)
+    response = schedule(writer, scheduled_for=iso(began), scheduled_until=iso(ended),
+                        deliver_notifications=notify)
+    assert response.status_code == 201
+    maintenance_id = response.json()["id"]
+    with audit.acting(audit.SYSTEM):
+        services.run_due_transitions()  # what the worker does when it looks
+    body = writer.get(f"/api/v1/maintenance/{maintenance_id}").json()
+    assert body["status"] == "completed"
+    assert (body["started_at"], body["resolved_at"]) == (iso(began).replace("+00:00", "Z"),
+                                                         iso(ended).replace("+00:00", "Z"))
+    # Newest first by display time: the announcement came before the window, not when it was typed in.
+    assert [(u["status"], u["display_at"], u["deliver_notifications"]) for u in body["updates"]] == [
+        ("completed", body["resolved_at"], False), ("in_progress", body["started_at"], False),
+        ("scheduled", body["started_at"], False)]
+    assert Event.objects.filter(subject=f"incident:{maintenance_id}", notify=True).count() == 0

@@ -54,11 +54,13 @@ def schedule_maintenance(
 ) -> Incident:
     """Announce a maintenance window. `display_at` dates the announcement, for one entered after the
     fact (it was announced weeks before, elsewhere). A window that has already ended when it is entered
-    is a record: it starts and completes at its own times and tells nobody."""
+    is a record: it starts and completes at its own times and tells nobody. The announcement comes
+    before its window: one entered after the window began is shown at the window's start unless
+    `display_at` says when it was announced (so it never sorts above the start and completion)."""
     now = now or timezone.now()
     name = required_text("name", name, 300)
     choice("impact", impact, Impact)
-    display_at = not_future("display_at", display_at, now) or now
+    display_at = not_future("display_at", display_at, now)
     scheduled_for = aware("scheduled_for", scheduled_for)
     scheduled_until = aware("scheduled_until", scheduled_until)
     if scheduled_for is None:
@@ -67,6 +69,10 @@ def schedule_maintenance(
         raise InvalidInput("scheduled_until", "is required")
     if scheduled_until <= scheduled_for:
         raise InvalidInput("scheduled_until", "must be after scheduled_for (the window ends before it starts)")
+    if display_at is not None and display_at > scheduled_for:
+        raise InvalidInput("display_at", "is after the window starts; an announcement comes before its window "
+                                         "(leave it out to show it at the window's start)")
+    display_at = display_at or min(now, scheduled_for)
     components = list(components)
     for component in components:
         if not isinstance(component, Component):

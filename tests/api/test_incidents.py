@@ -148,6 +148,40 @@ def test_it_records_a_past_incident(writer, components):
     assert all(u["deliver_notifications"] is False for u in body["updates"])
 
 
+def test_a_past_incident_holds_exactly_the_updates_given(writer, components):
+    began = timezone.now().replace(microsecond=0) - timedelta(days=3)
+    response = writer.post("/api/v1/incidents", {
+        "name": "Deployments stuck", "impact": "major", "started_at": iso(began),
+        "resolved_at": iso(began + timedelta(hours=2)), "components": {"Mail delivery": "partial_outage"},
+        "updates": [{"display_at": iso(began), "status": "identified", "body": "A queue is stuck.",
+                     "components": {"zh1.single": "degraded_performance"}},
+                    {"display_at": iso(began + timedelta(hours=1)), "status": "monitoring",
+                     "body": "Deployments are flowing again."}],
+        "resolution_body": "All deployments went through.",
+    })
+    assert response.status_code == 201
+    body = response.json()
+    # No empty "investigating" opening update: the first update given carries the statuses from the start.
+    assert [(u["status"], u["body"]) for u in body["updates"]] == [
+        ("resolved", "All deployments went through."), ("monitoring", "Deployments are flowing again."),
+        ("identified", "A queue is stuck.")]
+    assert {(c["name"], c["new_status"]) for c in body["updates"][2]["components"]} == {
+        ("Mail delivery", "partial_outage"), ("zh1.single", "degraded_performance")}
+    assert body["started_at"] == iso(began).replace("+00:00", "Z")
+
+
+def test_a_past_incident_without_a_first_text_has_no_opening_update(writer, components):
+    began = timezone.now() - timedelta(days=3)
+    body = writer.post("/api/v1/incidents", {
+        "name": "Cellar slow", "started_at": iso(began), "resolved_at": iso(began + timedelta(hours=1)),
+        "resolution_body": "Cellar answers normally again."}).json()
+    assert [(u["status"], u["body"]) for u in body["updates"]] == [("resolved", "Cellar answers normally again.")]
+    opened = writer.post("/api/v1/incidents", {
+        "name": "Pulsar lag", "status": "identified", "body": "A broker was overloaded.", "started_at": iso(began),
+        "resolved_at": iso(began + timedelta(hours=1))}).json()
+    assert [u["status"] for u in opened["updates"]] == ["resolved", "identified"]
+
+
 def test_it_refuses_a_past_incident_that_ends_before_it_starts(writer, components):
     now = timezone.now()
     response = writer.post("/api/v1/incidents", {

@@ -308,6 +308,6 @@ def create_maintenance_update(maintenance_id: str, payload: MaintenanceUpdateIn)
     services.post_maintenance_update(
         maintenance, status=payload.status, body=payload.body, components=component_statuses(payload.components),
         scheduled_until=payload.scheduled_until, display_at=payload.display_at,
-        deliver_notifications=payload.deliver_notifications,
+        deliver_notifications=payload.deliver_notifications, overrun=payload.overrun,
     )
     return incident_out(_incident(maintenance_id, Kind.MAINTENANCE))

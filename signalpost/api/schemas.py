@@ -353,6 +353,8 @@ class MaintenanceUpdateIn(Input):
     components: ComponentStatuses | None = None
     display_at: AwareDatetime | None = None
     deliver_notifications: bool = True
+    overrun: bool = Field(False, description="it takes longer than planned: without a new scheduled_until, the "
+                                             "window stays open until it is completed")
 
 
 class MaintenanceFilters(PageParams):

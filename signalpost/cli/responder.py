@@ -166,6 +166,7 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
   signalpost maintenance update m4qz1h7x0abc --status in_progress
   signalpost maintenance update m4qz1h7x0abc --status in_progress --until "2026-12-03T01:00:00Z" \\
       -m "The upgrade is taking longer than anticipated."
+  signalpost maintenance update m4qz1h7x0abc --status in_progress --overrun
   signalpost maintenance update m4qz1h7x0abc --status completed
   signalpost maintenance update m4qz1h7x0abc --status cancelled -m "Postponed to next week."
 """, cmd_maintenance_update)
@@ -173,6 +174,8 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     p.add_argument("--status", required=True, help=MAINTENANCE_STATUSES)
     _message_options(p, "update's text")
     p.add_argument("--until", metavar="DATETIME", help="move the end of the window (an overrun)")
+    p.add_argument("--overrun", action="store_true",
+                   help="it takes longer than planned: without --until, the window stays open until completed")
 
     p = leaf(verbs, "list", "list maintenance, newest first", """\
   signalpost maintenance list --upcoming
@@ -425,10 +428,14 @@ def cmd_maintenance_update(args: argparse.Namespace) -> int:
     payload: dict = {"status": args.status, "body": read_message(args)}
     if args.until:
         payload["scheduled_until"] = parse_when(args.until, "--until", zone)
+    if args.overrun:
+        payload["overrun"] = True
     maintenance = backend(args).post_maintenance_update(args.id, payload)
     note = maintenance.get("status", "")
     if args.until:
         note += f', until {_show_time(maintenance.get("scheduled_until"), zone)}'
+    elif args.overrun:
+        note += ", open until completed"
     return _print(args, maintenance, f"updated maintenance {_describe(maintenance, note)}")
 
 

@@ -126,3 +126,36 @@ def test_a_window_entered_after_it_ended_keeps_its_own_times_and_tells_nobody(wr
         ("completed", body["resolved_at"], False), ("in_progress", body["started_at"], False),
         ("scheduled", body["started_at"], False)]
     assert Event.objects.filter(subject=f"incident:{maintenance_id}", notify=True).count() == 0
+
+
+def test_an_overrun_without_a_new_end_keeps_the_window_open_until_completed(writer, components):
+    now = timezone.now().replace(microsecond=0)
+    response = schedule(writer, scheduled_for=iso(now - timedelta(minutes=30)),
+                        scheduled_until=iso(now + timedelta(minutes=30)))
+    maintenance_id = response.json()["id"]
+    path = f"/api/v1/maintenance/{maintenance_id}/updates"
+    with audit.acting(audit.SYSTEM):
+        services.run_due_transitions()
+    response = writer.post(path, {"status": "in_progress", "overrun": True})
+    assert response.status_code == 201
+    body = response.json()
+    assert body["updates"][0]["body"] == "The maintenance is taking longer than anticipated."
+    assert body["scheduled_until"] == iso(now + timedelta(minutes=30)).replace("+00:00", "Z")  # no new end needed
+    assert Event.objects.filter(subject=f"incident:{maintenance_id}").latest("id").kind == "maintenance.overran"
+
+    with audit.acting(audit.SYSTEM):
+        assert services.run_due_transitions(now + timedelta(hours=3)) == []  # its old end passed: still open
+    body = writer.get(f"/api/v1/maintenance/{maintenance_id}").json()
+    assert (body["status"], body["resolved_at"]) == ("in_progress", None)
+    assert writer.get(f"/api/v1/components/{components['zh1'].public_id}").json()["status"] == "under_maintenance"
+
+    response = writer.post(path, {"status": "completed", "body": "Done at last."})
+    assert response.json()["status"] == "completed" and response.json()["resolved_at"] is not None
+
+
+def test_an_overrun_is_refused_for_a_window_that_is_not_running(writer, components):
+    maintenance_id = schedule(writer).json()["id"]
+    response = writer.post(f"/api/v1/maintenance/{maintenance_id}/updates", {"status": "scheduled", "overrun": True,
+                                                                            "body": "Later than planned."})
+    assert response.status_code == 422 and "running" in field_errors(response)["overrun"]
+    assert Incident.objects.get(public_id=maintenance_id).auto_complete is True

@@ -183,6 +183,22 @@ def test_it_starts_and_extends_maintenance(signalpost, components):
     assert signalpost("maintenance", "list", "--active")[1].splitlines()[1].startswith(maintenance.public_id)
 
 
+def test_an_overrun_needs_no_new_end_and_the_window_stays_open(signalpost, components):
+    now = timezone.now()
+    maintenance = services.schedule_maintenance(
+        name="Database failover", scheduled_for=now - timedelta(minutes=10), scheduled_until=now + timedelta(minutes=5),
+        components=[components["de1"]])
+    services.start_maintenance(maintenance)
+    code, out, err = signalpost("maintenance", "update", maintenance.public_id, "--status", "in_progress",
+                                "--overrun")
+    assert (code, err) == (0, "")
+    assert out.startswith(f"updated maintenance {maintenance.public_id} (in_progress, open until completed): ")
+    assert services.run_due_transitions(now + timedelta(hours=1)) == []
+    maintenance.refresh_from_db()
+    assert (maintenance.status, maintenance.resolved_at) == ("in_progress", None)
+    assert maintenance.updates.first().body == "The maintenance is taking longer than anticipated."
+
+
 def test_it_lists_components_as_a_table(signalpost, components):
     services.set_override(components["de2"], "partial_outage", "rack down")
     code, out, err = signalpost("component", "list")

@@ -1,9 +1,13 @@
+import json
 from datetime import timedelta
 
+from django.test import Client
 from django.utils import timezone
 
 from signalpost.status import services
 from signalpost.status.models import Incident, IncidentUpdate
+from tests.console.events_support import signed_in
+from tests.publishing import publish
 
 from .conftest import field_errors
 
@@ -112,6 +116,43 @@ def test_it_refuses_an_update_to_a_resolved_incident_unless_reopened(writer, inc
     response = writer.post(path, {"status": "investigating", "body": "It is back.", "reopen": True})
     assert response.status_code == 201
     assert response.json()["resolved_at"] is None
+
+
+def test_an_update_posted_late_with_an_earlier_time_takes_its_place_and_not_the_status(writer, components, client):
+    now = timezone.now()
+    opened = writer.post("/api/v1/incidents", {
+        "name": "Storage latency", "impact": "major", "body": "Volumes answer slowly.",
+        "components": {"zh1.single": "degraded_performance"}, "display_at": iso(now - timedelta(minutes=60))}).json()
+    path = f"/api/v1/incidents/{opened['id']}/updates"
+    writer.post(path, {"status": "identified", "body": "A storage node is down.",
+                       "components": {"zh1.single": "partial_outage"}, "display_at": iso(now - timedelta(minutes=10))})
+    # Written afterwards, for what was said at the time: it sits between the two and changes nothing now.
+    response = writer.post(path, {"status": "monitoring", "body": "Latency improved for a while.",
+                                  "components": {"zh1.single": "operational"},
+                                  "display_at": iso(now - timedelta(minutes=30))})
+    assert response.status_code == 201
+    body = response.json()
+    assert [u["status"] for u in body["updates"]] == ["identified", "monitoring", "investigating"]
+    assert body["status"] == "identified"
+    assert [(c["name"], c["status"]) for c in body["components"]] == [("zh1.single", "partial_outage")]
+    changes = [[(c["old_status"], c["new_status"]) for c in u["components"]] for u in body["updates"]]
+    assert changes == [[("operational", "partial_outage")], [("degraded_performance", "operational")],
+                       [("operational", "degraded_performance")]]
+    assert writer.get(f"/api/v1/components/{components['zh1'].public_id}").json()["status"] == "partial_outage"
+
+    publish()
+    [v2] = [i for i in json.loads(client.get("/api/v2/incidents.json").content)["incidents"] if i["id"] == opened["id"]]
+    assert v2["status"] == "identified"
+    assert [u["status"] for u in v2["incident_updates"]] == ["identified", "monitoring", "investigating"]
+    page = client.get(f"/incidents/{opened['id']}").content.decode()
+    assert '<span class="label label--status">Identified</span>' in page
+    front = json.loads(client.get("/api/v2/summary.json").content)
+    assert [(i["status"], i["incident_updates"][0]["status"]) for i in front["incidents"]] == [("identified", "identified")]
+    assert [c["status"] for c in front["components"] if c["name"] == "zh1.single"] == ["partial_outage"]
+
+    console = signed_in(Client(), "vera", "viewer").get(f"/console/incidents/{opened['id']}").content.decode()
+    assert '<span class="badge">Identified</span>' in console
+    assert '<span class="status status--partial_outage">Partial outage</span>' in console
 
 
 def test_it_renames_an_incident_and_changes_its_impact(writer, incident):

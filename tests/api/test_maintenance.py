@@ -159,3 +159,22 @@ def test_an_overrun_is_refused_for_a_window_that_is_not_running(writer, componen
                                                                             "body": "Later than planned."})
     assert response.status_code == 422 and "running" in field_errors(response)["overrun"]
     assert Incident.objects.get(public_id=maintenance_id).auto_complete is True
+
+
+def test_a_change_of_status_shown_before_the_latest_update_is_refused(writer, components):
+    now = timezone.now()
+    maintenance_id = schedule(writer, scheduled_for=iso(now + timedelta(minutes=5)),
+                              display_at=iso(now - timedelta(minutes=30))).json()["id"]
+    path = f"/api/v1/maintenance/{maintenance_id}/updates"
+    writer.post(path, {"status": "scheduled", "body": "Moved to the new storage first.",
+                       "display_at": iso(now - timedelta(minutes=10))})
+    response = writer.post(path, {"status": "in_progress", "display_at": iso(now - timedelta(minutes=20))})
+    assert response.status_code == 422
+    assert "before the latest update" in field_errors(response)["display_at"]
+    # News keeping the status may take its place in the list; the status stays.
+    response = writer.post(path, {"status": "scheduled", "body": "Customers were told by mail.",
+                                  "display_at": iso(now - timedelta(minutes=20))})
+    body = response.json()
+    assert body["status"] == "scheduled"
+    assert [u["body"] for u in body["updates"]] == [
+        "Moved to the new storage first.", "Customers were told by mail.", "Short interruptions expected."]

@@ -119,10 +119,11 @@ def post_update(
             deliver_notifications=deliver_notifications,
         )
         apply_components(incident, update, statuses)
-        incident.status = status
+        # The status is the latest update's as shown: one dated before others takes its place in the list.
+        incident.status = incident.updates.order_by("-display_at", "-id").values_list("status", flat=True).first()
         if impact is not None:
             incident.impact = impact
-        if status == IncidentStatus.MONITORING and incident.monitoring_at is None:
+        if status == IncidentStatus.MONITORING and (incident.monitoring_at is None or display_at < incident.monitoring_at):
             incident.monitoring_at = display_at
         if status == IncidentStatus.RESOLVED:
             incident.resolved_at = display_at

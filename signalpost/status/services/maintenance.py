@@ -202,6 +202,11 @@ def post_maintenance_update(
             raise InvalidInput("status", f'the maintenance is already {maintenance.status}; it cannot go back to {status}')
         if scheduled_until is not None and scheduled_until <= maintenance.scheduled_for:
             raise InvalidInput("scheduled_until", "must be after scheduled_for (the window ends before it starts)")
+        if status != maintenance.status:
+            latest = maintenance.updates.order_by("-display_at").values_list("display_at", flat=True).first()
+            if latest is not None and display_at < latest:
+                # Shown under the latest update, the new status would not be the one the list starts with.
+                raise InvalidInput("display_at", "is before the latest update; a change of status comes after it")
         if overrun and (status not in ACTIVE or maintenance.status not in ACTIVE):
             raise InvalidInput("overrun", "is for a window that is running (in progress or verifying); "
                                           f"this one is {maintenance.status.replace('_', ' ')}"

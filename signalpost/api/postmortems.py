@@ -149,6 +149,12 @@ class ReviewIn(Input):
     reviewer: str | None = Field(None, description="Username of the reviewer; none: anyone on the team")
 
 
+class PublishIn(Input):
+    published_at: AwareDatetime | None = Field(None, description="When it was published, for a postmortem entered "
+                                                                 "after the fact (default: now; not in the future, "
+                                                                 "not before its incidents ended)")
+
+
 class KindIn(Input):
     name: str
     position: int | None = None
@@ -626,8 +632,9 @@ def approve(request: HttpRequest, postmortem_id: str):
 @router.post("/{postmortem_id}/publish", auth=auth.write, response={200: PostmortemOut, **ERRORS},
              summary="Publish an approved postmortem next to its incidents")
 @idempotent
-def publish(request: HttpRequest, postmortem_id: str):
-    return postmortem_out(services.publish(services.get_postmortem(postmortem_id)))
+def publish(request: HttpRequest, postmortem_id: str, payload: PublishIn = None):
+    published_at = payload.published_at if payload is not None else None
+    return postmortem_out(services.publish(services.get_postmortem(postmortem_id), published_at=published_at))
 
 
 @router.post("/{postmortem_id}/unpublish", auth=auth.write, response={200: PostmortemOut, **ERRORS},

@@ -140,6 +140,10 @@ def _kind(w: World) -> dict:
     return w.setup("POST", "/postmortems/action-item-kinds", {"name": "Game days"})
 
 
+def _template(w: World) -> dict:
+    return w.setup("POST", "/postmortems/templates", {"name": "Downtime report", "sections": ["summary", "impact"]})
+
+
 def _with_item(w: World) -> tuple[dict, dict]:
     pm = _postmortem(w)
     kind = w.setup("GET", "/postmortems/action-item-kinds")[0]["name"]
@@ -172,6 +176,10 @@ API_SCENARIOS.update({
     "PATCH /postmortems/action-item-kinds/{kind_id}": lambda w: ({"kind_id": _kind(w)["id"]},
                                                                 {"name": "Game days and drills"}),
     "DELETE /postmortems/action-item-kinds/{kind_id}": lambda w: ({"kind_id": _kind(w)["id"]}, None),
+    "POST /postmortems/templates": lambda w: ({}, {"name": "Downtime report", "sections": ["summary"]}),
+    "PATCH /postmortems/templates/{template_id}": lambda w: ({"template_id": _template(w)["id"]},
+                                                            {"description": "For an outage customers noticed."}),
+    "DELETE /postmortems/templates/{template_id}": lambda w: ({"template_id": _template(w)["id"]}, None),
     "POST /postmortems": lambda w: ({}, {"incidents": [_id(w.incident)], "title": "Volumes unreachable"}),
     "PATCH /postmortems/{postmortem_id}": lambda w: ({"postmortem_id": _postmortem(w)["id"]},
                                                      {"summary": "A failed switch cut ZH1 off its volumes."}),

@@ -230,7 +230,8 @@ def create_incident(payload: IncidentIn) -> dict:
         extra = {"resolution_body": payload.resolution_body} if payload.resolution_body is not None else {}
         incident = services.backfill_incident(
             name=payload.name, started_at=payload.started_at, resolved_at=payload.resolved_at,
-            impact=payload.impact, body=payload.body, components=components, updates=updates, **extra,
+            impact=payload.impact, status=payload.status, body=payload.body, components=components,
+            updates=updates, **extra,
         )
     else:
         if payload.started_at is not None or payload.updates or payload.resolution_body is not None:
@@ -307,6 +308,6 @@ def create_maintenance_update(maintenance_id: str, payload: MaintenanceUpdateIn)
     services.post_maintenance_update(
         maintenance, status=payload.status, body=payload.body, components=component_statuses(payload.components),
         scheduled_until=payload.scheduled_until, display_at=payload.display_at,
-        deliver_notifications=payload.deliver_notifications,
+        deliver_notifications=payload.deliver_notifications, overrun=payload.overrun,
     )
     return incident_out(_incident(maintenance_id, Kind.MAINTENANCE))

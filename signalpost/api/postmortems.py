@@ -3,8 +3,8 @@
 Each handler parses its input, calls one service of signalpost.postmortems.services and renders the
 postmortem; refusals are the API's usual {"detail", "errors": [{"field", "message"}]} (see views.py).
 Reading needs a read token; writing, reviewing and publishing a write token; the list of action item
-kinds is the team's configuration (admin). The postmortem templates are read here (the console manages
-them); a new postmortem names one by name or id.
+kinds and the postmortem templates are the team's configuration (admin, as in the console); a new
+postmortem names its template by name or id.
 """
 
 from datetime import date, datetime
@@ -148,6 +148,12 @@ class ReviewIn(Input):
     reviewer: str | None = Field(None, description="Username of the reviewer; none: anyone on the team")
 
 
+class PublishIn(Input):
+    published_at: AwareDatetime | None = Field(None, description="When it was published, for a postmortem entered "
+                                                                 "after the fact (default: now; not in the future, "
+                                                                 "not before its incidents ended)")
+
+
 class KindIn(Input):
     name: Required
     position: Position | None = None
@@ -156,6 +162,22 @@ class KindIn(Input):
 class KindPatch(Input):
     name: str = None
     position: Position = None
+
+
+class TemplateIn(Input):
+    name: str
+    description: str = ""
+    sections: list[str] | None = Field(None, description="The sections it offers (default: every section)")
+    starter: dict[str, str] = Field({}, description="Section -> the Markdown a new postmortem starts with")
+    position: int | None = Field(None, description="Its place in the list (default: at the end)")
+
+
+class TemplatePatch(Input):
+    name: str = None
+    description: str = None
+    sections: list[str] = None
+    starter: dict[str, str] = None
+    position: int = None
 
 
 class TemplateOut(Schema):
@@ -383,6 +405,43 @@ def list_templates(request: HttpRequest):
     return [_template_out(t, used.get(t.pk, 0)) for t in services.postmortem_templates()]
 
 
+def _template(template_id: str) -> PostmortemTemplate:
+    template = PostmortemTemplate.objects.filter(public_id=template_id).first()
+    if template is None:
+        raise NotFound(f'no postmortem template with id "{template_id}"')
+    return template
+
+
+def _one_template_out(template: PostmortemTemplate) -> dict:
+    return _template_out(template, services.templates_in_use().get(template.pk, 0))
+
+
+@router.post("/templates", auth=auth.admin, response={201: TemplateOut, **ERRORS},
+             summary="Add a postmortem template")
+@idempotent
+def create_template(request: HttpRequest, payload: TemplateIn):
+    return Status(201, _one_template_out(services.create_template(**payload.model_dump())))
+
+
+@router.get("/templates/{template_id}", response={200: TemplateOut, **ERRORS}, summary="Show a postmortem template")
+def get_template(request: HttpRequest, template_id: str):
+    return _one_template_out(_template(template_id))
+
+
+@router.patch("/templates/{template_id}", auth=auth.admin, response={200: TemplateOut, **ERRORS},
+              summary="Change a template's name, description, sections, starter text or position "
+                      "(postmortems written from it keep their text)")
+def patch_template(request: HttpRequest, template_id: str, payload: TemplatePatch):
+    return _one_template_out(services.update_template(_template(template_id),
+                                                      **payload.model_dump(exclude_unset=True)))
+
+
+@router.delete("/templates/{template_id}", auth=auth.admin, response={200: list[TemplateOut], **ERRORS},
+               summary="Delete a team's template (not a built-in one); the templates left")
+def delete_template(request: HttpRequest, template_id: str):
+    services.delete_template(_template(template_id))
+    return list_templates(request)
+
 
 @router.get("/action-item-kinds", response={200: list[KindOut], **ERRORS},
             summary="List the kinds action items are grouped by")
@@ -572,8 +631,9 @@ def approve(request: HttpRequest, postmortem_id: str):
 @router.post("/{postmortem_id}/publish", auth=auth.write, response={200: PostmortemOut, **ERRORS},
              summary="Publish an approved postmortem next to its incidents")
 @idempotent
-def publish(request: HttpRequest, postmortem_id: str):
-    return postmortem_out(services.publish(services.get_postmortem(postmortem_id)))
+def publish(request: HttpRequest, postmortem_id: str, payload: PublishIn = None):
+    published_at = payload.published_at if payload is not None else None
+    return postmortem_out(services.publish(services.get_postmortem(postmortem_id), published_at=published_at))
 
 
 @router.post("/{postmortem_id}/unpublish", auth=auth.write, response={200: PostmortemOut, **ERRORS},

@@ -437,6 +437,8 @@ class MaintenanceUpdateIn(Input):
     components: ComponentStatuses | None = None
     display_at: Instant | None = None
     deliver_notifications: bool = True
+    overrun: bool = Field(False, description="it takes longer than planned: without a new scheduled_until, the "
+                                             "window stays open until it is completed")
 
 
 class MaintenanceFilters(PageParams):

@@ -159,6 +159,9 @@ class Remote:
     def post_maintenance_update(self, public_id: str, payload: dict) -> dict:
         return self._call("POST", f"/maintenance/{_quote(public_id)}/updates", payload)
 
+    def publish_postmortem(self, public_id: str, payload: dict) -> dict:
+        return self._call("POST", f"/postmortems/{_quote(public_id)}/publish", payload)
+
     def maintenances(self, upcoming: bool, active: bool) -> tuple[list[dict], int]:
         query: dict = {"per_page": LIST_LIMIT}
         if upcoming:
@@ -232,6 +235,14 @@ class Local:
 
     def components(self) -> list[dict]:
         return self._call("all_components")
+
+    def publish_postmortem(self, public_id: str, payload: dict) -> dict:
+        from signalpost.api.postmortems import postmortem_out
+        from signalpost.postmortems import services
+
+        self._ready()
+        postmortem = services.get_postmortem(public_id.strip())
+        return postmortem_out(services.publish(postmortem, published_at=payload.get("published_at")))
 
     def component(self, ref: str) -> dict:
         return match_component(self.components(), ref)

@@ -1,5 +1,5 @@
 """Responder commands: incident open/update/resolve/backfill/list, maintenance schedule/update/list,
-component list/override/clear.
+component list/override/clear, postmortem publish.
 
 Each command parses its arguments into the management API's request body once; backends.py sends it
 to a server (remote mode) or hands it to the status services on the local database (local mode).
@@ -168,6 +168,7 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
   signalpost maintenance update m4qz1h7x0abc --status in_progress
   signalpost maintenance update m4qz1h7x0abc --status in_progress --until "2026-12-03T01:00:00Z" \\
       -m "The upgrade is taking longer than anticipated."
+  signalpost maintenance update m4qz1h7x0abc --status in_progress --overrun
   signalpost maintenance update m4qz1h7x0abc --status completed
   signalpost maintenance update m4qz1h7x0abc --status cancelled -m "Postponed to next week."
 """, cmd_maintenance_update)
@@ -175,6 +176,8 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     p.add_argument("--status", required=True, help=MAINTENANCE_STATUSES)
     _message_options(p, "update's text")
     p.add_argument("--until", metavar="DATETIME", help="move the end of the window (an overrun)")
+    p.add_argument("--overrun", action="store_true",
+                   help="it takes longer than planned: without --until, the window stays open until completed")
 
     p = leaf(verbs, "list", "list maintenance, newest first", """\
   signalpost maintenance list --upcoming
@@ -183,6 +186,21 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     when = p.add_mutually_exclusive_group()
     when.add_argument("--upcoming", action="store_true", help="only maintenance not started yet")
     when.add_argument("--active", action="store_true", help="only maintenance in progress")
+
+    # postmortem ...
+    postmortem = commands.add_parser(
+        "postmortem", help="publish an approved postmortem",
+        description="Postmortems are written and reviewed in the console or through the API; this publishes one.",
+        epilog=TIMES_HELP + "\n\n" + WHERE_HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
+    verbs = postmortem.add_subparsers(dest="verb", metavar="VERB", parser_class=ResponderParser)
+    verbs.required = True
+    p = leaf(verbs, "publish", "publish an approved postmortem, now or at the time it was published elsewhere", """\
+  signalpost postmortem publish p3x8k2m1q9zd
+  signalpost postmortem publish p3x8k2m1q9zd --at "2017-09-13 10:41" --tz Europe/Zurich
+""", cmd_postmortem_publish)
+    p.add_argument("id", metavar="ID", help="the postmortem's id (as in its URL)")
+    p.add_argument("--at", metavar="DATETIME", help="when it was published, for one entered after the fact "
+                                                     "(default: now)")
 
     # component ...
     component = commands.add_parser(
@@ -443,10 +461,14 @@ def cmd_maintenance_update(args: argparse.Namespace) -> int:
     payload: dict = {"status": args.status, "body": read_message(args)}
     if args.until:
         payload["scheduled_until"] = parse_when(args.until, "--until", zone)
+    if args.overrun:
+        payload["overrun"] = True
     maintenance = backend(args).post_maintenance_update(args.id, payload)
     note = maintenance.get("status", "")
     if args.until:
         note += f', until {_show_time(maintenance.get("scheduled_until"), zone)}'
+    elif args.overrun:
+        note += ", open until completed"
     return _print(args, maintenance, f"updated maintenance {_describe(maintenance, note)}")
 
 
@@ -457,6 +479,14 @@ def cmd_maintenance_list(args: argparse.Namespace) -> int:
              _show_time(m.get("scheduled_until"), zone), m["name"]] for m in items]
     empty = "no upcoming maintenance" if args.upcoming else "no active maintenance" if args.active else "no maintenance"
     return _print(args, items, _table(["ID", "STATUS", "FROM", "UNTIL", "TITLE"], rows, count, empty))
+
+
+def cmd_postmortem_publish(args: argparse.Namespace) -> int:
+    zone = _zone(args)
+    payload = {"published_at": parse_when(args.at, "--at", zone)} if args.at else {}
+    postmortem = backend(args).publish_postmortem(args.id, payload)
+    when = _show_time(postmortem.get("published_at"), zone)
+    return _print(args, postmortem, f"published postmortem {_describe(postmortem, when)}")
 
 
 def cmd_component_list(args: argparse.Namespace) -> int:

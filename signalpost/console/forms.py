@@ -290,6 +290,9 @@ class MaintenanceUpdateForm(ZonedTimesMixin, forms.Form):
         label="New window end", required=False,
         help_text="Only when it overruns: the window then ends at this time instead.")
     time_zone = forms.ChoiceField(label="Time zone of the new end")
+    overrun = forms.BooleanField(
+        label="It is taking longer than planned", required=False,
+        help_text="Without a new end, the window stays open until someone completes it.")
     deliver_notifications = notify_field()
 
     def __init__(self, *args, maintenance, zone_name: str, **kwargs):

@@ -116,12 +116,13 @@ def maintenance_update(request: HttpRequest, public_id: str) -> HttpResponse:
         try:
             services.post_maintenance_update(
                 maintenance, status=data["status"], body=data["body"], scheduled_until=data["scheduled_until"],
-                deliver_notifications=data["deliver_notifications"],
+                deliver_notifications=data["deliver_notifications"], overrun=data["overrun"],
             )
         except InvalidInput as refusal:
             show_refusal(form, refusal)
         else:
-            extended = f" The window now ends {utc_text(data['scheduled_until'])}." if data["scheduled_until"] else ""
+            extended = (f" The window now ends {utc_text(data['scheduled_until'])}." if data["scheduled_until"] else
+                        " The window stays open until it is completed." if data["overrun"] else "")
             messages.success(request, f"Update posted.{extended}")
             return redirect("console:maintenance_detail", maintenance.public_id)
     return _maintenance_page(request, maintenance, update_form=form)

@@ -27,7 +27,7 @@ from signalpost.postmortems.models import (
 from signalpost.presentation.zone import zone_named
 from signalpost.status.models import Incident, Kind
 
-from .forms import LocalDateTimeField
+from .forms import LocalDateTimeField, ZonedTimesMixin, zone_field
 from .localtime import LocalTimeError, aware_in_zone, local_input_value, zone_names
 
 SECTION_LIMIT = 50_000
@@ -382,3 +382,23 @@ class ReviewForm(forms.Form):
 
     def clean_reviewer(self):
         return self.people[self.cleaned_data["reviewer"]]
+
+
+class PublishForm(ZonedTimesMixin, forms.Form):
+    """Publishing, now or, for a postmortem entered after the fact, at the time it was published."""
+
+    published_at = LocalDateTimeField(
+        label="Published at", required=False,
+        help_text="Only for a postmortem published elsewhere first: when. Empty: now.")
+    time_zone = forms.ChoiceField(label="Time zone of that time")
+
+    def __init__(self, *args, zone_name: str, **kwargs):
+        super().__init__(*args, prefix="publish", **kwargs)
+        self.zone_name = zone_name
+        self.fields["time_zone"] = zone_field(zone_name, "Time zone of that time")
+        self.fields["time_zone"].required = False  # a plain "Publish" sends no time: the page's zone
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        self._aware_times(cleaned)
+        return cleaned

@@ -16,8 +16,9 @@ from signalpost.accounts.roles import role_required
 from signalpost.postmortems import reading, services
 from signalpost.postmortems.export import figure_lines, to_markdown
 from signalpost.errors import InvalidInput, NotFound
+from signalpost.status import services as status_services
 
-from .postmortem_forms import ReviewForm
+from .postmortem_forms import PublishForm, ReviewForm
 from .postmortems import editor, editor_url, find_postmortem
 
 
@@ -58,10 +59,16 @@ def approve(request: HttpRequest, public_id: str) -> HttpResponse:
 @require_POST
 def publish(request: HttpRequest, public_id: str) -> HttpResponse:
     postmortem = find_postmortem(public_id)
+    form = PublishForm(request.POST, zone_name=status_services.get_page().time_zone)
+    if not form.is_valid():
+        return editor(request, postmortem, status=400, publish_form=form)
     try:
-        services.publish(postmortem, request.user)
+        services.publish(postmortem, request.user, published_at=form.cleaned_data["published_at"])
     except InvalidInput as refusal:
-        return _refused(request, postmortem, refusal)
+        if refusal.field != "published_at":
+            return _refused(request, postmortem, refusal)
+        form.add_error("published_at", refusal.message)
+        return editor(request, postmortem, status=400, publish_form=form)
     messages.success(request, "Published: it is on the public page, linked from the incidents it covers.")
     return redirect(editor_url(postmortem, "workflow"))
 

@@ -43,6 +43,7 @@ from .postmortem_forms import (
     EntryForm,
     ItemForm,
     NewPostmortemForm,
+    PublishForm,
     ReviewForm,
     figure_formset,
     kept_figures,
@@ -207,6 +208,7 @@ def editor(request: HttpRequest, postmortem: Postmortem, *, status: int = 200, *
             item_rows=[(i, item_forms.get(i.public_id) or ItemForm(prefix=f"item-{i.public_id}", item=i, kinds=kinds))
                        for i in items],
             review_form=bound.get("review_form") or ReviewForm(postmortem=postmortem),
+            publish_form=bound.get("publish_form") or PublishForm(zone_name=_zone().key),
             open_entry=next(iter(entry_forms), ""), open_item=next(iter(item_forms), ""),
         )
     return render(request, "console/postmortem.html", context, status=status)

@@ -60,9 +60,9 @@ def to_markdown(postmortem: Postmortem, view: DocumentView | None = None) -> str
     out: list[str] = [f"# {pm.title}", ""]
     meta = [view.label]
     if pm.published_at:
-        meta.append(f"Published {local_text(pm.published_at, view.zone)}")
+        meta.append(f"Published {local_text(pm.published_at, view.posted_zone or view.zone)}")
     if pm.revised_at:
-        meta.append(f"Revised {local_text(pm.revised_at, view.zone)}")
+        meta.append(f"Revised {local_text(pm.revised_at, view.posted_zone or view.zone)}")
     out += [" · ".join(meta), ""]
     if view.incidents:
         covers = []

@@ -8,7 +8,7 @@ from datetime import timezone as dt_timezone
 from zoneinfo import ZoneInfo
 
 from signalpost.presentation.times import local_text, long_date, short_date
-from signalpost.presentation.zone import zone_named
+from signalpost.presentation.zone import page_zone, zone_named
 from signalpost.status.models import Incident
 
 from . import services
@@ -76,6 +76,7 @@ class DocumentView:
     days: list[TimelineDay]
     action_groups: list[tuple[ActionItemKind, list[ItemView]]]
     moments: dict[str, Moment] = field(default_factory=dict)  # the computed figures' instants, by name
+    posted_zone: ZoneInfo | None = None  # the page's: when it was published and revised, like every posted time
     titles: dict[str, str] = field(default_factory=lambda: dict(SECTION_TITLES))
 
     @property
@@ -123,6 +124,10 @@ def build(postmortem: Postmortem) -> DocumentView:
                          short_date(item.due_date) if item.due_date else "") for item in items])
         for kind, items in services.action_items_by_kind(postmortem)
     ]
+    posted_zone = page_zone()
+    moments = {name: moment(value, zone, True) for name, value in named.items() if value}
+    moments.update({name: moment(value, posted_zone, True) for name, value in
+                    [("published_at", postmortem.published_at), ("revised_at", postmortem.revised_at)] if value})
     return DocumentView(
         postmortem=postmortem,
         label=postmortem.document_label,
@@ -133,7 +138,6 @@ def build(postmortem: Postmortem) -> DocumentView:
         impact_figures=list(postmortem.figures.all()),
         days=days,
         action_groups=groups,
-        moments={name: moment(value, zone, True) for name, value in
-                 [*named.items(), ("published_at", postmortem.published_at), ("revised_at", postmortem.revised_at)]
-                 if value},
+        moments=moments,
+        posted_zone=posted_zone,
     )

@@ -3,6 +3,7 @@ approves; only an approved postmortem whose incidents have ended is published; u
 back to draft, to be reviewed again."""
 
 from datetime import datetime
+from datetime import timezone as dt_timezone
 
 from django.db import transaction
 from django.utils import timezone
@@ -10,6 +11,7 @@ from django.utils import timezone
 from signalpost.accounts import audit
 from signalpost.accounts.roles import has_role
 from signalpost.errors import InvalidInput
+from signalpost.status.validation import CLOCK_SKEW, aware
 
 from .changes import record_postmortem
 from .models import Postmortem, State
@@ -78,10 +80,17 @@ def approve(postmortem: Postmortem, user=None, *, now: datetime | None = None) -
     return postmortem
 
 
-def publish(postmortem: Postmortem, user=None, *, now: datetime | None = None) -> Postmortem:
-    """Make an approved postmortem public, next to the incidents it covers."""
+def publish(postmortem: Postmortem, user=None, *, published_at: datetime | None = None,
+            now: datetime | None = None) -> Postmortem:
+    """Make an approved postmortem public, next to the incidents it covers. `published_at` says when,
+    for one entered after the fact (it was published elsewhere first): not in the future, not before
+    its incidents ended nor before it was last withdrawn."""
     now = now or timezone.now()
     person = person_of(user)
+    published_at = aware("published_at", published_at)
+    if published_at is not None and published_at > now + CLOCK_SKEW:
+        raise InvalidInput("published_at", "is in the future; give when it was published, or leave it out for now")
+    published_at = min(published_at, now) if published_at is not None else None
     with transaction.atomic():
         postmortem = locked(postmortem)
         if postmortem.status == State.PUBLISHED:
@@ -94,16 +103,25 @@ def publish(postmortem: Postmortem, user=None, *, now: datetime | None = None) -
         if still_open:
             raise InvalidInput("incidents", f'"{still_open[0].name}" is still open; publish the postmortem '
                                             "after it ends")
+        if published_at is not None:
+            ended = max((i.resolved_at for i in incidents), default=None)
+            if ended is not None and published_at < ended:
+                raise InvalidInput("published_at", f'is before "{max(incidents, key=lambda i: i.resolved_at).name}" '
+                                                   "ended; a postmortem is published after its incidents")
+            if postmortem.withdrawn_at is not None and published_at < postmortem.withdrawn_at:
+                raise InvalidInput("published_at", "is before the postmortem was last withdrawn")
+        at = published_at or now
         before = _workflow_snapshot(postmortem)
         postmortem.status = State.PUBLISHED
-        postmortem.published_at = now
-        postmortem.first_published_at = postmortem.first_published_at or now
+        postmortem.published_at = at
+        postmortem.first_published_at = min(postmortem.first_published_at or at, at)
         postmortem.withdrawn_at = None
         postmortem.revised_at = None
         postmortem.updated_at = now
         postmortem.save()
         audit.record("postmortem.publish", postmortem, before=before,
-                     after={**_workflow_snapshot(postmortem), "version": postmortem.version, "by": person.name})
+                     after={**_workflow_snapshot(postmortem), "version": postmortem.version, "by": person.name,
+                            "published_at": at.astimezone(dt_timezone.utc).isoformat()})
         record_postmortem("postmortem.published", postmortem)
     return postmortem
 

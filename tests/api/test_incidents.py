@@ -1,9 +1,13 @@
+import json
 from datetime import timedelta
 
+from django.test import Client
 from django.utils import timezone
 
 from signalpost.status import services
 from signalpost.status.models import Incident, IncidentUpdate
+from tests.console.events_support import signed_in
+from tests.publishing import publish
 
 from .conftest import field_errors
 
@@ -114,6 +118,43 @@ def test_it_refuses_an_update_to_a_resolved_incident_unless_reopened(writer, inc
     assert response.json()["resolved_at"] is None
 
 
+def test_an_update_posted_late_with_an_earlier_time_takes_its_place_and_not_the_status(writer, components, client):
+    now = timezone.now()
+    opened = writer.post("/api/v1/incidents", {
+        "name": "Storage latency", "impact": "major", "body": "Volumes answer slowly.",
+        "components": {"zh1.single": "degraded_performance"}, "display_at": iso(now - timedelta(minutes=60))}).json()
+    path = f"/api/v1/incidents/{opened['id']}/updates"
+    writer.post(path, {"status": "identified", "body": "A storage node is down.",
+                       "components": {"zh1.single": "partial_outage"}, "display_at": iso(now - timedelta(minutes=10))})
+    # Written afterwards, for what was said at the time: it sits between the two and changes nothing now.
+    response = writer.post(path, {"status": "monitoring", "body": "Latency improved for a while.",
+                                  "components": {"zh1.single": "operational"},
+                                  "display_at": iso(now - timedelta(minutes=30))})
+    assert response.status_code == 201
+    body = response.json()
+    assert [u["status"] for u in body["updates"]] == ["identified", "monitoring", "investigating"]
+    assert body["status"] == "identified"
+    assert [(c["name"], c["status"]) for c in body["components"]] == [("zh1.single", "partial_outage")]
+    changes = [[(c["old_status"], c["new_status"]) for c in u["components"]] for u in body["updates"]]
+    assert changes == [[("operational", "partial_outage")], [("degraded_performance", "operational")],
+                       [("operational", "degraded_performance")]]
+    assert writer.get(f"/api/v1/components/{components['zh1'].public_id}").json()["status"] == "partial_outage"
+
+    publish()
+    [v2] = [i for i in json.loads(client.get("/api/v2/incidents.json").content)["incidents"] if i["id"] == opened["id"]]
+    assert v2["status"] == "identified"
+    assert [u["status"] for u in v2["incident_updates"]] == ["identified", "monitoring", "investigating"]
+    page = client.get(f"/incidents/{opened['id']}").content.decode()
+    assert '<span class="label label--status">Identified</span>' in page
+    front = json.loads(client.get("/api/v2/summary.json").content)
+    assert [(i["status"], i["incident_updates"][0]["status"]) for i in front["incidents"]] == [("identified", "identified")]
+    assert [c["status"] for c in front["components"] if c["name"] == "zh1.single"] == ["partial_outage"]
+
+    console = signed_in(Client(), "vera", "viewer").get(f"/console/incidents/{opened['id']}").content.decode()
+    assert '<span class="badge">Identified</span>' in console
+    assert '<span class="status status--partial_outage">Partial outage</span>' in console
+
+
 def test_it_renames_an_incident_and_changes_its_impact(writer, incident):
     response = writer.patch(f"/api/v1/incidents/{incident.public_id}", {"name": "ZH1 outage", "impact": "critical"})
     assert response.status_code == 200
@@ -146,6 +187,40 @@ def test_it_records_a_past_incident(writer, components):
     assert [u["body"] for u in body["updates"]] == [
         "Delivery is back to normal.", "The provider throttles us.", "Mail was delayed."]
     assert all(u["deliver_notifications"] is False for u in body["updates"])
+
+
+def test_a_past_incident_holds_exactly_the_updates_given(writer, components):
+    began = timezone.now().replace(microsecond=0) - timedelta(days=3)
+    response = writer.post("/api/v1/incidents", {
+        "name": "Deployments stuck", "impact": "major", "started_at": iso(began),
+        "resolved_at": iso(began + timedelta(hours=2)), "components": {"Mail delivery": "partial_outage"},
+        "updates": [{"display_at": iso(began), "status": "identified", "body": "A queue is stuck.",
+                     "components": {"zh1.single": "degraded_performance"}},
+                    {"display_at": iso(began + timedelta(hours=1)), "status": "monitoring",
+                     "body": "Deployments are flowing again."}],
+        "resolution_body": "All deployments went through.",
+    })
+    assert response.status_code == 201
+    body = response.json()
+    # No empty "investigating" opening update: the first update given carries the statuses from the start.
+    assert [(u["status"], u["body"]) for u in body["updates"]] == [
+        ("resolved", "All deployments went through."), ("monitoring", "Deployments are flowing again."),
+        ("identified", "A queue is stuck.")]
+    assert {(c["name"], c["new_status"]) for c in body["updates"][2]["components"]} == {
+        ("Mail delivery", "partial_outage"), ("zh1.single", "degraded_performance")}
+    assert body["started_at"] == iso(began).replace("+00:00", "Z")
+
+
+def test_a_past_incident_without_a_first_text_has_no_opening_update(writer, components):
+    began = timezone.now() - timedelta(days=3)
+    body = writer.post("/api/v1/incidents", {
+        "name": "Cellar slow", "started_at": iso(began), "resolved_at": iso(began + timedelta(hours=1)),
+        "resolution_body": "Cellar answers normally again."}).json()
+    assert [(u["status"], u["body"]) for u in body["updates"]] == [("resolved", "Cellar answers normally again.")]
+    opened = writer.post("/api/v1/incidents", {
+        "name": "Pulsar lag", "status": "identified", "body": "A broker was overloaded.", "started_at": iso(began),
+        "resolved_at": iso(began + timedelta(hours=1))}).json()
+    assert [u["status"] for u in opened["updates"]] == ["resolved", "identified"]
 
 
 def test_it_refuses_a_past_incident_that_ends_before_it_starts(writer, components):

@@ -183,6 +183,22 @@ def test_it_starts_and_extends_maintenance(signalpost, components):
     assert signalpost("maintenance", "list", "--active")[1].splitlines()[1].startswith(maintenance.public_id)
 
 
+def test_an_overrun_needs_no_new_end_and_the_window_stays_open(signalpost, components):
+    now = timezone.now()
+    maintenance = services.schedule_maintenance(
+        name="Database failover", scheduled_for=now - timedelta(minutes=10), scheduled_until=now + timedelta(minutes=5),
+        components=[components["de1"]])
+    services.start_maintenance(maintenance)
+    code, out, err = signalpost("maintenance", "update", maintenance.public_id, "--status", "in_progress",
+                                "--overrun")
+    assert (code, err) == (0, "")
+    assert out.startswith(f"updated maintenance {maintenance.public_id} (in_progress, open until completed): ")
+    assert services.run_due_transitions(now + timedelta(hours=1)) == []
+    maintenance.refresh_from_db()
+    assert (maintenance.status, maintenance.resolved_at) == ("in_progress", None)
+    assert maintenance.updates.first().body == "The maintenance is taking longer than anticipated."
+
+
 def test_it_lists_components_as_a_table(signalpost, components):
     services.set_override(components["de2"], "partial_outage", "rack down")
     code, out, err = signalpost("component", "list")
@@ -502,3 +518,41 @@ def test_it_adds_groups_and_components_through_the_api(signalpost, page, remote,
     monkeypatch.setenv("SIGNALPOST_TOKEN", make_token("write"))
     code, _, err = signalpost("group", "add", "France")
     assert code == 1 and "this needs admin" in one_line(err)
+
+
+def _approved_postmortem(components):
+    from signalpost.accounts import audit
+    from signalpost.postmortems import services as postmortems
+    from tests.routes import make_user
+
+    incident = services.backfill_incident(
+        name="Sites unreachable", started_at=datetime(2017, 9, 12, 20, 0, tzinfo=dt_timezone.utc),
+        resolved_at=datetime(2017, 9, 12, 22, 25, tzinfo=dt_timezone.utc), body="Sites fail to load.")
+    author, reviewer = make_user("responder", "alice"), make_user("responder", "bob")
+    with audit.acting(audit.user_actor(author)):
+        pm = postmortems.create_postmortem(incidents=[incident], title="Symlinks removed", author=author)
+        postmortems.request_review(pm, user=author)
+    with audit.acting(audit.user_actor(reviewer)):
+        postmortems.approve(pm, reviewer)
+    return pm
+
+
+def test_it_publishes_a_postmortem_at_the_time_it_was_posted(signalpost, components):
+    pm = _approved_postmortem(components)
+    code, out, err = signalpost("postmortem", "publish", "--tz", "Europe/Zurich", pm.public_id, "--at",
+                                "2017-09-13 10:41")
+    assert (code, err) == (0, "")
+    assert out == (f"published postmortem {pm.public_id} (2017-09-13 10:41 CEST): "
+                   f"{settings.SITE_URL}/postmortems/{pm.public_id}\n")
+    pm.refresh_from_db()
+    assert (pm.status, pm.published_at) == ("published", datetime(2017, 9, 13, 8, 41, tzinfo=dt_timezone.utc))
+
+
+def test_a_published_time_before_the_incident_ended_is_refused_over_the_api_too(signalpost, components, remote):
+    pm = _approved_postmortem(components)
+    code, out, err = signalpost("postmortem", "publish", pm.public_id, "--at", "2017-09-12T21:00:00Z")
+    assert (code, out) == (1, "")
+    assert one_line(err) == 'signalpost: published_at: is before "Sites unreachable" ended; a postmortem is ' \
+                            "published after its incidents"
+    code, out, err = signalpost("postmortem", "publish", pm.public_id)
+    assert (code, err) == (0, "") and out.startswith(f"published postmortem {pm.public_id} (")

@@ -185,6 +185,20 @@ def test_an_overrun_extends_the_window_and_says_so(responder, running, client):
     assert f"{new_end:%Y-%m-%d %H:%M} UTC" in page and "The window now ends" in page
 
 
+def test_an_overrun_without_a_new_end_keeps_the_window_open_past_its_end(responder, running, client):
+    response = responder.post(f"/console/maintenance/{running.public_id}/update", {
+        "status": "in_progress", "time_zone": "UTC", "overrun": "on", "body": "", "deliver_notifications": "on"})
+    assert response.status_code == 302
+    page = text(responder.get(f"/console/maintenance/{running.public_id}").content.decode())
+    assert "The window stays open until it is completed" in page
+    later = running.scheduled_until + timedelta(hours=2)
+    assert services.run_due_transitions(later) == []  # the worker leaves it open past its old end
+    running.refresh_from_db()
+    assert (running.status, running.resolved_at, running.auto_complete) == ("in_progress", None, False)
+    public = text(client.get(f"/maintenance/{running.public_id}").content.decode())
+    assert "The maintenance is taking longer than anticipated." in public
+
+
 def test_the_new_end_is_read_in_the_zone_chosen_for_it(responder, running):
     new_end = running.scheduled_until + timedelta(hours=2)
     local = new_end.astimezone(ZoneInfo("Asia/Kolkata"))

@@ -371,6 +371,31 @@ def test_review_approval_and_publication_through_the_console(client, signed_in, 
     assert draft.status == "draft" and draft.withdrawn_at is not None
 
 
+def test_a_postmortem_published_elsewhere_first_takes_its_published_time(signed_in, draft, team, client):
+    signed_in("alice").post(reverse("console:postmortem_request_review", args=[draft.public_id]),
+                            {"review-reviewer": str(team["bob"].pk)})
+    signed_in("bob").post(reverse("console:postmortem_approve", args=[draft.public_id]))
+    publish = reverse("console:postmortem_publish", args=[draft.public_id])
+    response = signed_in("alice").post(publish, {"publish-published_at": "2026-02-02T18:30",
+                                                 "publish-time_zone": "UTC"})
+    assert response.status_code == 400  # the incident ended 18:40 UTC: said beside the field
+    field = re.search(r'<input[^>]*name="publish-published_at"[^>]*>', response.content.decode()).group(0)
+    assert 'aria-invalid="true"' in field
+    assert "is before &quot;Deploys fail on the origin&quot; ended" in response.content.decode()
+    draft.refresh_from_db()
+    assert draft.status == "approved"
+
+    response = signed_in("alice").post(publish, {"publish-published_at": "2026-02-03T09:15",
+                                                 "publish-time_zone": "Europe/Zurich"})
+    assert response.status_code == 302
+    draft.refresh_from_db()
+    assert (draft.status, draft.published_at) == ("published", at("2026-02-03 08:15"))
+    client.logout()
+    page = client.get(f"/postmortems/{draft.public_id}").content.decode()
+    # In the page's zone (Europe/Zurich), though the document's timeline is in Pacific time.
+    assert '<time class="pm-time" datetime="2026-02-03T08:15:00Z">Feb 3, 2026 09:15 CET</time>' in page
+
+
 def test_the_author_cannot_be_chosen_as_reviewer(signed_in, draft, team):
     html = signed_in("alice").get(editor_url(draft)).content.decode()
     select = html[html.index('name="review-reviewer"'):html.index("</select>", html.index('name="review-reviewer"'))]

@@ -117,9 +117,8 @@ def seed_000() -> Seed:
     )
     seed.maintenance_update("weekly", status="in_progress", body=TEXTS_000["in_progress"],
                             display_at="2017-09-12T20:00:00Z", deliver_notifications=False)
-    # The overrun is an update extending the window, not a new maintenance.
-    seed.maintenance_update("weekly", status="in_progress", body=TEXTS_000["overrun"],
-                            scheduled_until="2017-09-12T22:30:00Z",  # not in the seed: the new end
+    # The overrun is an update, not a new maintenance; the seed gives no new end: the window stays open.
+    seed.maintenance_update("weekly", status="in_progress", body=TEXTS_000["overrun"], overrun=True,
                             display_at="2017-09-12T20:53:00Z", deliver_notifications=False)
     seed.maintenance_update("weekly", status="in_progress", body=TEXTS_000["bug"],
                             display_at="2017-09-12T21:32:00Z", deliver_notifications=False)

@@ -24,6 +24,7 @@ class PostmortemSeed:
     figures: list[dict] = field(default_factory=list)  # [{"label", "value"}]
     kinds: list[str] = field(default_factory=list)  # action item kinds the team adds for it
     action_items: list[dict] = field(default_factory=list)
+    published_at: str | None = None  # when the seed says it was posted, if it does
 
 
 def enter(author, reviewer, seed: PostmortemSeed) -> dict:
@@ -44,7 +45,7 @@ def enter(author, reviewer, seed: PostmortemSeed) -> dict:
         author.call("POST", f"{base}/action-items", item)
     author.call("POST", f"{base}/request-review", {})
     reviewer.call("POST", f"{base}/approve", None)
-    author.call("POST", f"{base}/publish", None)
+    author.call("POST", f"{base}/publish", {"published_at": seed.published_at} if seed.published_at else None)
     return author.call("GET", base)
 
 
@@ -133,6 +134,7 @@ def postmortem_000() -> PostmortemSeed:
             "acknowledged_at": "2017-09-12T20:53:00Z",  # the maintenance page said so
         },
         timeline=[{"at": f"2017-09-12T{at}:00Z", "text": text} for at, text in TIMELINE_000],
+        published_at="2017-09-13T08:41:00Z",  # "Posted … Sep 13, 2017 - 10:41 CEST"
         figures=[{"label": "Sites not reachable", "value": "20:30 – 21:32 UTC"},
                  {"label": "Data lost", "value": "None"}],
         kinds=["Communication"],

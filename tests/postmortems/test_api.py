@@ -229,3 +229,35 @@ def test_it_lists_postmortems_in_a_bounded_number_of_queries(author_api, compone
     few = queries()
     add(6)
     assert queries() == few
+
+
+@pytest.mark.parametrize(("published_at", "message"), [
+    ("2025-06-02T09:00:00Z", 'is before "Connectivity issues in ZH1" ended'),
+    ("2999-01-01T00:00:00Z", "is in the future"),
+    ("2025-06-03T10:00:00", "must include a time zone offset"),
+])
+def test_a_published_time_that_cannot_be_is_refused_and_it_stays_approved(author_api, reviewer_api, draft,
+                                                                        published_at, message):
+    pm = f"{BASE}/{draft['id']}"
+    author_api.call("POST", f"{pm}/request-review", {})
+    reviewer_api.call("POST", f"{pm}/approve", None)
+    response = author_api.request("POST", f"{pm}/publish", {"published_at": published_at})
+    assert response.status_code == 422
+    [(field, said)] = errors(response).items()
+    assert field == "published_at" and message in said
+    assert author_api.call("GET", pm)["status"] == "approved"
+
+
+def test_a_postmortem_entered_after_the_fact_keeps_its_published_time_in_the_page_zone(
+        author_api, reviewer_api, draft, client):
+    pm = f"{BASE}/{draft['id']}"
+    author_api.call("POST", f"{pm}/request-review", {})
+    reviewer_api.call("POST", f"{pm}/approve", None)
+    body = author_api.call("POST", f"{pm}/publish", {"published_at": "2025-06-03T07:15:00+02:00"})
+    assert (body["status"], body["published_at"], body["first_published_at"]) == (
+        "published", "2025-06-03T05:15:00Z", "2025-06-03T05:15:00Z")
+    assert AuditEvent.objects.filter(action="postmortem.publish").get().after["published_at"] == (
+        "2025-06-03T05:15:00+00:00")
+    status.update_page(time_zone="America/New_York")
+    page = client.get(f"/postmortems/{draft['id']}").content.decode()
+    assert 'Published <time class="pm-time" datetime="2025-06-03T05:15:00Z">Jun 3, 2025 01:15 EDT</time>' in page

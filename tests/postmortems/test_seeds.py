@@ -53,6 +53,9 @@ def test_seed_000_the_maintenance_report_reads_as_the_seed(publish_seed, client)
 
     assert "<h1 class=\"incident__title\">Regular Weekly Maintenance</h1>" in page
     assert "Scheduled Maintenance Report" in words  # what the document calls itself
+    # Posted the morning after, in the page's zone like every posted time (the timeline is in UTC).
+    assert pm["published_at"].startswith("2017-09-13T08:41:00")
+    assert 'Published <time class="pm-time" datetime="2017-09-13T08:41:00Z">Sep 13, 2017 10:41 CEST</time>' in page
     assert f'href="/maintenance/{maintenance["id"]}"' in page
     assert seeds_postmortems.SUMMARY_000 in words
     assert "No data loss occurred." in words
@@ -89,10 +92,12 @@ def test_seed_000_the_maintenance_report_reads_as_the_seed(publish_seed, client)
     # The maintenance's page and its month in the history lead to it.
     event = get(client, f"/maintenance/{maintenance['id']}")
     assert f'<a href="/postmortems/{pm["id"]}">Regular Weekly Maintenance</a>' in event
+    assert "(Scheduled Maintenance Report, published Sep 13, 2017 10:41 CEST)" in text(event)
     history = get(client, "/history/2017-09")
     assert f'href="/postmortems/{pm["id"]}">Scheduled Maintenance Report</a>' in history
 
     assert markdown.startswith("# Regular Weekly Maintenance\n")
+    assert "Scheduled Maintenance Report · Published Sep 13, 2017 10:41 CEST\n" in markdown
     assert "All times UTC." in markdown
     assert "- **20:53** Maintenance page updated that maintenance will take longer than usual." in markdown
     assert "### Communication\n\n- **Maintenance page updated late** (Done)" in markdown

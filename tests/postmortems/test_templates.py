@@ -209,3 +209,56 @@ def test_a_script_naming_a_built_in_template_gets_what_it_always_got(author_api,
 
 def test_reading_the_templates_needs_a_token(client, db):
     assert client.get(f"{BASE}/templates").status_code == 401
+
+
+def test_a_script_adds_edits_and_deletes_a_template_as_the_console_does(author_api, incident):
+    before = AuditEvent.objects.count()
+    made = author_api.call("POST", f"{BASE}/templates", {
+        "name": "Downtime report", "description": "For an outage customers noticed.",
+        "sections": ["closing", "summary"], "starter": {"summary": "What did customers see?"}})
+    assert (made["name"], made["built_in"], made["sections"], made["postmortems"]) == (
+        "Downtime report", False, ["summary", "closing"], 0)
+    assert made["starter"] == {"summary": "What did customers see?"}
+    assert author_api.call("GET", f"{BASE}/templates/{made['id']}") == made
+
+    changed = author_api.call("PATCH", f"{BASE}/templates/{made['id']}", {"sections": ["summary", "impact"],
+                                                                          "position": 7})
+    assert (changed["name"], changed["sections"], changed["position"]) == ("Downtime report", ["summary", "impact"], 7)
+    assert changed["starter"] == {"summary": "What did customers see?"}
+    author_api.call("POST", BASE, {"incidents": [incident.public_id], "template": made["id"]})
+
+    left = author_api.call("DELETE", f"{BASE}/templates/{made['id']}")
+    assert [t["name"] for t in left] == ["Learning review", "Postmortem"]
+    assert Postmortem.objects.get().template == "Downtime report"  # the postmortem keeps its label
+    entries = AuditEvent.objects.order_by("id")[before:]
+    assert [(e.action, e.actor_kind, e.source) for e in entries if e.action.startswith("postmortem_template")] == [
+        ("postmortem_template.create", "token", "api"), ("postmortem_template.update", "token", "api"),
+        ("postmortem_template.delete", "token", "api")]
+
+
+@pytest.mark.parametrize(("method", "path", "payload", "status", "field", "message"), [
+    ("POST", "", {"name": "Postmortem"}, 422, "name", 'a template named "Postmortem" already exists'),
+    ("POST", "", {"name": "Short", "sections": []}, 422, "sections", "choose at least one section"),
+    ("POST", "", {"name": "Short", "starter": {"lessons": "?"}}, 422, "starter.lessons", "is not a section"),
+    ("PATCH", "/{learning}", {"name": ""}, 422, "name", "must not be empty"),
+    ("DELETE", "/{learning}", None, 422, "template", "is built in"),
+])
+def test_a_script_gets_the_consoles_refusals_naming_the_field(author_api, method, path, payload, status, field,
+                                                              message):
+    learning = services.find_template("learning_review")
+    count, before = PostmortemTemplate.objects.count(), AuditEvent.objects.count()
+    response = author_api.request(method, f"{BASE}/templates" + path.format(learning=learning.public_id), payload)
+    assert response.status_code == status
+    assert [(e["field"], message in e["message"]) for e in response.json()["errors"]] == [(field, True)]
+    assert (PostmortemTemplate.objects.count(), AuditEvent.objects.count()) == (count, before)
+    learning.refresh_from_db()
+    assert learning.name == "Learning review"
+
+
+def test_managing_templates_needs_an_admin_token(client, make_token):
+    writer = make_token("write")
+    response = client.post(f"{BASE}/templates", {"name": "Downtime report"}, content_type="application/json",
+                           headers={"Authorization": f"Bearer {writer}"})
+    assert response.status_code == 403
+    assert client.get(f"{BASE}/templates/nosuchid", headers={"Authorization": f"Bearer {writer}"}).status_code == 404
+    assert not PostmortemTemplate.objects.filter(name="Downtime report").exists()

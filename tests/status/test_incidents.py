@@ -3,6 +3,9 @@
 from datetime import timedelta
 
 import pytest
+from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
+from django.utils import timezone
 
 from signalpost.status import derive, services
 from signalpost.errors import InvalidInput, NotFound
@@ -324,3 +327,27 @@ def test_it_refuses_a_resolution_shown_before_the_latest_update(components):
     assert error.value.field == "display_at"
     incident.refresh_from_db()
     assert incident.status == "identified" and incident.resolved_at is None
+
+
+def test_the_upgrade_gives_an_open_incident_the_status_of_its_latest_update_shown(transactional_db, components):
+    now = timezone.now()
+    incident = services.open_incident(name="Slow volumes", body="Looking.", components={components["zh1"]: "major_outage"},
+                                      display_at=now - timedelta(minutes=60), now=now)
+    services.post_update(incident, status="identified", components={components["zh1"]: "partial_outage"},
+                         display_at=now - timedelta(minutes=10), now=now)
+    services.post_update(incident, status="monitoring", components={components["zh1"]: "degraded_performance"},
+                         display_at=now - timedelta(minutes=30), now=now)
+    # As the previous version left it: the last update posted had taken over.
+    Incident.objects.filter(pk=incident.pk).update(status="monitoring")
+    IncidentComponent.objects.filter(incident=incident).update(status="degraded_performance")
+
+    executor = MigrationExecutor(connection)
+    executor.migrate([("status", "0006_page_without_change_seq")])
+    executor = MigrationExecutor(connection)
+    executor.loader.build_graph()
+    executor.migrate(executor.loader.graph.leaf_nodes())
+
+    incident.refresh_from_db()
+    assert incident.status == "identified"
+    assert list(IncidentComponent.objects.filter(incident=incident).values_list("status", flat=True)) == [
+        "partial_outage"]

@@ -6,6 +6,7 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 
 from django.conf import settings
+from django.db.models import Q
 
 from signalpost.errors import InvalidInput, NotFound
 
@@ -84,14 +85,39 @@ def find_incident(public_id: str, kind: str | None = None) -> Incident:
         raise NotFound(f'no {kind or "incident"} with id "{public_id}"') from None
 
 
+def shown_after(update: IncidentUpdate, prefix: str = "") -> Q:
+    """The updates of its incident shown after `update` (display time, then the order posted)."""
+    return Q(**{f"{prefix}display_at__gt": update.display_at}) | Q(
+        **{f"{prefix}display_at": update.display_at, f"{prefix}id__gt": update.id})
+
+
+def shown_before(update: IncidentUpdate, prefix: str = "") -> Q:
+    return Q(**{f"{prefix}display_at__lt": update.display_at}) | Q(
+        **{f"{prefix}display_at": update.display_at, f"{prefix}id__lt": update.id})
+
+
 def apply_components(incident: Incident, update: IncidentUpdate, statuses: dict[Component, str]) -> None:
-    """The statuses an update gives components: the incident's current ones, and their history rows."""
+    """The statuses an update gives components: the incident's current ones, and their history rows.
+    An update shown before others (an earlier display time) takes its place in each component's
+    history: the status it gives holds until the next update naming the component, and the incident's
+    current status for it stays the one of the latest update shown."""
     current = {ic.component_id: ic for ic in IncidentComponent.objects.filter(incident=incident)}
+    backdated = IncidentUpdate.objects.filter(shown_after(update), incident=incident).exists()
     for component, new_status in statuses.items():
         link = current.get(component.pk)
         old_status = link.status if link else ComponentStatus.OPERATIONAL
+        latest = True
+        if backdated:
+            history = AffectedComponent.objects.filter(update__incident=incident, component=component)
+            earlier = history.filter(shown_before(update, "update__")).order_by("-update__display_at", "-update__id")
+            old_status = next(iter(earlier.values_list("new_status", flat=True)[:1]), ComponentStatus.OPERATIONAL)
+            following = history.filter(shown_after(update, "update__")).order_by("update__display_at", "update__id").first()
+            if following is not None:
+                latest = False
+                following.old_status = new_status
+                following.save(update_fields=["old_status"])
         if link:
-            if link.status != new_status:
+            if latest and link.status != new_status:
                 link.status = new_status
                 link.save(update_fields=["status"])
         else:

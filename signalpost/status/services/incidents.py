@@ -121,10 +121,11 @@ def post_update(
             deliver_notifications=deliver_notifications,
         )
         apply_components(incident, update, statuses)
-        incident.status = status
+        # The status is the latest update's as shown: one dated before others takes its place in the list.
+        incident.status = incident.updates.order_by("-display_at", "-id").values_list("status", flat=True).first()
         if impact is not None:
             incident.impact = impact
-        if status == IncidentStatus.MONITORING and incident.monitoring_at is None:
+        if status == IncidentStatus.MONITORING and (incident.monitoring_at is None or display_at < incident.monitoring_at):
             incident.monitoring_at = display_at
         if status == IncidentStatus.RESOLVED:
             incident.resolved_at = display_at
@@ -204,6 +205,7 @@ def backfill_incident(
     started_at: datetime,
     resolved_at: datetime,
     impact: str = Impact.MINOR,
+    status: str = IncidentStatus.INVESTIGATING,
     body: str = "",
     resolution_body: str = "This incident has been resolved.",
     components: ComponentStatuses | None = None,
@@ -211,10 +213,16 @@ def backfill_incident(
     now: datetime | None = None,
 ) -> Incident:
     """Record an incident after the fact: it started and ended in the past, is marked retroactive and
-    never notifies. `updates` are extra {display_at, status, body, components} between the two."""
+    never notifies. It holds exactly the updates given: an opening one at started_at (`status`, `body`),
+    the `updates` between ({display_at, status, body, components}), and the resolution. Without a body
+    there is no opening update, unless `components` (the statuses from started_at) need one to carry
+    them: an update given at started_at carries them instead."""
     now = now or timezone.now()
     name = required_text("name", name, 300)
     incident_impact(impact)
+    choice("status", status, IncidentStatus)
+    if status == IncidentStatus.RESOLVED:
+        raise InvalidInput("status", "is the opening update's; the resolution comes last (resolution_body)")
     started_at = not_future("started_at", started_at, now)
     resolved_at = not_future("resolved_at", resolved_at, now)
     if started_at is None:
@@ -234,6 +242,13 @@ def backfill_incident(
             raise InvalidInput(f"updates[{n}].status", "the last update resolves it; use resolution_body")
         extra.append((at, st, item.get("body", ""), component_statuses(f"updates[{n}].components", item.get("components"))))
     extra.sort(key=lambda u: u[0])
+    opening = bool(body.strip())
+    if statuses and not opening:
+        if extra and extra[0][0] == started_at:
+            at, st, text, comp = extra[0]
+            extra[0] = (at, st, text, {**statuses, **comp})
+        else:
+            opening = True  # the statuses from started_at need an update at started_at
     with transaction.atomic():
         touched = dict(statuses)
         for _, _, _, comp in extra:
@@ -242,12 +257,14 @@ def backfill_incident(
         incident = Incident.objects.create(
             kind=Kind.INCIDENT, name=name, status=IncidentStatus.RESOLVED, impact=impact, retroactive=True,
             started_at=started_at, resolved_at=resolved_at, created_at=now, updated_at=now,
+            monitoring_at=started_at if opening and status == IncidentStatus.MONITORING else None,
         )
-        first = IncidentUpdate.objects.create(
-            incident=incident, status=IncidentStatus.INVESTIGATING, body=body, display_at=started_at,
-            created_at=now, updated_at=now, deliver_notifications=False,
-        )
-        apply_components(incident, first, statuses)
+        if opening:
+            first = IncidentUpdate.objects.create(
+                incident=incident, status=status, body=body, display_at=started_at,
+                created_at=now, updated_at=now, deliver_notifications=False,
+            )
+            apply_components(incident, first, statuses)
         for at, st, text, comp in extra:
             update = IncidentUpdate.objects.create(
                 incident=incident, status=st, body=text, display_at=at, created_at=now, updated_at=now,

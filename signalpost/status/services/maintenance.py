@@ -36,6 +36,7 @@ DEFAULT_BODIES = {
     MaintenanceStatus.CANCELLED: "The scheduled maintenance has been cancelled.",
 }
 ACTIVE = [MaintenanceStatus.IN_PROGRESS, MaintenanceStatus.VERIFYING]
+OVERRUN_BODY = "The maintenance is taking longer than anticipated."
 
 
 def schedule_maintenance(
@@ -54,12 +55,14 @@ def schedule_maintenance(
 ) -> Incident:
     """Announce a maintenance window. `display_at` dates the announcement, for one entered after the
     fact (it was announced weeks before, elsewhere). A window that has already ended when it is entered
-    is a record: it starts and completes at its own times and tells nobody."""
+    is a record: it starts and completes at its own times and tells nobody. The announcement comes
+    before its window: one entered after the window began is shown at the window's start unless
+    `display_at` says when it was announced (so it never sorts above the start and completion)."""
     now = now or timezone.now()
     name = required_text("name", name, 300)
     choice("impact", impact, Impact)
     text("body", body)
-    display_at = not_future("display_at", display_at, now) or now
+    display_at = not_future("display_at", display_at, now)
     scheduled_for = aware("scheduled_for", scheduled_for)
     scheduled_until = aware("scheduled_until", scheduled_until)
     if scheduled_for is None:
@@ -68,6 +71,10 @@ def schedule_maintenance(
         raise InvalidInput("scheduled_until", "is required")
     if scheduled_until <= scheduled_for:
         raise InvalidInput("scheduled_until", "must be after scheduled_for (the window ends before it starts)")
+    if display_at is not None and display_at > scheduled_for:
+        raise InvalidInput("display_at", "is after the window starts; an announcement comes before its window "
+                                         "(leave it out to show it at the window's start)")
+    display_at = display_at or min(now, scheduled_for)
     components = list(components)
     for component in components:
         if not isinstance(component, Component):
@@ -100,14 +107,14 @@ def schedule_maintenance(
 
 
 def _event_kind(status_before: str, status: str, until_before: datetime | None,
-                until_after: datetime | None) -> str:
+                until_after: datetime | None, overrun: bool = False) -> str:
     if status != status_before and status == MaintenanceStatus.IN_PROGRESS and status_before == MaintenanceStatus.SCHEDULED:
         return "maintenance.started"
     if status != status_before and status == MaintenanceStatus.COMPLETED:
         return "maintenance.completed"
     if status == MaintenanceStatus.CANCELLED:
         return "maintenance.cancelled"
-    if until_before is not None and until_after is not None and until_after > until_before:
+    if overrun or (until_before is not None and until_after is not None and until_after > until_before):
         return "maintenance.overran"
     return "maintenance.updated"
 
@@ -115,7 +122,7 @@ def _event_kind(status_before: str, status: str, until_before: datetime | None,
 def _transition(maintenance: Incident, status: str, body: str, now: datetime, display_at: datetime,
                 deliver_notifications: bool, components: dict[Component, str],
                 scheduled_until: datetime | None = None, status_before: str | None = None,
-                watch: ComponentWatch | None = None) -> IncidentUpdate:
+                watch: ComponentWatch | None = None, overrun: bool = False) -> IncidentUpdate:
     """Write one update of a maintenance, its status and times, its audit entry and its event. The
     caller holds the row (select_for_update, or the claiming UPDATE of the worker)."""
     status_before = status_before or maintenance.status
@@ -146,6 +153,8 @@ def _transition(maintenance: Incident, status: str, body: str, now: datetime, di
         maintenance.resolved_at = display_at  # over, without having started
     if scheduled_until is not None:
         maintenance.scheduled_until = scheduled_until
+    elif overrun:
+        maintenance.auto_complete = False  # no new end: the window stays open until it is completed
     maintenance.updated_at = now
     maintenance.save()
     action = {MaintenanceStatus.IN_PROGRESS: "maintenance.start", MaintenanceStatus.COMPLETED: "maintenance.complete",
@@ -155,7 +164,7 @@ def _transition(maintenance: Incident, status: str, body: str, now: datetime, di
                      **audit.snapshot(maintenance, MAINTENANCE_FIELDS), "update": update.public_id, "body": body,
                      "components": components_audit(components), "notify": deliver_notifications,
                  })
-    record_incident(_event_kind(status_before, status, until_before, maintenance.scheduled_until), maintenance,
+    record_incident(_event_kind(status_before, status, until_before, maintenance.scheduled_until, overrun), maintenance,
                     update=update, status_before=status_before, impact_before=maintenance.impact,
                     components=watch.changes(components), notify=deliver_notifications)
     touch_page(now)
@@ -171,10 +180,12 @@ def post_maintenance_update(
     scheduled_until: datetime | None = None,
     display_at: datetime | None = None,
     deliver_notifications: bool = True,
+    overrun: bool = False,
     now: datetime | None = None,
 ) -> IncidentUpdate:
     """An update to a maintenance: a status change, or news such as an overrun ("taking longer than
-    anticipated"), which may extend the window with a new scheduled_until."""
+    anticipated"). An overrun may extend the window with a new scheduled_until; without one, the
+    window stays open until it is completed (it no longer completes by itself at its old end)."""
     now = now or timezone.now()
     choice("status", status, MaintenanceStatus)
     statuses = component_statuses("components", components)
@@ -193,6 +204,18 @@ def post_maintenance_update(
             raise InvalidInput("status", f'the maintenance is already {maintenance.status}; it cannot go back to {status}')
         if scheduled_until is not None and scheduled_until <= maintenance.scheduled_for:
             raise InvalidInput("scheduled_until", "must be after scheduled_for (the window ends before it starts)")
+        if status != maintenance.status:
+            latest = maintenance.updates.order_by("-display_at").values_list("display_at", flat=True).first()
+            if latest is not None and display_at < latest:
+                # Shown under the latest update, the new status would not be the one the list starts with.
+                raise InvalidInput("display_at", "is before the latest update; a change of status comes after it")
+        if overrun and (status not in ACTIVE or maintenance.status not in ACTIVE):
+            raise InvalidInput("overrun", "is for a window that is running (in progress or verifying); "
+                                          f"this one is {maintenance.status.replace('_', ' ')}"
+                               if maintenance.status not in ACTIVE else
+                               f"keeps the window running; it cannot be {status.replace('_', ' ')} too")
+        if overrun and not body.strip():
+            body = OVERRUN_BODY
         if status == maintenance.status and not body.strip() and scheduled_until is None and not statuses:
             # A second "start" (or any update that says nothing new) is refused, as the console refuses it.
             raise InvalidInput("status", f"the maintenance is already {status.replace('_', ' ')}; an update that "
@@ -200,7 +223,7 @@ def post_maintenance_update(
         return _transition(
             maintenance, status, body or DEFAULT_BODIES.get(status, "") if status != maintenance.status else body,
             now, display_at, deliver_notifications and not entered_in_the_past(maintenance), statuses,
-            scheduled_until,
+            scheduled_until, overrun=overrun,
         )
 
 

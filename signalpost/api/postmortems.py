@@ -149,7 +149,7 @@ class ReviewIn(Input):
 
 
 class PublishIn(Input):
-    published_at: AwareDatetime | None = Field(None, description="When it was published, for a postmortem entered "
+    published_at: Instant | None = Field(None, description="When it was published, for a postmortem entered "
                                                                  "after the fact (default: now; not in the future, "
                                                                  "not before its incidents ended)")
 

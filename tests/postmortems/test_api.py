@@ -233,7 +233,7 @@ def test_it_lists_postmortems_in_a_bounded_number_of_queries(author_api, compone
 
 @pytest.mark.parametrize(("published_at", "message"), [
     ("2025-06-02T09:00:00Z", 'is before "Connectivity issues in ZH1" ended'),
-    ("2999-01-01T00:00:00Z", "is in the future"),
+    ("2199-01-01T00:00:00Z", "is in the future"),
     ("2025-06-03T10:00:00", "must include a time zone offset"),
 ])
 def test_a_published_time_that_cannot_be_is_refused_and_it_stays_approved(author_api, reviewer_api, draft,

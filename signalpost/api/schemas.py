@@ -5,13 +5,14 @@ Optional fields of PATCH bodies are declared `x: str = None`: absent means "leav
 explicit null is refused by the type (only fields that may really be empty, like a component's group,
 accept null)."""
 
-from datetime import datetime
-from typing import Generic, Literal, TypeVar
+import re
+from datetime import date, datetime
+from typing import Annotated, Any, Generic, Literal, TypeVar
 
 from django.conf import settings
 from django.db.models import F, Prefetch, QuerySet
 from ninja import Field, Schema
-from pydantic import AwareDatetime, ConfigDict
+from pydantic import AwareDatetime, ConfigDict, WithJsonSchema, WrapValidator
 
 from signalpost.status.models import (
     AffectedComponent,
@@ -37,6 +38,25 @@ IncidentImpactName = Literal[tuple(v for v in Impact.values if v != Impact.MAINT
 
 # {component id, name or "Group/Name": status}
 ComponentStatuses = dict[str, ComponentStatusName]
+
+_DATE_ONLY = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _date_or_moment(value: Any, handler) -> datetime | date:
+    """"2015-07-22" when only the date is known; any other value must be a date and time with an offset."""
+    if isinstance(value, str) and _DATE_ONLY.fullmatch(value):
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            pass  # "2015-02-30": refused below as a date and time
+    return handler(value)
+
+
+# A time that may be known by its date alone (shown as that date, with no clock time).
+DateOrMoment = Annotated[
+    AwareDatetime, WrapValidator(_date_or_moment),
+    WithJsonSchema({"anyOf": [{"type": "string", "format": "date-time"}, {"type": "string", "format": "date"}]}),
+]
 
 
 class Input(Schema):
@@ -251,7 +271,7 @@ class UpdateOut(Schema):
     id: str
     status: str
     body: str
-    display_at: datetime
+    display_at: datetime | date = Field(description="a date alone (2015-07-22) when only the date is known")
     created_at: datetime
     edited_at: datetime | None = Field(None, description="when the text was last corrected after posting")
     deliver_notifications: bool
@@ -264,9 +284,11 @@ class IncidentOut(Schema):
     status: IncidentStatusName
     impact: ImpactName
     retroactive: bool
-    started_at: datetime | None
+    started_at: datetime | date | None = Field(description="a date alone when only the date is known")
     monitoring_at: datetime | None
-    resolved_at: datetime | None
+    resolved_at: datetime | date | None = Field(description="a date alone when only the date is known")
+    impact_started_at: datetime | None = Field(description="when customers began to be affected, if given")
+    impact_ended_at: datetime | None = Field(description="when customers stopped being affected, if given")
     created_at: datetime
     updated_at: datetime
     url: str
@@ -283,7 +305,7 @@ class MaintenanceOut(IncidentOut):
 
 
 class BackfillUpdateIn(Input):
-    display_at: AwareDatetime
+    display_at: DateOrMoment
     status: IncidentStatusName = "identified"
     body: str = ""
     components: ComponentStatuses = {}
@@ -298,10 +320,13 @@ class IncidentIn(Input):
     impact: IncidentImpactName = "minor"
     body: str = ""
     components: ComponentStatuses = Field({}, description='{component id, name or "Group/Name": status}')
-    display_at: AwareDatetime | None = Field(None, description="when it began, if earlier than now")
+    display_at: DateOrMoment | None = Field(None, description="when it began, if earlier than now (a date alone "
+                                                               "when the time is unknown)")
     deliver_notifications: bool = True
-    started_at: AwareDatetime | None = Field(None, description="past incident only")
-    resolved_at: AwareDatetime | None = Field(None, description="past incident only: makes this a backfill")
+    started_at: DateOrMoment | None = Field(None, description="past incident only")
+    resolved_at: DateOrMoment | None = Field(None, description="past incident only: makes this a backfill")
+    impact_started_at: AwareDatetime | None = Field(None, description="when customers began to be affected")
+    impact_ended_at: AwareDatetime | None = Field(None, description="when customers stopped being affected")
     resolution_body: str | None = Field(None, description="past incident only")
     updates: list[BackfillUpdateIn] = Field([], description="past incident only: updates between start and end")
 
@@ -309,6 +334,8 @@ class IncidentIn(Input):
 class IncidentPatch(Input):
     name: str = None
     impact: IncidentImpactName = None
+    impact_started_at: AwareDatetime | None = Field(None, description="null clears it")
+    impact_ended_at: AwareDatetime | None = Field(None, description="null clears it")
 
 
 class IncidentUpdateIn(Input):
@@ -316,7 +343,7 @@ class IncidentUpdateIn(Input):
     body: str = ""
     components: ComponentStatuses | None = None
     impact: IncidentImpactName | None = None
-    display_at: AwareDatetime | None = None
+    display_at: DateOrMoment | None = Field(None, description="a date alone when the time is unknown")
     reopen: bool = Field(False, description="required to post to a resolved incident")
     deliver_notifications: bool = True
 
@@ -339,11 +366,15 @@ class MaintenanceIn(Input):
     auto_complete: bool = True
     deliver_notifications: bool = True
     display_at: AwareDatetime | None = Field(None, description="when it was announced, if not now (not in the future)")
+    impact_started_at: AwareDatetime | None = Field(None, description="when customers began to be affected")
+    impact_ended_at: AwareDatetime | None = Field(None, description="when customers stopped being affected")
 
 
 class MaintenancePatch(Input):
     name: str = None
     impact: ImpactName = None
+    impact_started_at: AwareDatetime | None = Field(None, description="null clears it")
+    impact_ended_at: AwareDatetime | None = Field(None, description="null clears it")
 
 
 class MaintenanceUpdateIn(Input):
@@ -393,7 +424,8 @@ def component_out(component: Component, status: str) -> dict:
 
 def update_out(update: IncidentUpdate) -> dict:
     return {
-        "id": update.public_id, "status": update.status, "body": update.body, "display_at": update.display_at,
+        "id": update.public_id, "status": update.status, "body": update.body,
+        "display_at": update.display_on or update.display_at,
         "created_at": update.created_at, "edited_at": update.edited_at,
         "deliver_notifications": update.deliver_notifications,
         "components": [
@@ -408,8 +440,9 @@ def incident_out(incident: Incident) -> dict:
     """`incident` comes with its affected components and updates prefetched (see views.with_details)."""
     result = {
         "id": incident.public_id, "name": incident.name, "status": incident.status, "impact": incident.impact,
-        "retroactive": incident.retroactive, "started_at": incident.started_at,
-        "monitoring_at": incident.monitoring_at, "resolved_at": incident.resolved_at,
+        "retroactive": incident.retroactive, "started_at": incident.started_on or incident.started_at,
+        "monitoring_at": incident.monitoring_at, "resolved_at": incident.resolved_on or incident.resolved_at,
+        "impact_started_at": incident.impact_started_at, "impact_ended_at": incident.impact_ended_at,
         "created_at": incident.created_at, "updated_at": incident.updated_at,
         "url": settings.SITE_URL + incident.public_path,
         "components": [

@@ -82,6 +82,9 @@ class EventView:
     duration: timedelta | None
     overrun: timedelta | None  # maintenance only: how far past its scheduled end it ran
     originally_until: datetime | None = None  # maintenance only: the first scheduled end, if moved since
+    started_on: date | None = None  # the start is known by its date alone
+    resolved_on: date | None = None
+    impact_duration: timedelta | None = None  # customers' time, when the incident gives its impact window
 
     @property
     def latest(self) -> UpdateView | None:
@@ -122,9 +125,13 @@ def event_view(incident: Incident, now: datetime, changes: bool = False) -> Even
     first_until = next((u.update.scheduled_until for u in reversed(updates) if u.update.scheduled_until), None)
     originally_until = first_until if first_until and first_until != incident.scheduled_until else None
     started_at = incident.started_at if incident.is_maintenance else incident.begins_at
-    duration = overrun = None
+    duration = overrun = impact_duration = None
+    if incident.impact_started_at is not None:
+        impact_duration = (incident.impact_ended_at or incident.resolved_at or now) - incident.impact_started_at
     if started_at is not None:
-        duration = (incident.resolved_at or now) - started_at
+        # A bound known by its date alone: no duration is stated rather than one counted from midnight.
+        if not (incident.started_on or incident.resolved_on):
+            duration = (incident.resolved_at or now) - started_at
         planned_end = originally_until or incident.scheduled_until
         if incident.is_maintenance and planned_end is not None:
             late = (incident.resolved_at or now) - planned_end
@@ -140,6 +147,9 @@ def event_view(incident: Incident, now: datetime, changes: bool = False) -> Even
         duration=duration,
         overrun=overrun,
         originally_until=originally_until,
+        started_on=incident.started_on if not incident.is_maintenance else None,
+        resolved_on=incident.resolved_on,
+        impact_duration=impact_duration,
     )
 
 

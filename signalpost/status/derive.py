@@ -93,32 +93,26 @@ def _causes(component_ids: list[int], start: datetime, end: datetime) -> dict[in
         for at, until, status in _within_impact(spans, *windows[incident_id]):
             causes[component_id].append(_Cause(at, until, status, incident_id=incident_id))
 
-    # Running maintenance: its components are under maintenance from its start until it completes.
+    # Running maintenance: its components are under maintenance from its start until it completes. During
+    # its customer impact window they take the status its impact stands for (the work around it counts as
+    # maintenance).
+    running = Q(incident__started_at__isnull=False, incident__started_at__lt=end) & (
+        Q(incident__resolved_at__isnull=True) | Q(incident__resolved_at__gt=start))
+    impacted = Q(incident__impact__in=list(IMPACT_STATUS), incident__impact_started_at__lt=end) & (
+        Q(incident__impact_ended_at__isnull=True) | Q(incident__impact_ended_at__gt=start))
     maintenance = IncidentComponent.objects.filter(
-        component_id__in=component_ids,
-        incident__kind=Kind.MAINTENANCE,
-        incident__started_at__isnull=False,
-    ).filter(Q(incident__resolved_at__isnull=True) | Q(incident__resolved_at__gt=start), incident__started_at__lt=end)
-    for component_id, started_at, resolved_at, incident_id in maintenance.values_list(
-        "component_id", "incident__started_at", "incident__resolved_at", "incident_id"
+        running | impacted, component_id__in=component_ids, incident__kind=Kind.MAINTENANCE,
+    )
+    for component_id, started_at, resolved_at, incident_id, impact, imp_start, imp_end in maintenance.values_list(
+        "component_id", "incident__started_at", "incident__resolved_at", "incident_id", "incident__impact",
+        "incident__impact_started_at", "incident__impact_ended_at",
     ):
-        causes[component_id].append(
-            _Cause(started_at, resolved_at or FAR_FUTURE, ComponentStatus.UNDER_MAINTENANCE, incident_id=incident_id)
-        )
-
-    # Customer impact during a maintenance: its components take the status its impact stands for,
-    # over the impact window only (the work itself, around it, counts as maintenance).
-    impacted = IncidentComponent.objects.filter(
-        component_id__in=component_ids, incident__kind=Kind.MAINTENANCE,
-        incident__impact__in=list(IMPACT_STATUS), incident__impact_started_at__lt=end,
-    ).filter(Q(incident__impact_ended_at__isnull=True) | Q(incident__impact_ended_at__gt=start))
-    for component_id, imp_start, imp_end, impact, resolved_at, incident_id in impacted.values_list(
-        "component_id", "incident__impact_started_at", "incident__impact_ended_at", "incident__impact",
-        "incident__resolved_at", "incident_id",
-    ):
-        causes[component_id].append(
-            _Cause(imp_start, imp_end or resolved_at or FAR_FUTURE, IMPACT_STATUS[impact], incident_id=incident_id)
-        )
+        if started_at is not None:
+            causes[component_id].append(_Cause(started_at, resolved_at or FAR_FUTURE,
+                                               ComponentStatus.UNDER_MAINTENANCE, incident_id=incident_id))
+        if impact in IMPACT_STATUS and imp_start is not None:
+            causes[component_id].append(_Cause(imp_start, imp_end or resolved_at or FAR_FUTURE,
+                                               IMPACT_STATUS[impact], incident_id=incident_id))
 
     overrides = StatusOverride.objects.filter(component_id__in=component_ids, set_at__lt=end).filter(
         Q(cleared_at__isnull=True) | Q(cleared_at__gt=start)

@@ -5,8 +5,10 @@
 import re
 
 import pytest
+from django.urls import reverse
 
 from tests.e2e import seeds
+from tests.console.postmortem_support import signed_in, team  # noqa: F401 - fixtures
 from tests.postmortems.conftest import ApiCaller
 
 
@@ -86,3 +88,27 @@ def test_seed_001_the_503s_count_from_16_30_though_first_posted_at_20_58(seed_ap
     facts = words(page[page.index('<dl class="facts">'):page.index("</dl>")])
     assert "Duration Jun 8, 2022 20:58 UTC → Jun 8, 2022 21:40 UTC (42 minutes)" in facts
     assert "Customer impact Jun 8, 2022 16:30 UTC → Jun 8, 2022 21:40 UTC (5 hours 10 minutes)" in facts
+
+
+def report_rows(html: str) -> dict[str, tuple[str, str]]:
+    """The reliability report's downtime table: (major, partial) per row."""
+    return {html_name: (major, partial) for html_name, major, partial in
+            re.findall(r'<tr(?: class="rel-total")?><th scope="row">([^<]+)</th><td>([^<]+)</td><td>([^<]+)</td><td>', html)}
+
+
+def test_the_reliability_report_counts_the_seeds_customer_impact(seed_api, signed_in):
+    seeds.enter(seed_api, seeds.seed_000())
+    html = signed_in("vera").get(reverse("console:reliability") + "?start=2017-09&end=2017-09").content.decode()
+    # Sites unreachable 20:30-21:32 inside the maintenance: 62 minutes of partial outage, not the whole window.
+    assert report_rows(html)["The page (any component)"] == ("none", "1 hour 2 minutes")
+    assert report_rows(html)["Switzerland / zh1.single"] == ("none", "1 hour 2 minutes")
+
+
+def test_the_reliability_report_counts_the_503s_from_when_they_began(seed_api, signed_in):
+    seeds.enter(seed_api, seeds.seed_001())
+    html = signed_in("vera").get(reverse("console:reliability") + "?start=2022-06&end=2022-06").content.decode()
+    # 16:30-21:40 for the 503s, and the three minutes of the retroactive add-on proxy outage.
+    assert report_rows(html)["Reverse Proxies"] == ("none", "5 hours 13 minutes")
+    # The 503s' time to resolve is the customers' time, 16:30 to 21:40.
+    case = html[html.index(seeds.INCIDENTS_001["errors_503"][0]):]
+    assert "5 hours 10 minutes" in case[:case.index("</tr>")]

@@ -44,6 +44,8 @@ _DATE_ONLY = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 def _date_or_moment(value: Any, handler) -> datetime | date:
     """"2015-07-22" when only the date is known; any other value must be a date and time with an offset."""
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value
     if isinstance(value, str) and _DATE_ONLY.fullmatch(value):
         try:
             return date.fromisoformat(value)

@@ -1,6 +1,7 @@
 """The responder commands enter times known by their date alone and the customer impact window, on the
 local database and through a server's API alike."""
 
+import json
 from datetime import date, datetime
 from datetime import timezone as dt_timezone
 
@@ -27,7 +28,7 @@ def test_it_posts_an_update_known_by_its_day_alone_and_says_so_in_json(signalpos
                               "--component", "Mail delivery=degraded_performance")
     assert code == 0
     assert '"display_at": "2022-06-09"' in out and '"started_at": "2022-06-09"' in out
-    incident_id = __import__("json").loads(out)["id"]
+    incident_id = json.loads(out)["id"]
     code, out, _ = signalpost("incident", "update", incident_id, "--status", "monitoring", "--at",
                               "2022-06-09T13:55:00Z", "-m", "Delays only.")
     assert code == 0

@@ -350,6 +350,34 @@ class MaintenanceUpdateForm(ZonedTimesMixin, forms.Form):
         return cleaned
 
 
+class MaintenanceImpactForm(ZonedTimesMixin, forms.Form):
+    """When customers were affected during a maintenance, and how badly (the impact the window counts as)."""
+
+    impact = forms.ChoiceField(choices=Impact.choices, help_text="“Maintenance” counts the whole window as "
+                               "maintenance; minor, major or critical count the impact window as degraded "
+                               "performance, partial or major outage of its components.")
+
+    def __init__(self, *args, zone_name: str = "UTC", maintenance=None, **kwargs):
+        if maintenance is not None:
+            zone = ZoneInfo(zone_name)
+            kwargs["initial"] = {
+                "impact": maintenance.impact, "time_zone": zone_name,
+                "impact_started_at": local_input_value(maintenance.impact_started_at, zone),
+                "impact_ended_at": local_input_value(maintenance.impact_ended_at, zone),
+            }
+        super().__init__(*args, **kwargs)
+        self.zone_name = zone_name
+        impact_fields(self, zone_name)
+        self.fields["impact_ended_at"].help_text = "Optional: empty means when the maintenance ended."
+        self.fields["time_zone"] = zone_field(zone_name, "Time zone of the impact times")
+        self.fields["time_zone"].required = False
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        self._aware_times(cleaned)
+        return cleaned
+
+
 def window_initial(scheduled_for: datetime | None, scheduled_until: datetime | None, zone: ZoneInfo) -> dict:
     return {"scheduled_for": local_input_value(scheduled_for, zone),
             "scheduled_until": local_input_value(scheduled_until, zone)}

@@ -87,3 +87,31 @@ def test_an_incident_opened_with_its_date_alone(responder, components, client):
     assert incident.started_on == today and incident.updates.get().display_on == today
     public = client.get(f"/incidents/{incident.public_id}").content.decode()
     assert f'<time class="day" datetime="{today.isoformat()}">' in public and "12:00" not in text(public)
+
+
+def test_a_maintenance_takes_its_customer_impact_after_the_window(responder, components, client):
+    maintenance = services.schedule_maintenance(
+        name="Regular Weekly Maintenance", scheduled_for=datetime(2017, 9, 12, 20, 0, tzinfo=UTC),
+        scheduled_until=datetime(2017, 9, 12, 22, 25, tzinfo=UTC), components=[components["zh1"]],
+        auto_start=False, auto_complete=False, deliver_notifications=False)
+    page = responder.get(f"/console/maintenance/{maintenance.public_id}").content.decode()
+    assert 'action="/console/maintenance/' + maintenance.public_id + '/impact"' in page
+    since = last_audit_id()
+    response = responder.post(f"/console/maintenance/{maintenance.public_id}/impact", {
+        "impact-impact": "major", "impact-time_zone": "UTC",
+        "impact-impact_started_at": "2017-09-12T20:30", "impact-impact_ended_at": "2017-09-12T21:32"})
+    assert response.status_code == 302
+    maintenance.refresh_from_db()
+    assert (maintenance.impact, maintenance.impact_started_at, maintenance.impact_ended_at) == (
+        "major", datetime(2017, 9, 12, 20, 30, tzinfo=UTC), datetime(2017, 9, 12, 21, 32, tzinfo=UTC))
+    assert audit_actions(since) == ["maintenance.edit"]
+    console = text(responder.get(f"/console/maintenance/{maintenance.public_id}").content.decode())
+    assert "Customer impact Sep 12, 2017 22:30 CEST – Sep 12, 2017 23:32 CEST (Major)" in console
+    public = text(client.get(f"/maintenance/{maintenance.public_id}").content.decode())
+    assert "Customer impact Sep 12, 2017 22:30 CEST → Sep 12, 2017 23:32 CEST (1 hour 2 minutes)" in public
+
+    before = row_counts()
+    response = responder.post(f"/console/maintenance/{maintenance.public_id}/impact", {
+        "impact-impact": "major", "impact-time_zone": "UTC", "impact-impact_ended_at": "2017-09-12T21:32"})
+    assert_refused_beside(response, "id_impact-impact_started_at", "is required with “Customer impact ended”")
+    assert row_counts() == before

@@ -242,13 +242,18 @@ def _event_names_by_day(component_ids: list[int], days: list[date], tz: ZoneInfo
         IncidentComponent.objects.filter(component_id__in=component_ids, incident__started_at__lt=now)
         .filter(Q(incident__resolved_at__isnull=True) | Q(incident__resolved_at__gt=window_start))
         .order_by("incident__started_at", "incident_id")
-        .values_list("component_id", "incident__kind", "incident__name", "incident__started_at", "incident__resolved_at")
+        .values_list("component_id", "incident__kind", "incident__name", "incident__started_at", "incident__resolved_at",
+                     "incident__impact_started_at", "incident__impact_ended_at")
     )
     result: dict[int, dict[date, list[str]]] = {cid: {} for cid in component_ids}
-    for component_id, kind, name, started_at, resolved_at in links:
+    for component_id, kind, name, started_at, resolved_at, impact_start, impact_end in links:
         label = f"Maintenance: {name}" if kind == Kind.MAINTENANCE else name
-        day = max(started_at.astimezone(tz).date(), days[0])
-        last = min((resolved_at or now).astimezone(tz).date(), days[-1])
+        # The days it touched, its customer impact included (which may begin before the first post).
+        first = min(started_at, impact_start) if impact_start else started_at
+        end = resolved_at or now
+        end = max(end, impact_end) if impact_end else end
+        day = max(first.astimezone(tz).date(), days[0])
+        last = min(end.astimezone(tz).date(), days[-1])
         while day <= last:
             names = result[component_id].setdefault(day, [])
             if label not in names:

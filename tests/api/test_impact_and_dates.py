@@ -178,3 +178,20 @@ def test_the_openapi_document_says_a_date_alone_is_accepted(reader):
     formats = re.findall(r'"format": "([\w-]+)"', json.dumps(display_at))
     assert set(formats) == {"date-time", "date"}
     assert "impact_started_at" in spec["components"]["schemas"]["IncidentPatch"]["properties"]
+
+
+def test_an_impact_that_began_the_day_before_the_first_post_marks_that_day_too(writer, client, components):
+    today = timezone.now().astimezone(ZURICH).date()
+    two_days_ago = today - timedelta(days=2)
+    at = lambda day, hour: datetime.combine(day, time(hour), tzinfo=ZURICH)  # noqa: E731
+    writer.post("/api/v1/incidents", {
+        "name": "Certificates expired", "impact": "major", "started_at": iso(at(today - timedelta(days=1), 9)),
+        "resolved_at": iso(at(today - timedelta(days=1), 10)), "components": {"de1.compact": "major_outage"},
+        "impact_started_at": iso(at(two_days_ago, 22)),
+    })
+    page = client.get("/").content.decode()
+    start = page.index(f'id="component-{components["de1"].public_id}"')
+    row = page[start:page.find('<li class="row"', start + 1)]
+    bars = re.findall(r'<li class="bar(?: bar--(\w+))?"(?: title="([^"]*)")?></li>', row)
+    status, title = bars[-3]  # two days ago
+    assert status == "major_outage" and "Certificates expired" in html.unescape(title)

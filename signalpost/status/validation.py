@@ -41,6 +41,8 @@ def choice(field: str, value: str, choices: type) -> str:
 def aware(field: str, value: datetime | None) -> datetime | None:
     if value is None:
         return None
+    if not isinstance(value, datetime):
+        raise InvalidInput(field, "must be a date and time with an offset (e.g. 2026-11-25T14:00:00Z)")
     if timezone.is_naive(value):
         raise InvalidInput(field, "must include a time zone offset (e.g. 2026-11-25T14:00:00Z)")
     return value

@@ -4,10 +4,14 @@ from when the incident was opened and resolved) and times known by their date al
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from django.urls import reverse
 from django.utils import timezone
 
+from signalpost.postmortems.models import TimelineEntry
 from signalpost.status import services
 from signalpost.status.models import Incident
+from tests.console.postmortem_support import draft, incident, team  # noqa: F401 - fixtures
+from tests.console.postmortem_support import signed_in as signed_in_team  # noqa: F401 - a fixture
 
 from .events_support import assert_refused_beside, audit_actions, last_audit_id, row_counts, signed_in, text
 from .test_incidents import backfill_form, open_form
@@ -115,3 +119,28 @@ def test_a_maintenance_takes_its_customer_impact_after_the_window(responder, com
         "impact-impact": "major", "impact-time_zone": "UTC", "impact-impact_ended_at": "2017-09-12T21:32"})
     assert_refused_beside(response, "id_impact-impact_started_at", "is required with “Customer impact ended”")
     assert row_counts() == before
+
+
+# --- a postmortem's timeline entry known by its date alone --------------------------------------------
+
+
+def test_a_timeline_entry_known_by_its_day_alone_is_entered_in_the_editor(signed_in_team, draft, client):
+    editor = signed_in_team("alice")
+    add = reverse("console:postmortem_entry_add", args=[draft.public_id])
+    page = editor.get(reverse("console:postmortem", args=[draft.public_id])).content.decode()
+    assert 'name="new-entry-date_only"' in page
+    response = editor.post(add, {"new-entry-at": "2026-02-01T00:00", "new-entry-date_only": "on",
+                                 "new-entry-text": "Deploy metadata started to drift.",
+                                 "new-entry-shown_zone": "America/Los_Angeles"})
+    assert response.status_code == 302
+    entry = TimelineEntry.objects.get(text="Deploy metadata started to drift.")
+    assert entry.on == date(2026, 2, 1)
+    page = editor.get(reverse("console:postmortem", args=[draft.public_id])).content.decode()
+    assert "Feb 1, 2026" in page and "Feb 1, 2026 00:00" not in page
+
+    prefix = f"entry-{entry.public_id}"
+    editor.post(reverse("console:postmortem_entry_edit", args=[draft.public_id, entry.public_id]), {
+        f"{prefix}-at": "2026-02-01T15:40", f"{prefix}-text": "Deploy metadata started to drift.",
+        f"{prefix}-shown_zone": "America/Los_Angeles"})
+    entry.refresh_from_db()
+    assert entry.on is None and entry.at == datetime(2026, 2, 1, 23, 40, tzinfo=UTC)  # 15:40 PST, now known

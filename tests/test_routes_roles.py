@@ -42,6 +42,7 @@ EXPECTED = {
     "console:maintenance_start": "responder",
     "console:maintenance_complete": "responder",
     "console:maintenance_cancel": "responder",
+    "console:maintenance_impact": "responder",
     "console:component_remove": "admin",
     "console:group_remove": "admin",
     "console:templates": "responder",

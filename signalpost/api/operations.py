@@ -231,7 +231,8 @@ def create_incident(payload: IncidentIn) -> dict:
         incident = services.backfill_incident(
             name=payload.name, started_at=payload.started_at, resolved_at=payload.resolved_at,
             impact=payload.impact, status=payload.status, body=payload.body, components=components,
-            updates=updates, **extra,
+            updates=updates, impact_started_at=payload.impact_started_at,
+            impact_ended_at=payload.impact_ended_at, **extra,
         )
     else:
         if payload.started_at is not None or payload.updates or payload.resolution_body is not None:
@@ -240,6 +241,7 @@ def create_incident(payload: IncidentIn) -> dict:
             name=payload.name, status=payload.status, impact=payload.impact, body=payload.body,
             components=components, display_at=payload.display_at,
             deliver_notifications=payload.deliver_notifications,
+            impact_started_at=payload.impact_started_at, impact_ended_at=payload.impact_ended_at,
         )
     return incident_out(_incident(incident.public_id, Kind.INCIDENT))
 

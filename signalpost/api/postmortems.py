@@ -32,7 +32,7 @@ from signalpost.errors import InvalidInput, NotFound
 
 from . import auth
 from .idempotency import idempotent
-from .schemas import ERRORS, Checked, Day, Input, Instant, Paged, PageParams, Position, Required
+from .schemas import ERRORS, Checked, DateOrMoment, Day, Input, Instant, Paged, PageParams, Position, Required
 
 router = Router(tags=["postmortems"])
 
@@ -95,18 +95,18 @@ class PostmortemPatch(Input):
 
 
 class EntryIn(Input):
-    at: Instant
+    at: DateOrMoment = Field(description="a date alone (2015-07-22) when the time is not known")
     text: Required
     source: SourceName = "manual"
 
 
 class EntryAdd(Input):
-    at: Instant
+    at: DateOrMoment = Field(description="a date alone (2015-07-22) when the time is not known")
     text: Required
 
 
 class EntryPatch(Input):
-    at: Instant = None
+    at: DateOrMoment = None
     text: str = None
 
 
@@ -207,7 +207,7 @@ class IncidentRef(Schema):
 
 class EntryOut(Schema):
     id: str
-    at: datetime
+    at: datetime | date = Field(description="a date alone when the time is not known")
     text: str
     source: str
 
@@ -359,7 +359,8 @@ def postmortem_out(pm: Postmortem) -> dict:
         "approved_at": pm.approved_at, "approved_version": pm.approved_version,
         "first_published_at": pm.first_published_at, "revised_at": pm.revised_at, "withdrawn_at": pm.withdrawn_at,
         "figures": [{"label": f.label, "value": f.value} for f in pm.figures.all()],
-        "timeline": [{"id": e.public_id, "at": e.at, "text": e.text, "source": e.source} for e in pm.timeline.all()],
+        "timeline": [{"id": e.public_id, "at": e.on or e.at, "text": e.text, "source": e.source}
+                     for e in pm.timeline.all()],
         "action_items": [
             {"id": i.public_id, "title": i.title, "kind": i.kind.name, "owner": i.owner, "due_date": i.due_date,
              "state": i.state, "link": i.link, "description": i.description, "position": i.position}

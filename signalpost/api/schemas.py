@@ -12,7 +12,16 @@ from typing import Annotated, Any, Generic, Literal, TypeVar
 from django.conf import settings
 from django.db.models import F, Prefetch, QuerySet
 from ninja import Field, Schema
-from pydantic import AfterValidator, AwareDatetime, BeforeValidator, ConfigDict, ValidationInfo, field_validator
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BeforeValidator,
+    ConfigDict,
+    ValidationInfo,
+    WithJsonSchema,
+    WrapValidator,
+    field_validator,
+)
 from pydantic_core import PydanticCustomError
 
 from signalpost.status import readable, validation
@@ -114,6 +123,30 @@ class Checked(Schema):
 
 # {component id, name or "Group/Name": status}
 ComponentStatuses = dict[str, ComponentStatusName]
+
+_DATE_ONLY = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _date_or_moment(value: Any, handler) -> datetime | date:
+    """"2015-07-22" when only the date is known; any other value must be a date and time with an offset."""
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value
+    if isinstance(value, str) and _DATE_ONLY.fullmatch(value):
+        try:
+            day = date.fromisoformat(value)
+        except ValueError:
+            day = None  # "2015-02-30": refused below as a date and time
+        if day is not None:
+            return _day_in_range(day)
+    return _in_range(handler(_iso_only(value)))
+
+
+# A time that may be known by its date alone (shown as that date, with no clock time).
+DateOrMoment = Annotated[
+    AwareDatetime, WrapValidator(_date_or_moment),
+    WithJsonSchema({"anyOf": [{"type": "string", "format": "date-time"}, {"type": "string", "format": "date"}],
+                    "description": INSTANT_TEXT + "; or a date alone (2015-07-22) when the time is not known"}),
+]
 
 
 class Input(Checked):
@@ -335,7 +368,7 @@ class UpdateOut(Schema):
     id: str
     status: str
     body: str
-    display_at: datetime
+    display_at: datetime | date = Field(description="a date alone (2015-07-22) when only the date is known")
     created_at: datetime
     edited_at: datetime | None = Field(None, description="when the text was last corrected after posting")
     deliver_notifications: bool
@@ -348,9 +381,11 @@ class IncidentOut(Schema):
     status: IncidentStatusName
     impact: ImpactName
     retroactive: bool
-    started_at: datetime | None
+    started_at: datetime | date | None = Field(description="a date alone when only the date is known")
     monitoring_at: datetime | None
-    resolved_at: datetime | None
+    resolved_at: datetime | date | None = Field(description="a date alone when only the date is known")
+    impact_started_at: datetime | None = Field(description="when customers began to be affected, if given")
+    impact_ended_at: datetime | None = Field(description="when customers stopped being affected, if given")
     created_at: datetime
     updated_at: datetime
     url: str
@@ -367,7 +402,7 @@ class MaintenanceOut(IncidentOut):
 
 
 class BackfillUpdateIn(Input):
-    display_at: Instant
+    display_at: DateOrMoment
     status: IncidentStatusName = "identified"
     body: str = ""
     components: ComponentStatuses = {}
@@ -382,10 +417,13 @@ class IncidentIn(Input):
     impact: IncidentImpactName = "minor"
     body: str = ""
     components: ComponentStatuses = Field({}, description='{component id, name or "Group/Name": status}')
-    display_at: Instant | None = Field(None, description="when it began, if earlier than now")
+    display_at: DateOrMoment | None = Field(None, description="when it began, if earlier than now (a date alone "
+                                                               "when the time is unknown)")
     deliver_notifications: bool = True
-    started_at: Instant | None = Field(None, description="past incident only")
-    resolved_at: Instant | None = Field(None, description="past incident only: makes this a backfill")
+    started_at: DateOrMoment | None = Field(None, description="past incident only")
+    resolved_at: DateOrMoment | None = Field(None, description="past incident only: makes this a backfill")
+    impact_started_at: Instant | None = Field(None, description="when customers began to be affected")
+    impact_ended_at: Instant | None = Field(None, description="when customers stopped being affected")
     resolution_body: str | None = Field(None, description="past incident only")
     updates: list[BackfillUpdateIn] = Field([], description="past incident only: updates between start and end")
 
@@ -393,6 +431,8 @@ class IncidentIn(Input):
 class IncidentPatch(Input):
     name: Required = None
     impact: IncidentImpactName = None
+    impact_started_at: Instant | None = Field(None, description="null clears it")
+    impact_ended_at: Instant | None = Field(None, description="null clears it")
 
 
 class IncidentUpdateIn(Input):
@@ -400,7 +440,7 @@ class IncidentUpdateIn(Input):
     body: str = ""
     components: ComponentStatuses | None = None
     impact: IncidentImpactName | None = None
-    display_at: Instant | None = None
+    display_at: DateOrMoment | None = Field(None, description="a date alone when the time is unknown")
     reopen: bool = Field(False, description="required to post to a resolved incident")
     deliver_notifications: bool = True
 
@@ -423,11 +463,15 @@ class MaintenanceIn(Input):
     auto_complete: bool = True
     deliver_notifications: bool = True
     display_at: Instant | None = Field(None, description="when it was announced, if not now (not in the future)")
+    impact_started_at: Instant | None = Field(None, description="when customers began to be affected")
+    impact_ended_at: Instant | None = Field(None, description="when customers stopped being affected")
 
 
 class MaintenancePatch(Input):
     name: Required = None
     impact: ImpactName = None
+    impact_started_at: Instant | None = Field(None, description="null clears it")
+    impact_ended_at: Instant | None = Field(None, description="null clears it")
 
 
 class MaintenanceUpdateIn(Input):
@@ -479,7 +523,8 @@ def component_out(component: Component, status: str) -> dict:
 
 def update_out(update: IncidentUpdate) -> dict:
     return {
-        "id": update.public_id, "status": update.status, "body": update.body, "display_at": update.display_at,
+        "id": update.public_id, "status": update.status, "body": update.body,
+        "display_at": update.display_on or update.display_at,
         "created_at": update.created_at, "edited_at": update.edited_at,
         "deliver_notifications": update.deliver_notifications,
         "components": [
@@ -494,8 +539,9 @@ def incident_out(incident: Incident) -> dict:
     """`incident` comes with its affected components and updates prefetched (see views.with_details)."""
     result = {
         "id": incident.public_id, "name": incident.name, "status": incident.status, "impact": incident.impact,
-        "retroactive": incident.retroactive, "started_at": incident.started_at,
-        "monitoring_at": incident.monitoring_at, "resolved_at": incident.resolved_at,
+        "retroactive": incident.retroactive, "started_at": incident.started_on or incident.started_at,
+        "monitoring_at": incident.monitoring_at, "resolved_at": incident.resolved_on or incident.resolved_at,
+        "impact_started_at": incident.impact_started_at, "impact_ended_at": incident.impact_ended_at,
         "created_at": incident.created_at, "updated_at": incident.updated_at,
         "url": settings.SITE_URL + incident.public_path,
         "components": [

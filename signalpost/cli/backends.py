@@ -11,7 +11,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from .common import CliError
@@ -91,6 +91,8 @@ def _refusal(error: urllib.error.HTTPError) -> str:
 
 
 def json_default(value: Any) -> str:
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value.isoformat()  # a time known by its date alone
     if isinstance(value, datetime):
         # As the API writes times (Django's JSON encoder): milliseconds, and Z for UTC.
         text = value.isoformat()
@@ -147,6 +149,9 @@ class Remote:
 
     def post_update(self, public_id: str, payload: dict) -> dict:
         return self._call("POST", f"/incidents/{_quote(public_id)}/updates", payload)
+
+    def edit_incident(self, public_id: str, payload: dict) -> dict:
+        return self._call("PATCH", f"/incidents/{_quote(public_id)}", payload)
 
     def incidents(self, open_only: bool) -> tuple[list[dict], int]:
         found = self._call("GET", "/incidents?" + urllib.parse.urlencode(
@@ -269,6 +274,9 @@ class Local:
 
     def post_update(self, public_id: str, payload: dict) -> dict:
         return self._call("create_incident_update", public_id.strip(), schema="IncidentUpdateIn", payload=payload)
+
+    def edit_incident(self, public_id: str, payload: dict) -> dict:
+        return self._call("patch_incident", public_id.strip(), schema="IncidentPatch", payload=payload)
 
     def incidents(self, open_only: bool) -> tuple[list[dict], int]:
         found = self._call("list_incidents", schema="IncidentFilters",

@@ -1,4 +1,4 @@
-"""Responder commands: incident open/update/resolve/backfill/list, maintenance schedule/update/list,
+"""Responder commands: incident open/update/resolve/backfill/edit/list, maintenance schedule/update/list,
 component list/override/clear, postmortem publish.
 
 Each command parses its arguments into the management API's request body once; backends.py sends it
@@ -9,7 +9,7 @@ import argparse
 import json
 import re
 import sys
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from datetime import timezone as dt_timezone
 from typing import Any, Callable
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -59,6 +59,25 @@ def _message_options(parser: argparse.ArgumentParser, what: str) -> None:
     group.add_argument("--message-file", metavar="FILE", help=f'read the {what} from FILE ("-": standard input)')
 
 
+def _impact_options(parser: argparse.ArgumentParser, clearable: bool = False) -> None:
+    clear = '; "none" removes it' if clearable else ""
+    parser.add_argument("--impact-started", metavar="DATETIME",
+                        help=f"when customers began to be affected, if not when it began{clear}")
+    parser.add_argument("--impact-ended", metavar="DATETIME",
+                        help=f"when customers stopped being affected, if not when it ended{clear}")
+
+
+def _impact_payload(args: argparse.Namespace, zone: ZoneInfo | None, clearable: bool = False) -> dict:
+    payload: dict = {}
+    for option, key in (("impact_started", "impact_started_at"), ("impact_ended", "impact_ended_at")):
+        value = getattr(args, option)
+        if value is None:
+            continue
+        flag = "--" + option.replace("_", "-")
+        payload[key] = None if clearable and value.strip().lower() == "none" else parse_when(value, flag, zone)
+    return payload
+
+
 def _component_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--component", metavar="REF=STATUS", action="append", default=[],
                         help=f"an affected component and the status it is in; repeatable. REF is a component "
@@ -94,8 +113,10 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     p.add_argument("--impact", default="minor", help=f"{IMPACTS} (default: minor)")
     _message_options(p, "first update's text")
     _component_option(p)
-    p.add_argument("--at", metavar="DATETIME", help="when it started, if earlier than now (e.g. -15m)")
+    p.add_argument("--at", metavar="DATETIME", help="when it started, if earlier than now (e.g. -15m); a date alone "
+                                                "(2026-11-25) when the time is not known")
     p.add_argument("--no-notify", action="store_true", help="do not notify subscribers of this update")
+    _impact_options(p)
 
     p = leaf(verbs, "update", "post an update to an incident", """\
   signalpost incident update kctbh9vrtdwd --status identified -m "A failed switch; traffic moved."
@@ -108,7 +129,8 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     _component_option(p)
     p.add_argument("--impact", help=f"change the incident's impact: {IMPACTS}")
     p.add_argument("--reopen", action="store_true", help="post to a resolved incident, reopening it")
-    p.add_argument("--at", metavar="DATETIME", help="show the update as posted at this earlier time")
+    p.add_argument("--at", metavar="DATETIME", help="show the update as posted at this earlier time (or on this date "
+                                                "alone: 2026-11-25)")
     p.add_argument("--no-notify", action="store_true", help="do not notify subscribers of this update")
 
     p = leaf(verbs, "resolve", "resolve an incident; its components return to operational", """\
@@ -117,7 +139,7 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
 """, cmd_incident_resolve)
     p.add_argument("id", metavar="ID", help="the incident's id (as in its URL)")
     _message_options(p, "resolution's text")
-    p.add_argument("--at", metavar="DATETIME", help="when it was resolved, if earlier than now")
+    p.add_argument("--at", metavar="DATETIME", help="when it was resolved, if earlier than now (or a date alone)")
     p.add_argument("--no-notify", action="store_true", help="do not notify subscribers of this update")
 
     p = leaf(verbs, "backfill", "record a past incident after the fact (retroactive, never notifies)", """\
@@ -127,11 +149,21 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
       --tz Europe/Zurich -m "Our resolvers did not answer."
 """, cmd_incident_backfill)
     p.add_argument("title", metavar="TITLE", help="the incident's title")
-    p.add_argument("--started", required=True, metavar="DATETIME", help="when it started")
-    p.add_argument("--resolved", required=True, metavar="DATETIME", help="when it was resolved")
+    p.add_argument("--started", required=True, metavar="DATETIME", help="when it started (a date alone, 2015-07-22, "
+                                                                     "when the time is not known)")
+    p.add_argument("--resolved", required=True, metavar="DATETIME", help="when it was resolved (or a date alone)")
     p.add_argument("--impact", default="minor", help=f"{IMPACTS} (default: minor)")
     _message_options(p, "first update's text")
     _component_option(p)
+    _impact_options(p)
+
+    p = leaf(verbs, "edit", "correct an incident's title, impact or customer impact window (nobody is told)", """  signalpost incident edit kctbh9vrtdwd --impact-started "2022-06-08T16:30:00Z"
+  signalpost incident edit kctbh9vrtdwd --impact-started none --impact-ended none
+""", cmd_incident_edit)
+    p.add_argument("id", metavar="ID", help="the incident's id (as in its URL)")
+    p.add_argument("--title", help="a new title")
+    p.add_argument("--impact", help=f"a new impact: {IMPACTS}")
+    _impact_options(p, clearable=True)
 
     p = leaf(verbs, "list", "list incidents, newest first", """\
   signalpost incident list --open
@@ -163,6 +195,7 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     _message_options(p, "announcement's text")
     p.add_argument("--no-auto-start", action="store_true", help="do not start it by itself at --start")
     p.add_argument("--no-auto-complete", action="store_true", help="do not complete it by itself at the end")
+    _impact_options(p)
 
     p = leaf(verbs, "update", "post an update to a maintenance (start, extend, complete or cancel it)", """\
   signalpost maintenance update m4qz1h7x0abc --status in_progress
@@ -260,7 +293,8 @@ TIMES_HELP = """\
 times (DATETIME):
   ISO 8601 with an offset or Z: "2026-11-25T20:00:00Z", "2026-11-25 21:00+01:00"
   relative to now: "now", "-15m", "-2h", "+1d"
-  a time without an offset is refused unless --tz ZONE says where it was written"""
+  a time without an offset is refused unless --tz ZONE says where it was written
+  where the help says so, a date alone ("2015-07-22") when the time is not known: pages show the date only"""
 
 WHERE_HELP = """\
 where:
@@ -290,6 +324,19 @@ def _zone(args: argparse.Namespace) -> ZoneInfo | None:
         return ZoneInfo(args.tz)
     except (ZoneInfoNotFoundError, ValueError):
         raise CliError(f'--tz: "{args.tz}" is not a known time zone (e.g. Europe/Zurich)') from None
+
+
+_DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def parse_when_or_date(text: str | None, option: str, zone: ZoneInfo | None = None) -> datetime | date | None:
+    """A time, or a date alone ("2015-07-22") for one whose time is not known."""
+    if text is not None and _DATE_ONLY.match(text.strip()):
+        try:
+            return date.fromisoformat(text.strip())
+        except ValueError:
+            raise CliError(f'{option}: "{text}" is not a date (e.g. 2015-07-22)') from None
+    return parse_when(text, option, zone)
 
 
 def parse_when(text: str | None, option: str, zone: ZoneInfo | None = None,
@@ -355,6 +402,10 @@ def component_statuses(pairs: list[str]) -> dict[str, str]:
 def _show_time(value: str | datetime | None, zone: ZoneInfo | None) -> str:
     if not value:
         return "-"
+    if isinstance(value, str) and _DATE_ONLY.match(value):
+        return value  # known by its date alone
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value.isoformat()
     if isinstance(value, str):
         value = datetime.fromisoformat(value)
     value = value.astimezone(zone or dt_timezone.utc)
@@ -381,7 +432,8 @@ def cmd_incident_open(args: argparse.Namespace) -> int:
         "components": component_statuses(args.component), "deliver_notifications": not args.no_notify,
     }
     if args.at:
-        payload["display_at"] = parse_when(args.at, "--at", zone)
+        payload["display_at"] = parse_when_or_date(args.at, "--at", zone)
+    payload.update(_impact_payload(args, zone))
     incident = backend(args).open_incident(payload)
     return _print(args, incident, f"opened incident {_describe(incident)}")
 
@@ -398,7 +450,7 @@ def cmd_incident_update(args: argparse.Namespace) -> int:
     if args.no_notify:
         payload["deliver_notifications"] = False
     if args.at:
-        payload["display_at"] = parse_when(args.at, "--at", zone)
+        payload["display_at"] = parse_when_or_date(args.at, "--at", zone)
     incident = backend(args).post_update(args.id, payload)
     return _print(args, incident, f'updated incident {_describe(incident, incident.get("status", ""))}')
 
@@ -409,7 +461,7 @@ def cmd_incident_resolve(args: argparse.Namespace) -> int:
     if args.no_notify:
         payload["deliver_notifications"] = False
     if args.at:
-        payload["display_at"] = parse_when(args.at, "--at", zone)
+        payload["display_at"] = parse_when_or_date(args.at, "--at", zone)
     incident = backend(args).post_update(args.id, payload)
     return _print(args, incident, f"resolved incident {_describe(incident)}")
 
@@ -419,12 +471,28 @@ def cmd_incident_backfill(args: argparse.Namespace) -> int:
     payload = {
         "name": args.title, "impact": args.impact, "body": read_message(args),
         "components": component_statuses(args.component),
-        "started_at": parse_when(args.started, "--started", zone),
-        "resolved_at": parse_when(args.resolved, "--resolved", zone),
+        "started_at": parse_when_or_date(args.started, "--started", zone),
+        "resolved_at": parse_when_or_date(args.resolved, "--resolved", zone),
+        **_impact_payload(args, zone),
     }
     incident = backend(args).backfill(payload)
     span = f'{_show_time(incident.get("started_at"), zone)} to {_show_time(incident.get("resolved_at"), zone)}'
     return _print(args, incident, f"recorded past incident {_describe(incident, span)}")
+
+
+def cmd_incident_edit(args: argparse.Namespace) -> int:
+    zone = _zone(args)
+    payload: dict = _impact_payload(args, zone, clearable=True)
+    if args.title is not None:
+        payload["name"] = args.title
+    if args.impact is not None:
+        payload["impact"] = args.impact
+    if not payload:
+        raise CliError("nothing to change: give --title, --impact, --impact-started or --impact-ended")
+    incident = backend(args).edit_incident(args.id, payload)
+    window = f'customer impact {_show_time(incident.get("impact_started_at"), zone)} to ' \
+             f'{_show_time(incident.get("impact_ended_at"), zone)}'
+    return _print(args, incident, f"edited incident {_describe(incident, window)}")
 
 
 def cmd_incident_list(args: argparse.Namespace) -> int:
@@ -448,7 +516,7 @@ def cmd_maintenance_schedule(args: argparse.Namespace) -> int:
     payload = {
         "name": args.title, "scheduled_for": start, "scheduled_until": end, "body": read_message(args),
         "components": args.component, "auto_start": not args.no_auto_start,
-        "auto_complete": not args.no_auto_complete,
+        "auto_complete": not args.no_auto_complete, **_impact_payload(args, zone),
     }
     maintenance = backend(args).schedule_maintenance(payload)
     window = (f'{_show_time(maintenance.get("scheduled_for"), zone)} to '

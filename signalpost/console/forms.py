@@ -78,7 +78,7 @@ class ZonedTimesMixin:
         zone = cleaned.get("time_zone") or self.zone_name
         for name, field in self.fields.items():
             value = cleaned.get(name)
-            if not isinstance(field, LocalDateTimeField) or value is None:
+            if not isinstance(field, LocalDateTimeField) or not isinstance(value, datetime):
                 continue
             if value.tzinfo is not None:  # typed with an explicit offset: already one instant
                 continue
@@ -86,6 +86,29 @@ class ZonedTimesMixin:
                 cleaned[name] = aware_in_zone(value, zone)
             except LocalTimeError as error:
                 self.add_error(name, str(error))
+
+
+    def _dates_only(self, cleaned: dict, **flags: str) -> None:
+        """{time field: its "time not known" box}: a ticked box keeps the date typed, without the time."""
+        for name, flag in flags.items():
+            value = cleaned.get(name)
+            if cleaned.get(flag) and isinstance(value, datetime):
+                cleaned[name] = value.date() if value.tzinfo is None else value.astimezone(
+                    ZoneInfo(cleaned.get("time_zone") or self.zone_name)).date()
+
+
+def date_only_field() -> forms.BooleanField:
+    return forms.BooleanField(label="Time not known: show the date only", required=False)
+
+
+def impact_fields(form: forms.Form, zone_name: str) -> None:
+    """The customer impact window, when it differs from when the incident was opened and resolved."""
+    form.fields["impact_started_at"] = LocalDateTimeField(
+        label="Customer impact began", required=False,
+        help_text=f"Optional, in {zone_name} time unless told otherwise: when customers were first affected, "
+                  "if not when it was opened. Uptime and durations count from here.")
+    form.fields["impact_ended_at"] = LocalDateTimeField(
+        label="Customer impact ended", required=False, help_text="Optional: empty means when it was resolved.")
 
 
 # --- components -----------------------------------------------------------------------------------
@@ -184,6 +207,7 @@ class IncidentOpenForm(ComponentStatusesMixin, ZonedTimesMixin, forms.Form):
     impact = forms.ChoiceField(choices=INCIDENT_IMPACT_CHOICES, initial=Impact.MINOR)
     body = body_field()
     display_at = LocalDateTimeField(label="Began at", required=False)
+    display_date_only = date_only_field()
     deliver_notifications = notify_field()
 
     def __init__(self, *args, blocks: list[ComponentBlock], zone_name: str, **kwargs):
@@ -195,6 +219,7 @@ class IncidentOpenForm(ComponentStatusesMixin, ZonedTimesMixin, forms.Form):
 
     def clean(self) -> dict:
         cleaned = super().clean()
+        self._dates_only(cleaned, display_at="display_date_only")
         self._aware_times(cleaned)
         return cleaned
 
@@ -217,9 +242,28 @@ class IncidentUpdateForm(ComponentStatusesMixin, forms.Form):
         self._add_component_fields(blocks, current)
 
 
-class IncidentEditForm(forms.Form):
+class IncidentEditForm(ZonedTimesMixin, forms.Form):
     name = forms.CharField(label="Title", max_length=300)
     impact = forms.ChoiceField(choices=INCIDENT_IMPACT_CHOICES)
+
+    def __init__(self, *args, zone_name: str = "UTC", incident=None, **kwargs):
+        if incident is not None:
+            zone = ZoneInfo(zone_name)
+            kwargs["initial"] = {
+                "name": incident.name, "impact": incident.impact, "time_zone": zone_name,
+                "impact_started_at": local_input_value(incident.impact_started_at, zone),
+                "impact_ended_at": local_input_value(incident.impact_ended_at, zone),
+            }
+        super().__init__(*args, **kwargs)
+        self.zone_name = zone_name
+        impact_fields(self, zone_name)
+        self.fields["time_zone"] = zone_field(zone_name, "Time zone of the impact times")
+        self.fields["time_zone"].required = False
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        self._aware_times(cleaned)
+        return cleaned
 
 
 class UpdateEditForm(forms.Form):
@@ -231,7 +275,9 @@ class BackfillForm(ComponentStatusesMixin, ZonedTimesMixin, forms.Form):
     name = forms.CharField(label="Title", max_length=300, widget=forms.TextInput(attrs={"autofocus": True}))
     impact = forms.ChoiceField(choices=INCIDENT_IMPACT_CHOICES, initial=Impact.MINOR)
     started_at = LocalDateTimeField(label="Started at")
+    started_date_only = date_only_field()
     resolved_at = LocalDateTimeField(label="Resolved at")
+    resolved_date_only = date_only_field()
     time_zone = forms.ChoiceField(label="Time zone of these times")
     body = body_field(label="First update", help_text="Markdown: what was wrong, as first reported.")
     resolution_body = forms.CharField(
@@ -241,10 +287,12 @@ class BackfillForm(ComponentStatusesMixin, ZonedTimesMixin, forms.Form):
     def __init__(self, *args, blocks: list[ComponentBlock], zone_name: str, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["time_zone"] = zone_field(zone_name)
+        impact_fields(self, zone_name)
         self._add_component_fields(blocks)
 
     def clean(self) -> dict:
         cleaned = super().clean()
+        self._dates_only(cleaned, started_at="started_date_only", resolved_at="resolved_date_only")
         self._aware_times(cleaned)
         return cleaned
 
@@ -298,6 +346,34 @@ class MaintenanceUpdateForm(ZonedTimesMixin, forms.Form):
     def __init__(self, *args, maintenance, zone_name: str, **kwargs):
         super().__init__(*args, initial={"status": maintenance.status}, **kwargs)
         self.fields["time_zone"] = zone_field(zone_name, "Time zone of the new end")
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        self._aware_times(cleaned)
+        return cleaned
+
+
+class MaintenanceImpactForm(ZonedTimesMixin, forms.Form):
+    """When customers were affected during a maintenance, and how badly (the impact the window counts as)."""
+
+    impact = forms.ChoiceField(choices=Impact.choices, help_text="“Maintenance” counts the whole window as "
+                               "maintenance; minor, major or critical count the impact window as degraded "
+                               "performance, partial or major outage of its components.")
+
+    def __init__(self, *args, zone_name: str = "UTC", maintenance=None, **kwargs):
+        if maintenance is not None:
+            zone = ZoneInfo(zone_name)
+            kwargs["initial"] = {
+                "impact": maintenance.impact, "time_zone": zone_name,
+                "impact_started_at": local_input_value(maintenance.impact_started_at, zone),
+                "impact_ended_at": local_input_value(maintenance.impact_ended_at, zone),
+            }
+        super().__init__(*args, **kwargs)
+        self.zone_name = zone_name
+        impact_fields(self, zone_name)
+        self.fields["impact_ended_at"].help_text = "Optional: empty means when the maintenance ended."
+        self.fields["time_zone"] = zone_field(zone_name, "Time zone of the impact times")
+        self.fields["time_zone"].required = False
 
     def clean(self) -> dict:
         cleaned = super().clean()

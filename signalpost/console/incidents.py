@@ -5,6 +5,7 @@ Each view parses its form, calls one service, and on a refusal shows the service
 field at fault with HTTP 400; nothing is saved then, because each service writes in one transaction.
 """
 
+from datetime import timedelta
 
 from django.contrib import messages
 from django.core.paginator import Paginator
@@ -122,18 +123,32 @@ def incident_new(request: HttpRequest) -> HttpResponse:
 # --- one incident -------------------------------------------------------------------------------------
 
 
+def event_duration(incident: Incident) -> timedelta | None:
+    """How long it lasted; unknown when it began or ended on a day whose time is not known."""
+    if not incident.resolved_at or incident.started_on or incident.resolved_on:
+        return None
+    return incident.resolved_at - incident.started_at
+
+
+def impact_duration(incident: Incident) -> timedelta | None:
+    """How long customers were affected, when the incident gives its impact window and it has ended."""
+    end = incident.impact_ended_at or (incident.resolved_at if not incident.resolved_on else None)
+    if incident.impact_started_at is None or end is None:
+        return None
+    return end - incident.impact_started_at
+
+
 def _incident_page(request: HttpRequest, incident: Incident, *, update_form=None, edit_form=None,
                    error: str = "") -> HttpResponse:
     incident = with_updates(Incident.objects.filter(pk=incident.pk)).get()
     context = {"incident": incident, "updates": updates_of(incident), "affected": list(incident.affected.all()),
-               "error": error, "duration": (incident.resolved_at - incident.started_at) if incident.resolved_at else None}
+               "error": error, "duration": event_duration(incident), "impact_duration": impact_duration(incident)}
     if has_role(request.user, "responder"):
         current = {link.component_id: link.status for link in context["affected"]}
         context.update(
             update_form=update_form or IncidentUpdateForm(incident=incident, blocks=component_blocks(),
                                                           current=current),
-            edit_form=edit_form or IncidentEditForm(prefix="edit", initial={"name": incident.name,
-                                                                             "impact": incident.impact}),
+            edit_form=edit_form or IncidentEditForm(prefix="edit", incident=incident, zone_name=page_zone_name()),
             templates=message_templates(Kind.INCIDENT),
         )
     failed = error or any(f is not None and f.is_bound and f.errors for f in (update_form, edit_form))
@@ -189,14 +204,16 @@ def incident_resolve(request: HttpRequest, public_id: str) -> HttpResponse:
 @require_POST
 def incident_edit(request: HttpRequest, public_id: str) -> HttpResponse:
     incident = find_event(public_id, Kind.INCIDENT)
-    form = IncidentEditForm(request.POST, prefix="edit")
+    form = IncidentEditForm(request.POST, prefix="edit", zone_name=page_zone_name())
     if form.is_valid():
+        data = form.cleaned_data
         try:
-            services.edit_incident(incident, name=form.cleaned_data["name"], impact=form.cleaned_data["impact"])
+            services.edit_incident(incident, name=data["name"], impact=data["impact"],
+                                   impact_started_at=data["impact_started_at"], impact_ended_at=data["impact_ended_at"])
         except InvalidInput as refusal:
             show_refusal(form, refusal)
         else:
-            messages.success(request, "Title and impact saved.")
+            messages.success(request, "Title, impact and impact window saved.")
             return redirect("console:incident", incident.public_id)
     return _incident_page(request, incident, edit_form=form)
 
@@ -241,7 +258,8 @@ def incident_backfill(request: HttpRequest) -> HttpResponse:
             incident = services.backfill_incident(
                 name=data["name"], impact=data["impact"], started_at=data["started_at"],
                 resolved_at=data["resolved_at"], body=data["body"], resolution_body=data["resolution_body"],
-                components=form.component_statuses(),
+                components=form.component_statuses(), impact_started_at=data["impact_started_at"],
+                impact_ended_at=data["impact_ended_at"],
             )
         except InvalidInput as refusal:
             show_refusal(form, refusal)

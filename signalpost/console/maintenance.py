@@ -23,6 +23,7 @@ from signalpost.status.models import (
 
 from .forms import (
     MaintenanceForm,
+    MaintenanceImpactForm,
     MaintenanceUpdateForm,
     component_blocks,
     show_refusal,
@@ -83,7 +84,8 @@ def maintenance_new(request: HttpRequest) -> HttpResponse:
     }, status=form_status(form))
 
 
-def _maintenance_page(request: HttpRequest, maintenance: Incident, *, update_form=None, error: str = "") -> HttpResponse:
+def _maintenance_page(request: HttpRequest, maintenance: Incident, *, update_form=None, impact_form=None,
+                      error: str = "") -> HttpResponse:
     maintenance = with_updates(Incident.objects.filter(pk=maintenance.pk)).get()
     context = {
         "maintenance": maintenance, "updates": updates_of(maintenance),
@@ -96,7 +98,10 @@ def _maintenance_page(request: HttpRequest, maintenance: Incident, *, update_for
             update_form=update_form or MaintenanceUpdateForm(maintenance=maintenance, zone_name=page_zone_name()),
             templates=message_templates(Kind.MAINTENANCE),
         )
-    failed = error or (update_form is not None and update_form.errors)
+    if has_role(request.user, "responder"):  # the impact is often known only after the window
+        context["impact_form"] = impact_form or MaintenanceImpactForm(
+            prefix="impact", maintenance=maintenance, zone_name=page_zone_name())
+    failed = error or any(f is not None and f.errors for f in (update_form, impact_form))
     return render(request, "console/maintenance.html", context, status=400 if failed else 200)
 
 
@@ -162,3 +167,21 @@ def maintenance_cancel(request: HttpRequest, public_id: str) -> HttpResponse:
         return _maintenance_page(request, maintenance, error=f"Not cancelled: {refusal.message}.")
     messages.success(request, "Maintenance cancelled; it stays in the history, marked cancelled.")
     return redirect("console:maintenance_detail", maintenance.public_id)
+
+
+@role_required("responder")
+@require_POST
+def maintenance_impact(request: HttpRequest, public_id: str) -> HttpResponse:
+    maintenance = find_event(public_id, Kind.MAINTENANCE)
+    form = MaintenanceImpactForm(request.POST, prefix="impact", zone_name=page_zone_name())
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.edit_incident(maintenance, impact=data["impact"], impact_started_at=data["impact_started_at"],
+                                   impact_ended_at=data["impact_ended_at"])
+        except InvalidInput as refusal:
+            show_refusal(form, refusal)
+        else:
+            messages.success(request, "Customer impact saved; uptime and durations count it.")
+            return redirect("console:maintenance_detail", maintenance.public_id)
+    return _maintenance_page(request, maintenance, impact_form=form)

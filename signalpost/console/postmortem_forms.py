@@ -56,7 +56,7 @@ class ShownZoneMixin:
             if not isinstance(field, LocalDateTimeField):
                 continue
             value = cleaned.get(name)
-            if value is None or value.tzinfo is not None:
+            if not isinstance(value, datetime) or value.tzinfo is not None:  # a date alone stays a date
                 continue
             held = keep.get(name)
             if held is not None and local_input_value(held, zone) == value.replace(second=0, microsecond=0):
@@ -256,6 +256,7 @@ def kept_figures(formset) -> list[tuple[str, str]]:
 
 class EntryForm(ShownZoneMixin, forms.Form):
     at = LocalDateTimeField(label="Time")
+    date_only = forms.BooleanField(label="Time not known: show the date only", required=False)
     text = forms.CharField(label="What happened", max_length=10_000, strip=False,
                            widget=forms.Textarea(attrs={"rows": 2}), help_text="Markdown.")
     shown_zone = shown_zone_field()
@@ -264,12 +265,18 @@ class EntryForm(ShownZoneMixin, forms.Form):
         self.entry = entry
         initial = {"shown_zone": zone_name}
         if entry is not None:
-            initial.update(at=local_input_value(entry.at, zone_of(zone_name)), text=entry.text)
+            initial.update(at=local_input_value(entry.at, zone_of(zone_name)), text=entry.text,
+                           date_only=entry.on is not None)
         super().__init__(*args, initial=initial, **kwargs)
         self.fields["at"].help_text = f"In {zone_name} time."
 
     def clean(self) -> dict:
         cleaned = super().clean()
+        at = cleaned.get("at")
+        if cleaned.get("date_only") and isinstance(at, datetime):
+            # The day as typed (in the zone the document is shown in), without the time.
+            cleaned["at"] = at.date() if at.tzinfo is None else at.astimezone(
+                zone_of(cleaned.get("shown_zone") or "UTC")).date()
         self._read_times(cleaned, {"at": self.entry.at if self.entry is not None else None})
         return cleaned
 

@@ -31,6 +31,7 @@ from signalpost.presentation.times import (
     duration_text,
     iso_utc,
     local_text,
+    short_date,
 )
 from signalpost.status import services as status_services
 from signalpost.errors import InvalidInput, NotFound
@@ -176,7 +177,7 @@ def editor(request: HttpRequest, postmortem: Postmortem, *, status: int = 200, *
     entries = list(postmortem.timeline.all())
     doc_zone = zone_of(zone_name)
     for entry in entries:
-        entry.local = local_text(entry.at, doc_zone)
+        entry.local = short_date(entry.on) if entry.on else local_text(entry.at, doc_zone)
         entry.iso = iso_utc(entry.at)
     items = list(postmortem.action_items.select_related("kind").order_by("kind__position", "kind__name",
                                                                           "position", "id"))

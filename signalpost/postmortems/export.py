@@ -102,7 +102,8 @@ def to_markdown(postmortem: Postmortem, view: DocumentView | None = None) -> str
         for day in view.days:
             out += [f"### {day.title}", ""]
             for shown in day.entries:
-                out += [_bullet(f"**{shown.moment.clock}** {shown.entry.text.strip()}"), ""]
+                clock = f"**{shown.moment.clock}** " if shown.moment else ""  # a date alone: no invented time
+                out += [_bullet(f"{clock}{shown.entry.text.strip()}"), ""]
 
     section("recovery")
     # Unknown is said plainly, first, whatever the text goes on to say about what is known.

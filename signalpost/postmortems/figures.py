@@ -1,8 +1,10 @@
 """The figures a postmortem states about its incidents, derived from the record, never typed in.
 
-- total duration: from the first incident's start to the last one's resolution;
-- time to detect: from when the problem first showed (first_signal_at, which only the team knows) to
-  when it was detected: detected_at, or else when the first incident began;
+- total duration: from the first incident's start to the last one's resolution, or over their customer
+  impact windows where those are given; omitted when a bound is known by its date alone;
+- time to detect: from when the problem first showed (first_signal_at, which only the team knows, or
+  else the earliest impact start) to when it was detected: detected_at, or else when the first incident
+  began;
 - time to acknowledge: from detection to acknowledged_at, or else to the first update after the
   opening one (or the opening itself, when the incident opened already "identified");
 - time to resolve: from detection to the last resolution;
@@ -64,6 +66,15 @@ def began_at(incident: Incident) -> datetime | None:
     return incident.started_at or incident.created_at
 
 
+def impact_began(incident: Incident) -> datetime | None:
+    """When customers were first affected: the impact window's start where given."""
+    return incident.impact_started_at or began_at(incident)
+
+
+def impact_ended(incident: Incident) -> datetime | None:
+    return incident.impact_ended_at or incident.resolved_at
+
+
 def default_detected_at(incidents: Iterable[Incident]) -> datetime | None:
     """Detection is when the team opened the first incident. A maintenance is opened by the calendar,
     not by anyone noticing a problem, so it gives no detection time of its own."""
@@ -110,16 +121,21 @@ def compute(postmortem: Postmortem, incidents: list[Incident] | None = None) -> 
     figures = Figures(first_signal_at=utc(postmortem.first_signal_at))
     if not incidents:
         return figures
-    starts = [utc(began_at(i)) for i in incidents if began_at(i)]
+    starts = [utc(impact_began(i)) for i in incidents if impact_began(i)]
     figures.started_at = min(starts) if starts else None
     if all(i.resolved_at for i in incidents):
-        figures.ended_at = max(utc(i.resolved_at) for i in incidents)
+        figures.ended_at = max(utc(impact_ended(i)) for i in incidents)
+    if figures.first_signal_at is None:
+        figures.first_signal_at = min((utc(i.impact_started_at) for i in incidents if i.impact_started_at),
+                                      default=None)
     figures.detected_at = utc(postmortem.detected_at) or default_detected_at(incidents)
     figures.acknowledged_at = utc(postmortem.acknowledged_at) or default_acknowledged_at(incidents)
-    figures.total_duration = span(figures.started_at, figures.ended_at)
+    # A bound known by its date alone gives no duration worth stating.
+    precise = all(i.impact_known for i in incidents)
+    figures.total_duration = span(figures.started_at, figures.ended_at) if precise else None
     figures.time_to_detect = span(figures.first_signal_at, figures.detected_at)
     figures.time_to_acknowledge = span(figures.detected_at, figures.acknowledged_at)
-    figures.time_to_resolve = span(figures.detected_at, figures.ended_at)
+    figures.time_to_resolve = span(figures.detected_at, figures.ended_at) if precise else None
 
     seen: dict[int, Component] = {}
     for incident in incidents:

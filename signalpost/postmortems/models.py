@@ -169,6 +169,9 @@ class TimelineEntry(models.Model):
     public_id = models.CharField(max_length=12, unique=True, default=new_public_id)
     postmortem = models.ForeignKey(Postmortem, on_delete=models.CASCADE, related_name="timeline")
     at = models.DateTimeField()
+    # Only the date is known: `at` is that day's first instant in the timeline's zone, and the document
+    # shows the entry under its day with no clock time.
+    on = models.DateField(null=True, blank=True)
     text = models.TextField()
     source = models.CharField(max_length=8, choices=Source.choices, default=Source.MANUAL)
     position = models.IntegerField(default=0)  # among entries at the same instant

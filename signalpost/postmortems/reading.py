@@ -47,7 +47,7 @@ class Moment:
 @dataclass
 class EntryView:
     entry: TimelineEntry
-    moment: Moment
+    moment: Moment | None  # None: only the entry's date is known
 
 
 @dataclass
@@ -108,13 +108,13 @@ def build(postmortem: Postmortem) -> DocumentView:
     named = {"started_at": figures.started_at, "ended_at": figures.ended_at,
              "first_signal_at": figures.first_signal_at, "detected_at": figures.detected_at,
              "acknowledged_at": figures.acknowledged_at}
-    instants = [e.at for e in entries] or [v for v in named.values() if v]
+    instants = [e.at for e in entries if e.on is None] or [v for v in named.values() if v]
     note, with_zone = _zone_note(zone, instants)
 
     days: list[TimelineDay] = []
     for entry in entries:
-        shown = moment(entry.at, zone, with_zone)
-        day = entry.at.astimezone(zone).date()
+        shown = moment(entry.at, zone, with_zone) if entry.on is None else None
+        day = entry.on or entry.at.astimezone(zone).date()
         if not days or days[-1].day != day:
             days.append(TimelineDay(day, long_date(day), []))
         days[-1].entries.append(EntryView(entry, shown))

@@ -266,7 +266,9 @@ def cases(months: list[Month]) -> list[Case]:
         if incident.pk in covered:
             continue
         began = utc(began_at(incident))
-        resolve = utc(incident.resolved_at) - began if incident.resolved_at else None
+        # Customers' time: from the impact's start to its end, where the incident gives that window.
+        impact_start, impact_end = (utc(t) for t in incident.impact_window)
+        resolve = impact_end - impact_start if incident.resolved_at and incident.impact_known else None
         found.append(Case(incident.name, began, None, resolve if resolve is None or resolve >= timedelta(0) else None,
                           None, [incident]))
     found.sort(key=lambda case: case.began_at)

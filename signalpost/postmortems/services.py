@@ -11,13 +11,14 @@ This module is the one to import: it also offers the verbs of actions.py and wor
 """
 
 from collections.abc import Iterable, Mapping
-from datetime import datetime
+from datetime import date, datetime
 
 from django.db import transaction
 from django.db.models import Max, Q
 from django.utils import timezone
 
 from signalpost.accounts import audit
+from signalpost.presentation.zone import zone_named
 from signalpost.status import services as status_services
 from signalpost.errors import InvalidInput, NotFound
 from signalpost.status.models import Incident
@@ -163,12 +164,18 @@ def _check_instants(postmortem: Postmortem, incidents: list[Incident]) -> None:
                                           "set acknowledged_at too")
 
 
-def _entry_fields(field: str, at: datetime | None, text: str | None) -> tuple[datetime, str]:
+def _entry_fields(field: str, at: datetime | date | None, text: str | None,
+                  zone: str = "UTC") -> tuple[datetime, str, date | None]:
+    """An entry's time (or its date alone, when the time is not known: the day's first instant in the
+    timeline's zone) and text."""
+    on = None
+    if isinstance(at, date) and not isinstance(at, datetime):
+        on, at = at, datetime(at.year, at.month, at.day, tzinfo=zone_named(zone))
     at = aware(f"{field}.at", at)
     if at is None:
         raise InvalidInput(f"{field}.at", "is required")
     text = required_text(f"{field}.text", text, ENTRY_MAX)
-    return at, text
+    return at, text, on
 
 
 # --- writing the document -----------------------------------------------------------------------------
@@ -271,16 +278,16 @@ def update_postmortem(postmortem: Postmortem, *, user=None, now: datetime | None
 # --- the timeline -------------------------------------------------------------------------------------
 
 
-def _add_entries(postmortem: Postmortem, entries: Iterable[tuple[datetime, str, str]]) -> int:
-    """Add (at, text, source) entries not already there (same instant, same text)."""
+def _add_entries(postmortem: Postmortem, entries: Iterable[tuple[datetime, str, str, date | None]]) -> int:
+    """Add (at, text, source, on) entries not already there (same instant, same text)."""
     existing = set(postmortem.timeline.values_list("at", "text"))
     last = postmortem.timeline.aggregate(m=Max("position"))["m"] or 0
     added = 0
-    for at, text, source in entries:
+    for at, text, source, on in entries:
         if (at, text) in existing:
             continue
         last += 1
-        TimelineEntry.objects.create(postmortem=postmortem, at=at, text=text, source=source, position=last)
+        TimelineEntry.objects.create(postmortem=postmortem, at=at, on=on, text=text, source=source, position=last)
         existing.add((at, text))
         added += 1
     return added
@@ -302,59 +309,61 @@ def prefill_timeline(postmortem: Postmortem, *, user=None, now: datetime | None 
 
 def set_timeline(postmortem: Postmortem, entries: Iterable[Mapping], *, user=None,
                  now: datetime | None = None) -> list[TimelineEntry]:
-    """Replace the whole timeline: [{at, text, source?}], in any order (it is shown by time)."""
+    """Replace the whole timeline: [{at, text, source?}], in any order (it is shown by time). `at` may
+    be a date alone, for an entry whose time is not known."""
     now = now or timezone.now()
     person = person_of(user)
     clean = []
     for n, entry in enumerate(entries):
-        at, text = _entry_fields(f"entries[{n}]", entry.get("at"), entry.get("text"))
+        at, text, on = _entry_fields(f"entries[{n}]", entry.get("at"), entry.get("text"), postmortem.timeline_zone)
         source = choice(f"entries[{n}].source", entry.get("source") or TimelineEntry.Source.MANUAL,
                         TimelineEntry.Source)
-        clean.append((at, text, source))
+        clean.append((at, text, source, on))
     with transaction.atomic():
         postmortem = locked(postmortem)
         content_before = document(postmortem)
         count_before = postmortem.timeline.count()
         postmortem.timeline.all().delete()
-        for position, (at, text, source) in enumerate(clean, start=1):
-            TimelineEntry.objects.create(postmortem=postmortem, at=at, text=text, source=source, position=position)
+        for position, (at, text, source, on) in enumerate(clean, start=1):
+            TimelineEntry.objects.create(postmortem=postmortem, at=at, on=on, text=text, source=source,
+                                         position=position)
         save_change(postmortem, "postmortem.timeline_set", person, now, before={"entries": count_before},
                     after={"entries": len(clean)}, content_before=content_before)
     return list(postmortem.timeline.all())
 
 
-def add_timeline_entry(postmortem: Postmortem, *, at: datetime, text: str, user=None,
+def add_timeline_entry(postmortem: Postmortem, *, at: datetime | date, text: str, user=None,
                        now: datetime | None = None) -> TimelineEntry:
     now = now or timezone.now()
     person = person_of(user)
-    at, text = _entry_fields("entry", at, text)
+    at, text, on = _entry_fields("entry", at, text, postmortem.timeline_zone)
     with transaction.atomic():
         postmortem = locked(postmortem)
         content_before = document(postmortem)
         last = postmortem.timeline.aggregate(m=Max("position"))["m"] or 0
-        entry = TimelineEntry.objects.create(postmortem=postmortem, at=at, text=text, position=last + 1)
+        entry = TimelineEntry.objects.create(postmortem=postmortem, at=at, on=on, text=text, position=last + 1)
         save_change(postmortem, "postmortem.timeline_add", person, now, before=None,
-                    after={"at": at, "text": text}, content_before=content_before)
+                    after={"at": on or at, "text": text}, content_before=content_before)
     return entry
 
 
-def edit_timeline_entry(entry: TimelineEntry, *, at: datetime | None = None, text: str | None = None,
+def edit_timeline_entry(entry: TimelineEntry, *, at: datetime | date | None = None, text: str | None = None,
                         user=None, now: datetime | None = None) -> TimelineEntry:
     now = now or timezone.now()
     person = person_of(user)
     with transaction.atomic():
         postmortem = locked(entry.postmortem)
         entry = TimelineEntry.objects.get(pk=entry.pk)
-        before = {"at": entry.at, "text": entry.text}
-        new_at, new_text = _entry_fields("entry", at if at is not None else entry.at,
-                                         text if text is not None else entry.text)
+        before = {"at": entry.on or entry.at, "text": entry.text}
+        new_at, new_text, new_on = _entry_fields("entry", at if at is not None else (entry.on or entry.at),
+                                                 text if text is not None else entry.text, postmortem.timeline_zone)
         content_before = document(postmortem)
-        entry.at, entry.text = new_at, new_text
+        entry.at, entry.text, entry.on = new_at, new_text, new_on
         if entry.source != TimelineEntry.Source.MANUAL and (before["text"] != new_text or before["at"] != new_at):
             entry.source = TimelineEntry.Source.MANUAL  # it no longer says what the record says
         entry.save()
         save_change(postmortem, "postmortem.timeline_edit", person, now, before=before,
-                    after={"at": new_at, "text": new_text}, content_before=content_before)
+                    after={"at": new_on or new_at, "text": new_text}, content_before=content_before)
     return entry
 
 

@@ -83,6 +83,9 @@ class EventView:
     duration: timedelta | None
     overrun: timedelta | None  # maintenance only: how far past its scheduled end it ran
     originally_until: datetime | None = None  # maintenance only: the first scheduled end, if moved since
+    started_on: date | None = None  # the start is known by its date alone
+    resolved_on: date | None = None
+    impact_duration: timedelta | None = None  # customers' time, when the incident gives its impact window
 
     @property
     def latest(self) -> UpdateView | None:
@@ -123,9 +126,13 @@ def event_view(incident: Incident, now: datetime, changes: bool = False) -> Even
     first_until = next((u.update.scheduled_until for u in reversed(updates) if u.update.scheduled_until), None)
     originally_until = first_until if first_until and first_until != incident.scheduled_until else None
     started_at = incident.started_at if incident.is_maintenance else incident.begins_at
-    duration = overrun = None
+    duration = overrun = impact_duration = None
+    if incident.impact_started_at is not None:
+        impact_duration = (incident.impact_ended_at or incident.resolved_at or now) - incident.impact_started_at
     if started_at is not None:
-        duration = (incident.resolved_at or now) - started_at
+        # A bound known by its date alone: no duration is stated rather than one counted from midnight.
+        if not (incident.started_on or incident.resolved_on):
+            duration = (incident.resolved_at or now) - started_at
         planned_end = originally_until or incident.scheduled_until
         if incident.is_maintenance and planned_end is not None:
             late = (incident.resolved_at or now) - planned_end
@@ -141,6 +148,9 @@ def event_view(incident: Incident, now: datetime, changes: bool = False) -> Even
         duration=duration,
         overrun=overrun,
         originally_until=originally_until,
+        started_on=incident.started_on if not incident.is_maintenance else None,
+        resolved_on=incident.resolved_on,
+        impact_duration=impact_duration,
     )
 
 
@@ -233,13 +243,18 @@ def _event_names_by_day(component_ids: list[int], days: list[date], tz: ZoneInfo
         IncidentComponent.objects.filter(component_id__in=component_ids, incident__started_at__lt=now)
         .filter(Q(incident__resolved_at__isnull=True) | Q(incident__resolved_at__gt=window_start))
         .order_by("incident__started_at", "incident_id")
-        .values_list("component_id", "incident__kind", "incident__name", "incident__started_at", "incident__resolved_at")
+        .values_list("component_id", "incident__kind", "incident__name", "incident__started_at", "incident__resolved_at",
+                     "incident__impact_started_at", "incident__impact_ended_at")
     )
     result: dict[int, dict[date, list[str]]] = {cid: {} for cid in component_ids}
-    for component_id, kind, name, started_at, resolved_at in links:
+    for component_id, kind, name, started_at, resolved_at, impact_start, impact_end in links:
         label = f"Maintenance: {name}" if kind == Kind.MAINTENANCE else name
-        day = max(started_at.astimezone(tz).date(), days[0])
-        last = min((resolved_at or now).astimezone(tz).date(), days[-1])
+        # The days it touched, its customer impact included (which may begin before the first post).
+        first = min(started_at, impact_start) if impact_start else started_at
+        end = resolved_at or now
+        end = max(end, impact_end) if impact_end else end
+        day = max(first.astimezone(tz).date(), days[0])
+        last = min(end.astimezone(tz).date(), days[-1])
         while day <= last:
             names = result[component_id].setdefault(day, [])
             if label not in names:

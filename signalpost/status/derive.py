@@ -62,7 +62,11 @@ def _causes(component_ids: list[int], start: datetime, end: datetime) -> dict[in
     causes: dict[int, list[_Cause]] = {cid: [] for cid in component_ids}
     if not component_ids:
         return causes
-    overlapping = (Q(resolved_at__isnull=True) | Q(resolved_at__gt=start)) & Q(started_at__lt=end)
+    # An impact window may begin before the incident was opened and end after it was resolved.
+    overlapping = (
+        ((Q(resolved_at__isnull=True) | Q(resolved_at__gt=start)) & Q(started_at__lt=end))
+        | (Q(impact_started_at__lt=end) & (Q(impact_ended_at__isnull=True) | Q(impact_ended_at__gt=start)))
+    )
 
     # Incidents (and maintenance updates that report a component's state): each update's status for a
     # component holds until that incident's next update naming it, or until the incident is resolved.
@@ -72,33 +76,45 @@ def _causes(component_ids: list[int], start: datetime, end: datetime) -> dict[in
         .filter(readable.updates("update__"))
         .values_list(
             "component_id", "new_status", "update__display_at", "update__id",
-            "update__incident_id", "update__incident__resolved_at",
+            "update__incident_id", "update__incident__resolved_at", "update__incident__kind",
+            "update__incident__impact_started_at", "update__incident__impact_ended_at",
         )
         .order_by("update__incident_id", "component_id", "update__display_at", "update__id")
     )
     timelines: dict[tuple[int, int], list[tuple[datetime, str]]] = {}
     resolved: dict[int, datetime | None] = {}
-    for component_id, status, display_at, _uid, incident_id, resolved_at in rows:
+    windows: dict[int, tuple[datetime | None, datetime | None]] = {}
+    for component_id, status, display_at, _uid, incident_id, resolved_at, kind, imp_start, imp_end in rows:
         timelines.setdefault((incident_id, component_id), []).append((display_at, status))
         resolved[incident_id] = resolved_at
+        windows[incident_id] = (imp_start, imp_end) if kind == Kind.INCIDENT else (None, None)
     for (incident_id, component_id), changes in timelines.items():
         ends = [at for at, _ in changes[1:]] + [resolved[incident_id] or FAR_FUTURE]
-        for (at, status), until in zip(changes, ends):
-            if status not in (OPERATIONAL, ComponentStatus.UNDER_MAINTENANCE):
-                causes[component_id].append(_Cause(at, until, status, incident_id=incident_id))
+        spans = [(at, until, status) for (at, status), until in zip(changes, ends)
+                 if status not in (OPERATIONAL, ComponentStatus.UNDER_MAINTENANCE)]
+        for at, until, status in _within_impact(spans, *windows[incident_id]):
+            causes[component_id].append(_Cause(at, until, status, incident_id=incident_id))
 
-    # Running maintenance: its components are under maintenance from its start until it completes.
+    # Running maintenance: its components are under maintenance from its start until it completes. During
+    # its customer impact window they take the status its impact stands for (the work around it counts as
+    # maintenance).
+    running = Q(incident__started_at__isnull=False, incident__started_at__lt=end) & (
+        Q(incident__resolved_at__isnull=True) | Q(incident__resolved_at__gt=start))
+    impacted = Q(incident__impact__in=list(IMPACT_STATUS), incident__impact_started_at__lt=end) & (
+        Q(incident__impact_ended_at__isnull=True) | Q(incident__impact_ended_at__gt=start))
     maintenance = IncidentComponent.objects.filter(
-        component_id__in=component_ids,
-        incident__kind=Kind.MAINTENANCE,
-        incident__started_at__isnull=False,
-    ).filter(readable.incidents("incident__")).filter(Q(incident__resolved_at__isnull=True) | Q(incident__resolved_at__gt=start), incident__started_at__lt=end)
-    for component_id, started_at, resolved_at, incident_id in maintenance.values_list(
-        "component_id", "incident__started_at", "incident__resolved_at", "incident_id"
+        running | impacted, component_id__in=component_ids, incident__kind=Kind.MAINTENANCE,
+    ).filter(readable.incidents("incident__"))
+    for component_id, started_at, resolved_at, incident_id, impact, imp_start, imp_end in maintenance.values_list(
+        "component_id", "incident__started_at", "incident__resolved_at", "incident_id", "incident__impact",
+        "incident__impact_started_at", "incident__impact_ended_at",
     ):
-        causes[component_id].append(
-            _Cause(started_at, resolved_at or FAR_FUTURE, ComponentStatus.UNDER_MAINTENANCE, incident_id=incident_id)
-        )
+        if started_at is not None:
+            causes[component_id].append(_Cause(started_at, resolved_at or FAR_FUTURE,
+                                               ComponentStatus.UNDER_MAINTENANCE, incident_id=incident_id))
+        if impact in IMPACT_STATUS and imp_start is not None:
+            causes[component_id].append(_Cause(imp_start, imp_end or resolved_at or FAR_FUTURE,
+                                               IMPACT_STATUS[impact], incident_id=incident_id))
 
     overrides = StatusOverride.objects.filter(component_id__in=component_ids, set_at__lt=end).filter(
         Q(cleared_at__isnull=True) | Q(cleared_at__gt=start)
@@ -108,6 +124,32 @@ def _causes(component_ids: list[int], start: datetime, end: datetime) -> dict[in
     ):
         causes[component_id].append(_Cause(set_at, cleared_at or FAR_FUTURE, status, forced=True, reason=reason))
     return causes
+
+
+# The component status a maintenance's impact stands for while customers are affected.
+IMPACT_STATUS = {
+    Impact.MINOR: ComponentStatus.DEGRADED_PERFORMANCE,
+    Impact.MAJOR: ComponentStatus.PARTIAL_OUTAGE,
+    Impact.CRITICAL: ComponentStatus.MAJOR_OUTAGE,
+}
+
+
+def _within_impact(spans: list[tuple[datetime, datetime, str]], impact_start: datetime | None,
+                   impact_end: datetime | None) -> list[tuple[datetime, datetime, str]]:
+    """An incident's statuses for one component, held to its impact window when it has one: the first
+    status counts from the impact's start (customers were affected before the first post), the last
+    until the impact's end, and nothing counts outside the window."""
+    if not spans or (impact_start is None and impact_end is None):
+        return spans
+    spans = list(spans)
+    if impact_start is not None and impact_start < spans[0][0]:
+        spans[0] = (impact_start, spans[0][1], spans[0][2])
+    if impact_end is not None and impact_end > spans[-1][1]:
+        spans[-1] = (spans[-1][0], impact_end, spans[-1][2])
+    low = impact_start or spans[0][0]
+    high = impact_end or FAR_FUTURE
+    return [(max(at, low), min(until, high), status) for at, until, status in spans
+            if max(at, low) < min(until, high)]
 
 
 def _flatten(causes: list[_Cause], start: datetime, end: datetime) -> list[Segment]:

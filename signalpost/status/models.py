@@ -5,7 +5,7 @@ running maintenance and manual overrides, each of which keeps its own history as
 """
 
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.db import models
 from django.db.models import Q
@@ -214,6 +214,14 @@ class Incident(models.Model):
     scheduled_until = models.DateTimeField(null=True, blank=True)
     auto_start = models.BooleanField(default=True)
     auto_complete = models.BooleanField(default=True)
+    # When customers were affected, apart from when the incident was opened and resolved or when the
+    # maintenance ran: the computed figures (uptime, downtime, durations) read this window when it is set.
+    impact_started_at = models.DateTimeField(null=True, blank=True)
+    impact_ended_at = models.DateTimeField(null=True, blank=True)  # null while the impact lasts, or unknown
+    # Only the date is known: started_at / resolved_at hold that day's first instant in the page's zone
+    # (for ordering), and the pages show the date as written, with no clock time.
+    started_on = models.DateField(null=True, blank=True)
+    resolved_on = models.DateField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
 
@@ -249,6 +257,18 @@ class Incident(models.Model):
             return self.started_at or self.scheduled_for
         return self.started_at or self.created_at
 
+    @property
+    def impact_window(self) -> tuple[datetime | None, datetime | None]:
+        """When customers were affected: the impact window where given, else when it began and ended."""
+        return (self.impact_started_at or self.begins_at, self.impact_ended_at or self.resolved_at)
+
+    @property
+    def impact_known(self) -> bool:
+        """Whether the impact's span is known to the minute (not bounded by a date-only time)."""
+        start_vague = self.impact_started_at is None and self.started_on is not None
+        end_vague = self.impact_ended_at is None and self.resolved_on is not None
+        return not (start_vague or end_vague)
+
 
 class IncidentComponent(models.Model):
     """A component affected by an incident, with the status the incident currently gives it."""
@@ -280,6 +300,8 @@ class IncidentUpdate(models.Model):
     edited_at = models.DateTimeField(null=True, blank=True)  # the text was corrected after posting
     # Maintenance: the window's end as this update set it (scheduling, or an overrun extending it).
     scheduled_until = models.DateTimeField(null=True, blank=True)
+    # Only the date of the update is known: display_at is that day's first instant in the page's zone.
+    display_on = models.DateField(null=True, blank=True)
 
     class Meta:
         ordering = ["-display_at", "-id"]
@@ -287,6 +309,8 @@ class IncidentUpdate(models.Model):
 
     @property
     def posted_late(self) -> bool:
+        if self.display_on is not None:  # shown as a day: late only when written after that day
+            return self.created_at - (self.display_at + timedelta(days=1)) > POSTED_LATE
         return self.created_at - self.display_at > POSTED_LATE
 
 

@@ -11,7 +11,7 @@ from django.db.models import Q
 from .ranges import EARLIEST, LATEST
 
 INCIDENT_INSTANTS = ("started_at", "monitoring_at", "resolved_at", "scheduled_for", "scheduled_until", "created_at",
-                     "updated_at")
+                     "updated_at", "impact_started_at", "impact_ended_at")
 UPDATE_INSTANTS = ("display_at", "created_at", "updated_at", "edited_at", "scheduled_until")
 
 

@@ -1,7 +1,8 @@
 """Checks on the input of the services: each refusal names the field at fault. The accepted ranges
 are in ranges.py."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from datetime import timezone as dt_timezone
 from typing import Mapping
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -79,6 +80,8 @@ def choice(field: str, value: str, choices: type) -> str:
 
 
 def aware(field: str, value: datetime | None) -> datetime | None:
+    if value is not None and not isinstance(value, datetime):
+        raise InvalidInput(field, "must be a date and time with an offset (e.g. 2026-11-25T14:00:00Z)")
     return in_range(field, value)
 
 
@@ -89,6 +92,36 @@ def not_future(field: str, value: datetime | None, now: datetime) -> datetime | 
     # A client clock slightly ahead counts as now: stored as is, the update would stay invisible to the
     # derived status (and the page would say all is well) until that moment came.
     return min(value, now) if value is not None else None
+
+
+def moment(field: str, value: datetime | date | None, now: datetime,
+           zone: ZoneInfo) -> tuple[datetime | None, date | None]:
+    """A time as entered: a date and time, or a date alone when the time is unknown. A date becomes its
+    first instant in the page's zone (so that it sorts among the others) and is kept as the date shown."""
+    if value is None:
+        return None, None
+    if isinstance(value, datetime):
+        return not_future(field, value, now), None
+    if not isinstance(value, date):
+        raise InvalidInput(field, "must be a date and time (2026-11-25T14:00:00Z), or a date alone (2026-11-25)")
+    if not EARLIEST.date() <= value < LATEST.date():
+        raise InvalidInput(field, f"must be from {EARLIEST.date().isoformat()} to {LATEST.date().isoformat()}")
+    start = datetime(value.year, value.month, value.day, tzinfo=zone).astimezone(dt_timezone.utc)
+    if start > now + CLOCK_SKEW:
+        raise InvalidInput(field, "is in the future; an update can only be shown as posted now or earlier")
+    return min(start, now), value
+
+
+def impact_window(start: datetime | None, end: datetime | None, now: datetime) -> None:
+    """When customers were affected: both ends in the past, the end after the start, no end alone."""
+    start = not_future("impact_started_at", start, now)
+    end = aware("impact_ended_at", end)
+    if end is not None and end > now + CLOCK_SKEW:
+        raise InvalidInput("impact_ended_at", "is in the future; give it once the impact has ended")
+    if end is not None and start is None:
+        raise InvalidInput("impact_started_at", "is required with impact_ended_at")
+    if start is not None and end is not None and end < start:
+        raise InvalidInput("impact_ended_at", "is before impact_started_at")
 
 
 def component_statuses(field: str, components: Mapping | None) -> dict[Component, str]:

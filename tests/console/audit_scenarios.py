@@ -28,6 +28,8 @@ SCENARIOS: dict[str, Callable] = {
         "status": "scheduled", "time_zone": "UTC", "body": "Moved to a quieter hour."}),
     "console:maintenance_start": lambda w: (reverse("console:maintenance_start", args=[w.maintenance.public_id]), {}),
     "console:maintenance_cancel": lambda w: (reverse("console:maintenance_cancel", args=[w.maintenance.public_id]), {}),
+    "console:maintenance_impact": lambda w: (reverse("console:maintenance_impact", args=[w.maintenance.public_id]), {
+        "impact-impact": "major", "impact-impact_started_at": "2026-01-10T10:00", "impact-time_zone": "UTC"}),
     "console:maintenance_complete": lambda w: (reverse("console:maintenance_complete", args=[w.maintenance.public_id]), {}),
     "console:template_new": lambda w: (reverse("console:template_new"), {
         "name": "Provider problem", "kind": "incident", "status": "identified", "body": "Our provider has a problem."}),

@@ -4,8 +4,9 @@ updates at the times the seed shows.
 
 Texts are the seeds' own. Where a seed prints an update's time inside its text ("EDIT 06:04 UTC: …",
 "19:40: …") the time becomes the update's display time and the prefix is dropped: Signalpost shows
-each update's time itself. Where a seed gives no time at all, the time chosen is marked "not in the
-seed". Redacted names stay redacted.
+each update's time itself. Where a seed gives a day but no time, the update is entered with its date
+alone ("2022-06-10"), and the pages show that date with no clock time; a time the seed does not give at
+all is marked "not in the seed". Redacted names stay redacted.
 """
 
 from dataclasses import dataclass, field
@@ -44,6 +45,10 @@ class Seed:
 
     def maintenance_update(self, key: str, **payload) -> None:
         self.calls.append(Call("POST", f"/api/v1/maintenance/{{{key}}}/updates", payload))
+
+    def edit(self, kind: str, key: str, **payload) -> None:
+        """Correct an incident ("incidents") or maintenance after the fact: its customer impact window."""
+        self.calls.append(Call("PATCH", f"/api/v1/{kind}/{{{key}}}", payload))
 
 
 def enter(api, seed: Seed) -> dict[str, dict]:
@@ -124,7 +129,13 @@ def seed_000() -> Seed:
                             display_at="2017-09-12T21:32:00Z", deliver_notifications=False)
     seed.maintenance_update("weekly", status="completed", body=TEXTS_000["completed"],
                             display_at="2017-09-12T22:25:00Z", deliver_notifications=False)
+    # The report's "Time: 20:30 UTC - 21:32 UTC": sites were not reachable for 62 minutes inside the
+    # window, a partial outage of the platform (major impact).
+    seed.edit("maintenance", "weekly", **IMPACT_000)
     return seed
+
+
+IMPACT_000 = {"impact": "major", "impact_started_at": "2017-09-12T20:30:00Z", "impact_ended_at": "2017-09-12T21:32:00Z"}
 
 
 # --- 001: a cloud provider's status history, June 5-11 2022, all times UTC -----------------------
@@ -133,7 +144,7 @@ SERVICES_001 = ["Infrastructure", "Reverse Proxies", "Mails", "Deployments", "Pu
 
 TEXTS_001 = {
     "lost": [
-        ("2022-06-10T05:30:00Z", "investigating",  # not in the seed: the first post's time
+        ("2022-06-10", "investigating",  # the first post's time is not in the seed: its date alone
          "An hypervisor has been lost on the Paris zone. We are investigating."),
         ("2022-06-10T06:04:00Z", "identified",
          "The server experienced a hardware failure. It may not be able to come back. Applications on it "
@@ -149,7 +160,7 @@ TEXTS_001 = {
          "of the hardware failure."),
     ],
     "mails": [
-        ("2022-06-09T12:30:00Z", "investigating",  # not in the seed: the first post's time
+        ("2022-06-09", "investigating",  # the first post's time is not in the seed: its date alone
          "Our mail provider is currently experiencing issues. You may notice delays in receiving emails for "
          "notification, password forgotten, or account signup, billing and other services. You may also "
          'experience errors when clicking on links in those emails, like "Bad request".'),
@@ -159,7 +170,7 @@ TEXTS_001 = {
          "Email delivery should now be working fine again. Our provider's incident is over."),
     ],
     "errors_503": [
-        ("2022-06-08T21:05:00Z", "investigating",  # not in the seed: the first post's time
+        ("2022-06-08T20:58:00Z", "investigating",  # the first post, hours after the errors began
          "We are seeing an unusual amount of 503 errors on public reverse proxies, we are looking into it."),
         ("2022-06-08T21:28:00Z", "monitoring", "The issue has been found and fixed. We are monitoring the situation."),
         ("2022-06-08T21:40:00Z", "resolved",
@@ -185,16 +196,16 @@ TEXTS_001 = {
          "- Some custom services for customers were unresponsive."),
     ],
     "deployments": [
-        ("2022-06-08T14:15:00Z", "investigating",  # not in the seed: the first post's time
+        ("2022-06-08", "investigating",  # the first post's time is not in the seed: its date alone
          "Deployments are currently experiencing various issues, we are investigating."),
         ("2022-06-08T14:55:00Z", "resolved",
          "The problem has been identified and fixed. Deployments should now be working for the last 10 "
          "minutes. Sorry for the inconvenience."),
     ],
     "pulsar": [
-        ("2022-06-07T10:02:00Z", "investigating",  # not in the seed: both times
+        ("2022-06-07", "investigating",  # neither time is in the seed: their date alone
          "Our monitoring shows abnormal CPU usage on some Pulsar brokers, we are investigating."),
-        ("2022-06-07T10:41:00Z", "resolved",
+        ("2022-06-07", "resolved",
          "we stop some components which were increasing load of the cluster. it should be more stable now"),
     ],
     "cellar": [
@@ -248,6 +259,9 @@ MAINTENANCE_UPDATES_001 = [
 ]
 
 
+IMPACT_STARTED_503 = "2022-06-08T16:30:00Z"
+
+
 def seed_001() -> Seed:
     seed = Seed("001_3783be2937c1b8e8.txt")
     seed.page(name="Cloud Status", time_zone="UTC")
@@ -262,6 +276,10 @@ def seed_001() -> Seed:
                       components={component: status}, display_at=first_at, deliver_notifications=False)
         for at, update_status, body in later:
             seed.incident_update(key, status=update_status, body=body, display_at=at, deliver_notifications=False)
+        if key == "errors_503":
+            # "The issue was happening ... starting around 16:30 UTC": customers were affected long before
+            # the first post, until it was resolved.
+            seed.edit("incidents", key, impact_started_at=IMPACT_STARTED_503)
         if key == "pulsar":
             seed.incident("add_on_proxy", impact="minor", **RETROACTIVE_001)
     seed.maintenance("unique_ip", **MAINTENANCE_001, components=[], auto_start=False, auto_complete=False,

@@ -382,7 +382,7 @@ def incidents_003() -> seeds.Seed:
             seed.component(member, group)
     seed.incident(
         "servos", name="Projects offline in Joyent us-east-1 and eu-ams-1", impact="major", body=IMPACT_003,
-        started_at="2015-07-22T15:00:00Z", resolved_at="2015-07-22T16:20:00Z",  # not in the seed
+        started_at="2015-07-22", resolved_at="2015-07-22",  # the seed gives the day, not the times
         resolution_body=RECOVERY_003,
         components={"Joyent us-east-1/Projects": "partial_outage", "Joyent eu-ams-1/Projects": "partial_outage"},
     )

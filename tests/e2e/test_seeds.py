@@ -71,6 +71,12 @@ def test_it_shows_the_weekly_maintenance_report_of_seed_000(site, open_reader):
     expect(main).to_contain_text("Ended 1 hour 25 minutes after its scheduled end")
     overrun_update = page.locator("li").filter(has_text=texts["overrun"])
     expect(overrun_update).to_contain_text("22:53 CEST")
+    # The report's "Time: 20:30 UTC - 21:32 UTC": customers' 62 minutes inside the window that ran 20:00-22:25.
+    impact = page.locator(".facts__item").filter(has_text="Customer impact")
+    expect(impact.locator('time.ts[datetime="2017-09-12T20:30:00Z"]')).to_have_text("Sep 12, 2017 22:30 CEST")
+    expect(impact.locator('time.ts[datetime="2017-09-12T21:32:00Z"]')).to_have_text("Sep 12, 2017 23:32 CEST")
+    expect(impact).to_contain_text("(1 hour 2 minutes)")
+    expect(page.locator(".facts__item").filter(has_text="Ran")).to_contain_text("(2 hours 25 minutes)")
     assert reader.errors == []
 
     # The same page for a reader in New York: the same instants in their zone.
@@ -141,8 +147,26 @@ def test_it_shows_the_june_2022_history_of_seed_001_day_by_day(site, open_reader
     for at, _status, body in seeds.TEXTS_001["lost"]:
         expect(main).to_contain_text(body)
         update = page.locator("li").filter(has_text=body)
-        expect(update.locator("time.ts").first).to_have_text(f"Jun 10, 2022 {at[11:16]} UTC")
+        if len(at) == 10:  # the seed gives no time: the date alone, with no clock time invented
+            expect(update.locator("time").first).to_have_text("Jun 10, 2022")
+            expect(update.locator("time").first).to_have_attribute("class", "day")
+            expect(update).to_contain_text("time not known")
+        else:
+            expect(update.locator("time.ts").first).to_have_text(f"Jun 10, 2022 {at[11:16]} UTC")
     assert in_order(main.inner_text(), *(body for _, _, body in reversed(seeds.TEXTS_001["lost"])))
+
+    # The 503s: customers were affected from about 16:30, hours before the first post at 20:58.
+    page = reader.open(f"/incidents/{answers['errors_503']['id']}")
+    impact = page.locator(".facts__item").filter(has_text="Customer impact")
+    expect(impact.locator('time.ts[datetime="2022-06-08T16:30:00Z"]')).to_have_text("Jun 8, 2022 16:30 UTC")
+    expect(impact).to_contain_text("(5 hours 10 minutes)")
+    expect(stamp(page, "2022-06-08T20:58:00Z")).to_have_text("Jun 8, 2022 20:58 UTC")
+
+    # Pulsar: the seed gives neither time; both posts are on June 7 with no clock time and no duration.
+    page = reader.open(f"/incidents/{answers['pulsar']['id']}")
+    expect(page.locator(".facts time.ts")).to_have_count(0)
+    expect(page.locator(".update__meta").first.locator("time").first).to_have_attribute("class", "day")
+    expect(page.locator('main time.day[datetime="2022-06-07"]').first).to_have_text("Jun 7, 2022")
 
     # The impact list of the hypervisor that went down is a list.
     page = reader.open(f"/incidents/{answers['down']['id']}")

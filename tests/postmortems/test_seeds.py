@@ -83,7 +83,8 @@ def test_seed_000_the_maintenance_report_reads_as_the_seed(publish_seed, client)
 
     # Figures from the record: the maintenance ran 20:00-22:25 UTC; the page said so at 20:53.
     numbers = text(section(page, "pm-numbers"))
-    assert "Duration 2 hours 25 minutes (Sep 12, 2017 20:00 UTC → Sep 12, 2017 22:25 UTC)" in numbers
+    # The duration is the customers': the report's 20:30-21:32 UTC, inside a window that ran 20:00-22:25.
+    assert "Duration 1 hour 2 minutes (Sep 12, 2017 20:30 UTC → Sep 12, 2017 21:32 UTC)" in numbers
     assert "Time to detect less than a minute" in numbers
     assert "Time to acknowledge 23 minutes" in numbers
     assert ("Switzerland (zh1.single, zh2.single, zh1.compact, zh2.cluster), General (dev1.compact), "
@@ -167,6 +168,17 @@ def test_seed_003_the_short_postmortem_names_its_regions_and_root_cause(publish_
     assert "We apologize again if you were one of the people affected." in text(section(page, "pm-closing"))
     assert "We sincerely apologize to those affected" in words
     assert "**Regions affected:** Joyent us-east-1, Joyent eu-ams-1" in markdown
+
+
+def test_seed_003_is_known_by_its_day_alone(publish_seed, client):
+    pm, _, _ = publish_seed("003")
+    incident = pm["incidents"][0]
+    page = get(client, f"/incidents/{incident['id']}")
+    assert '<time class="day" datetime="2015-07-22">Jul 22, 2015</time>' in page
+    assert not re.search(r"Jul 2[12], 2015 \d\d:\d\d", text(page))
+    postmortem = text(get(client, f"/postmortems/{pm['id']}"))
+    assert "Duration" not in postmortem  # no span worth stating between two dates
+    assert "Time to resolve" not in postmortem
 
 
 # --- 004 ------------------------------------------------------------------------------------------

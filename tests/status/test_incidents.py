@@ -342,7 +342,7 @@ def test_the_upgrade_gives_an_open_incident_the_status_of_its_latest_update_show
     IncidentComponent.objects.filter(incident=incident).update(status="degraded_performance")
 
     executor = MigrationExecutor(connection)
-    executor.migrate([("status", "0006_page_without_change_seq")])
+    executor.migrate([("status", "0007_impact_window_and_date_only")])
     executor = MigrationExecutor(connection)
     executor.loader.build_graph()
     executor.migrate(executor.loader.graph.leaf_nodes())

@@ -4,6 +4,7 @@ command or the worker job (accounts/audit.py), which every verb's audit entry re
 
 from collections.abc import Iterable, Mapping
 from datetime import datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
 from django.db.models import Q
@@ -28,8 +29,9 @@ PAGE_FIELDS = ("name", "url", "time_zone", "accent_color", "header_color", "cust
 GROUP_FIELDS = ("name", "description", "position", "hidden")
 COMPONENT_FIELDS = ("name", "group", "description", "position", "hidden", "third_party", "only_show_if_degraded",
                     "start_date")
-INCIDENT_FIELDS = ("name", "status", "impact", "started_at", "resolved_at")
-MAINTENANCE_FIELDS = ("name", "status", "impact", "scheduled_for", "scheduled_until", "auto_start", "auto_complete")
+INCIDENT_FIELDS = ("name", "status", "impact", "started_at", "resolved_at", "impact_started_at", "impact_ended_at")
+MAINTENANCE_FIELDS = ("name", "status", "impact", "scheduled_for", "scheduled_until", "auto_start", "auto_complete",
+                      "impact_started_at", "impact_ended_at")
 
 
 def components_audit(statuses: Mapping[Component, str]) -> dict[str, str]:
@@ -42,6 +44,14 @@ def get_page() -> Page:
         pk=1, defaults={"time_zone": settings.TIME_ZONE, "url": settings.SITE_URL, "name": settings.PAGE_NAME}
     )
     return page
+
+
+def page_time_zone() -> ZoneInfo:
+    """The zone a date entered without a time belongs to: the page's."""
+    try:
+        return ZoneInfo(get_page().time_zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
 
 
 def touch_page(now: datetime) -> None:

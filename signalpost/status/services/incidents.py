@@ -1,7 +1,8 @@
 """Incidents: opening, updating, resolving, reopening, editing, and recording one after the fact."""
 
 from collections.abc import Iterable, Mapping
-from datetime import datetime
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 from django.db import transaction
 from django.utils import timezone
@@ -19,8 +20,33 @@ from ..models import (
     IncidentUpdate,
     Kind,
 )
-from ..validation import aware, choice, component_statuses, incident_impact, not_future, required_text, text
-from .common import INCIDENT_FIELDS, ComponentStatuses, apply_components, components_audit, touch_page
+from ..validation import (
+    choice,
+    component_statuses,
+    impact_window,
+    incident_impact,
+    moment,
+    required_text,
+    text,
+)
+from .common import (
+    INCIDENT_FIELDS,
+    ComponentStatuses,
+    apply_components,
+    components_audit,
+    page_time_zone,
+    touch_page,
+)
+
+# "Leave as it is", for the fields a caller may also set to None (clearing them).
+UNSET = object()
+
+
+def after_same_day(at: datetime, on: date | None, floor: datetime | None, zone: ZoneInfo) -> datetime:
+    """A time known by its date alone sorts after what is already shown on that day (`floor`)."""
+    if on is not None and floor is not None and at < floor and floor.astimezone(zone).date() == on:
+        return floor
+    return at
 
 
 def open_incident(
@@ -30,10 +56,13 @@ def open_incident(
     impact: str = Impact.MINOR,
     body: str = "",
     components: ComponentStatuses | None = None,
-    display_at: datetime | None = None,
+    display_at: datetime | date | None = None,
     deliver_notifications: bool = True,
+    impact_started_at: datetime | None = None,
+    impact_ended_at: datetime | None = None,
     now: datetime | None = None,
 ) -> Incident:
+    """Open an incident. `display_at` may be a date alone when the time it began is unknown."""
     now = now or timezone.now()
     name = required_text("name", name, 300)
     choice("status", status, IncidentStatus)
@@ -42,17 +71,20 @@ def open_incident(
     incident_impact(impact)
     statuses = component_statuses("components", components)
     text("body", body)
-    display_at = not_future("display_at", display_at, now) or now
+    display_at, display_on = moment("display_at", display_at, now, page_time_zone())
+    display_at = display_at or now
+    impact_window(impact_started_at, impact_ended_at, now)
     with transaction.atomic():
         watch = ComponentWatch(statuses, now)
         incident = Incident.objects.create(
             kind=Kind.INCIDENT, name=name, status=status, impact=impact, started_at=display_at,
+            started_on=display_on, impact_started_at=impact_started_at, impact_ended_at=impact_ended_at,
             monitoring_at=display_at if status == IncidentStatus.MONITORING else None,
             created_at=now, updated_at=now,
         )
         update = IncidentUpdate.objects.create(
-            incident=incident, status=status, body=body, display_at=display_at, created_at=now, updated_at=now,
-            deliver_notifications=deliver_notifications,
+            incident=incident, status=status, body=body, display_at=display_at, display_on=display_on,
+            created_at=now, updated_at=now, deliver_notifications=deliver_notifications,
         )
         apply_components(incident, update, statuses)
         audit.record("incident.open", incident, after={
@@ -72,13 +104,14 @@ def post_update(
     body: str = "",
     components: ComponentStatuses | None = None,
     impact: str | None = None,
-    display_at: datetime | None = None,
+    display_at: datetime | date | None = None,
     reopen: bool = False,
     deliver_notifications: bool = True,
     now: datetime | None = None,
 ) -> IncidentUpdate:
     """Post an update to an incident. Resolving it returns its components to operational unless told
-    otherwise; a resolved incident takes a new update only when explicitly reopened."""
+    otherwise; a resolved incident takes a new update only when explicitly reopened. `display_at` may be
+    a date alone: the update is then shown on that day, after the updates already shown on it."""
     if incident.is_maintenance:
         from .maintenance import post_maintenance_update
 
@@ -90,9 +123,13 @@ def post_update(
     if impact is not None:
         incident_impact(impact)
     text("body", body)
-    display_at = not_future("display_at", display_at, now) or now
+    zone = page_time_zone()
+    display_at, display_on = moment("display_at", display_at, now, zone)
+    display_at = display_at or now
     with transaction.atomic():
         incident = Incident.objects.select_for_update().get(pk=incident.pk)
+        latest = incident.updates.order_by("-display_at").values_list("display_at", flat=True).first()
+        display_at = after_same_day(display_at, display_on, latest or incident.started_at, zone)
         before = audit.snapshot(incident, INCIDENT_FIELDS)
         status_before, impact_before = incident.status, incident.impact
         reopening = incident.status == IncidentStatus.RESOLVED
@@ -107,7 +144,6 @@ def post_update(
         if display_at < incident.started_at:
             raise InvalidInput("display_at", "is before the incident started")
         if status == IncidentStatus.RESOLVED:
-            latest = incident.updates.order_by("-display_at").values_list("display_at", flat=True).first()
             if latest and display_at < latest:
                 raise InvalidInput("display_at", "is before the latest update; a resolution comes last")
             open_links = IncidentComponent.objects.filter(incident=incident).exclude(
@@ -117,8 +153,8 @@ def post_update(
                 statuses[link.component] = ComponentStatus.OPERATIONAL
         watch = ComponentWatch(statuses, now)
         update = IncidentUpdate.objects.create(
-            incident=incident, status=status, body=body, display_at=display_at, created_at=now, updated_at=now,
-            deliver_notifications=deliver_notifications,
+            incident=incident, status=status, body=body, display_at=display_at, display_on=display_on,
+            created_at=now, updated_at=now, deliver_notifications=deliver_notifications,
         )
         apply_components(incident, update, statuses)
         # The status is the latest update's as shown: one dated before others takes its place in the list.
@@ -128,9 +164,9 @@ def post_update(
         if status == IncidentStatus.MONITORING and (incident.monitoring_at is None or display_at < incident.monitoring_at):
             incident.monitoring_at = display_at
         if status == IncidentStatus.RESOLVED:
-            incident.resolved_at = display_at
+            incident.resolved_at, incident.resolved_on = display_at, display_on
         elif incident.resolved_at is not None:  # reopened
-            incident.resolved_at = None
+            incident.resolved_at, incident.resolved_on = None, None
         incident.updated_at = now
         incident.save()
         action = ("incident.reopen" if reopening else
@@ -152,8 +188,9 @@ def resolve_incident(incident: Incident, *, body: str = "This incident has been 
 
 
 def edit_incident(incident: Incident, *, name: str | None = None, impact: str | None = None,
-                  now: datetime | None = None) -> Incident:
-    """Correct an incident's (or maintenance's) title or impact: no update is posted, nobody is told."""
+                  impact_started_at=UNSET, impact_ended_at=UNSET, now: datetime | None = None) -> Incident:
+    """Correct an incident's (or maintenance's) title, impact or impact window (None clears a bound):
+    no update is posted, nobody is told."""
     now = now or timezone.now()
     with transaction.atomic():
         incident = Incident.objects.select_for_update().get(pk=incident.pk)
@@ -167,6 +204,12 @@ def edit_incident(incident: Incident, *, name: str | None = None, impact: str | 
             else:
                 incident_impact(impact)
             incident.impact = impact
+        if impact_started_at is not UNSET:
+            incident.impact_started_at = impact_started_at
+        if impact_ended_at is not UNSET:
+            incident.impact_ended_at = impact_ended_at
+        if impact_started_at is not UNSET or impact_ended_at is not UNSET:
+            impact_window(incident.impact_started_at, incident.impact_ended_at, now)
         incident.updated_at = now
         incident.save()
         audit.record(f"{incident.kind}.edit", incident, before=before, after=audit.snapshot(incident, INCIDENT_FIELDS))
@@ -202,80 +245,95 @@ def edit_update(update: IncidentUpdate, *, body: str, now: datetime | None = Non
 def backfill_incident(
     *,
     name: str,
-    started_at: datetime,
-    resolved_at: datetime,
+    started_at: datetime | date,
+    resolved_at: datetime | date,
     impact: str = Impact.MINOR,
     status: str = IncidentStatus.INVESTIGATING,
     body: str = "",
     resolution_body: str = "This incident has been resolved.",
     components: ComponentStatuses | None = None,
     updates: Iterable[Mapping] = (),
+    impact_started_at: datetime | None = None,
+    impact_ended_at: datetime | None = None,
     now: datetime | None = None,
 ) -> Incident:
     """Record an incident after the fact: it started and ended in the past, is marked retroactive and
     never notifies. It holds exactly the updates given: an opening one at started_at (`status`, `body`),
     the `updates` between ({display_at, status, body, components}), and the resolution. Without a body
     there is no opening update, unless `components` (the statuses from started_at) need one to carry
-    them: an update given at started_at carries them instead."""
+    them: an update given at started_at carries them instead. Any of these times may be a date alone,
+    when only the date is known."""
     now = now or timezone.now()
     name = required_text("name", name, 300)
     incident_impact(impact)
     choice("status", status, IncidentStatus)
     if status == IncidentStatus.RESOLVED:
         raise InvalidInput("status", "is the opening update's; the resolution comes last (resolution_body)")
-    started_at = not_future("started_at", started_at, now)
-    resolved_at = not_future("resolved_at", resolved_at, now)
+    zone = page_time_zone()
+    started_at, started_on = moment("started_at", started_at, now, zone)
+    resolved_at, resolved_on = moment("resolved_at", resolved_at, now, zone)
+    impact_window(impact_started_at, impact_ended_at, now)
     if started_at is None:
         raise InvalidInput("started_at", "is required for a past incident")
     if resolved_at is None:
         raise InvalidInput("resolved_at", "is required for a past incident")
+    statuses = component_statuses("components", components)
+    given = []
+    for n, item in enumerate(updates):
+        at, on = moment(f"updates[{n}].display_at", item.get("display_at"), now, zone)
+        if at is None:
+            raise InvalidInput(f"updates[{n}].display_at", "must lie between started_at and resolved_at")
+        given.append((n, item, after_same_day(at, on, started_at, zone), on))
+    # A resolution known by its date comes after the updates of that day.
+    resolved_at = after_same_day(resolved_at, resolved_on,
+                                 max([started_at] + [at for _, _, at, _ in given]), zone)
     if resolved_at < started_at:
         raise InvalidInput("resolved_at", "is before started_at")
-    statuses = component_statuses("components", components)
     extra = []
-    for n, item in enumerate(updates):
-        at = aware(f"updates[{n}].display_at", item.get("display_at"))
-        if at is None or not (started_at <= at <= resolved_at):
+    for n, item, at, on in given:
+        if not (started_at <= at <= resolved_at):
             raise InvalidInput(f"updates[{n}].display_at", "must lie between started_at and resolved_at")
         st = choice(f"updates[{n}].status", item.get("status", IncidentStatus.IDENTIFIED), IncidentStatus)
         if st == IncidentStatus.RESOLVED:
             raise InvalidInput(f"updates[{n}].status", "the last update resolves it; use resolution_body")
-        extra.append((at, st, item.get("body", ""), component_statuses(f"updates[{n}].components", item.get("components"))))
+        extra.append((at, st, item.get("body", ""),
+                      component_statuses(f"updates[{n}].components", item.get("components")), on))
     extra.sort(key=lambda u: u[0])
     opening = bool(body.strip())
     if statuses and not opening:
         if extra and extra[0][0] == started_at:
-            at, st, text, comp = extra[0]
-            extra[0] = (at, st, text, {**statuses, **comp})
+            at, st, text, comp, on = extra[0]
+            extra[0] = (at, st, text, {**statuses, **comp}, on)
         else:
             opening = True  # the statuses from started_at need an update at started_at
     with transaction.atomic():
         touched = dict(statuses)
-        for _, _, _, comp in extra:
+        for _, _, _, comp, _ in extra:
             touched.update(comp)
         watch = ComponentWatch(touched, now)
         incident = Incident.objects.create(
             kind=Kind.INCIDENT, name=name, status=IncidentStatus.RESOLVED, impact=impact, retroactive=True,
-            started_at=started_at, resolved_at=resolved_at, created_at=now, updated_at=now,
+            started_at=started_at, resolved_at=resolved_at, started_on=started_on, resolved_on=resolved_on,
+            impact_started_at=impact_started_at, impact_ended_at=impact_ended_at, created_at=now, updated_at=now,
             monitoring_at=started_at if opening and status == IncidentStatus.MONITORING else None,
         )
         if opening:
             first = IncidentUpdate.objects.create(
                 incident=incident, status=status, body=body, display_at=started_at,
-                created_at=now, updated_at=now, deliver_notifications=False,
+                display_on=started_on, created_at=now, updated_at=now, deliver_notifications=False,
             )
             apply_components(incident, first, statuses)
-        for at, st, text, comp in extra:
+        for at, st, text, comp, on in extra:
             update = IncidentUpdate.objects.create(
-                incident=incident, status=st, body=text, display_at=at, created_at=now, updated_at=now,
-                deliver_notifications=False,
+                incident=incident, status=st, body=text, display_at=at, display_on=on, created_at=now,
+                updated_at=now, deliver_notifications=False,
             )
             apply_components(incident, update, comp)
             if st == IncidentStatus.MONITORING and incident.monitoring_at is None:
                 incident.monitoring_at = at
         last = IncidentUpdate.objects.create(
             incident=incident, status=IncidentStatus.RESOLVED, body=resolution_body, display_at=resolved_at,
-            created_at=now, updated_at=now, deliver_notifications=False,
+            display_on=resolved_on, created_at=now, updated_at=now, deliver_notifications=False,
         )
         restore = {link.component: ComponentStatus.OPERATIONAL
                    for link in IncidentComponent.objects.filter(incident=incident).select_related("component")}

@@ -23,7 +23,7 @@ from ..models import (
     MaintenanceStatus,
     MAINTENANCE_FINISHED,
 )
-from ..validation import aware, choice, component_statuses, not_future, required_text, text
+from ..validation import aware, choice, component_statuses, impact_window, not_future, required_text, text
 from .common import MAINTENANCE_FIELDS, ComponentStatuses, apply_components, components_audit, touch_page
 
 log = logging.getLogger("signalpost.status")
@@ -51,6 +51,8 @@ def schedule_maintenance(
     auto_complete: bool = True,
     deliver_notifications: bool = True,
     display_at: datetime | None = None,
+    impact_started_at: datetime | None = None,
+    impact_ended_at: datetime | None = None,
     now: datetime | None = None,
 ) -> Incident:
     """Announce a maintenance window. `display_at` dates the announcement, for one entered after the
@@ -75,6 +77,7 @@ def schedule_maintenance(
         raise InvalidInput("display_at", "is after the window starts; an announcement comes before its window "
                                          "(leave it out to show it at the window's start)")
     display_at = display_at or min(now, scheduled_for)
+    impact_window(impact_started_at, impact_ended_at, now)
     components = list(components)
     for component in components:
         if not isinstance(component, Component):
@@ -83,7 +86,8 @@ def schedule_maintenance(
         maintenance = Incident.objects.create(
             kind=Kind.MAINTENANCE, name=name, status=MaintenanceStatus.SCHEDULED, impact=impact,
             scheduled_for=scheduled_for, scheduled_until=scheduled_until, auto_start=auto_start,
-            auto_complete=auto_complete, created_at=now, updated_at=now,
+            auto_complete=auto_complete, impact_started_at=impact_started_at, impact_ended_at=impact_ended_at,
+            created_at=now, updated_at=now,
         )
         notify = deliver_notifications and not entered_in_the_past(maintenance)
         IncidentComponent.objects.bulk_create(

@@ -25,7 +25,7 @@ def forwards(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ("status", "0006_page_without_change_seq"),
+        ("status", "0007_impact_window_and_date_only"),
     ]
 
     operations = [

@@ -58,7 +58,7 @@ def test_an_incident_takes_its_impact_window_and_gives_it_back(writer, component
     ({"impact_started_at": "2026-01-02T10:00:00Z", "impact_ended_at": "2026-01-02T09:00:00Z"},
      "impact_ended_at", "is before impact_started_at"),
     ({"impact_ended_at": "2026-01-02T09:00:00Z"}, "impact_started_at", "is required with impact_ended_at"),
-    ({"impact_started_at": "2999-01-01T00:00:00Z"}, "impact_started_at", "is in the future"),
+    ({"impact_started_at": "2199-01-01T00:00:00Z"}, "impact_started_at", "is in the future"),
     ({"impact_started_at": "2026-01-02T10:00:00"}, "impact_started_at", "must include a time zone offset"),
 ])
 def test_a_bad_impact_window_is_refused_naming_the_field(writer, components, window, field, message):
@@ -156,14 +156,15 @@ def test_a_backfill_and_its_updates_take_dates_alone(writer, components):
     })
     assert body.status_code == 201, body.content
     updates = body.json()["updates"]
-    assert [u["display_at"] for u in updates] == ["2015-07-23", "2015-07-22T18:00:00Z", "2015-07-22", "2015-07-22"]
+    # No body: no opening update; the updates given and the resolution.
+    assert [u["display_at"] for u in updates] == ["2015-07-23", "2015-07-22T18:00:00Z", "2015-07-22"]
     assert (body.json()["started_at"], body.json()["resolved_at"]) == ("2015-07-22", "2015-07-23")
 
 
 @pytest.mark.parametrize("value, message", [
     ("2015-02-30", "must be an ISO-8601 date and time"),
     ("22.07.2015", "must be an ISO-8601 date and time"),
-    ("2999-01-01", "is in the future"),
+    ("2199-01-01", "is in the future"),
 ])
 def test_a_bad_date_is_refused_once_naming_the_field(writer, components, value, message):
     response = writer.post("/api/v1/incidents", {"name": "Down", "display_at": value})

@@ -38,7 +38,7 @@ def login(request: HttpRequest) -> HttpResponse:
         elif form.is_valid():
             user = form.get_user()
             auth.login(request, user)
-            clear_failures(username, address)
+            clear_failures(user.get_username())
             with transaction.atomic(), audit.acting(audit.user_actor(user, "console", address)):
                 audit.record("user.login", user, object_repr=user.get_username())
             if needs_second_factor(request):
@@ -80,7 +80,7 @@ def login_code(request: HttpRequest) -> HttpResponse:
             device = match_token(request.user, form.cleaned_data["code"].replace(" ", ""))
             if device is not None:
                 otp_login(request, device)
-                clear_failures(username, address)
+                clear_failures(username)
                 audit.record("user.login_code", request.user, object_repr=username)
                 return HttpResponseRedirect(_next_url(request))
             record_failure(username, address)

@@ -71,6 +71,9 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     create.add_argument("--scope", required=True, choices=["read", "write", "admin"],
                         help="read: GET only; write: incidents and maintenance; admin: also components and page")
     create.add_argument("--name", default="cli", help="what the token is for")
+    create.add_argument("--for", dest="for_user", metavar="USERNAME", default=None,
+                        help="the console user the token acts for (needed to approve postmortems through it); "
+                             "without it the token acts for no one")
     create.set_defaults(func=cmd_token_create)
     listing = token_commands.add_parser("list", help="list tokens (prefix, name, scope, last used)")
     listing.set_defaults(func=cmd_token_list)
@@ -162,9 +165,16 @@ def cmd_createadmin(args) -> int:
 
 def cmd_token_create(args) -> int:
     setup_django()
+    from django.contrib.auth import get_user_model
+
     from signalpost.accounts.tokens import create_token
 
-    token, plain = create_token(args.name, args.scope)
+    person = None
+    if args.for_user is not None:
+        person = get_user_model().objects.filter(username=args.for_user, is_active=True).first()
+        if person is None:
+            raise CliError(f'--for: no active user "{args.for_user}"')
+    token, plain = create_token(args.name, args.scope, created_by=person)
     print(plain)
     print(f"token {token.prefix}… ({args.scope}) created; it is shown only this once", file=sys.stderr)
     return 0

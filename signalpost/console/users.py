@@ -14,7 +14,7 @@ from signalpost.accounts import services
 from .account_forms import AcceptInvitationForm, InviteForm, RoleForm, add_service_error
 from signalpost.accounts.models import AuditEvent, Invitation, Profile, Role
 from signalpost.accounts.roles import public_view, role_required
-from .tokens import show_once, take_once
+from .tokens import shown_once
 
 
 def _two_factor_on():
@@ -133,13 +133,13 @@ def invitation_new(request: HttpRequest) -> HttpResponse:
             except InvalidInput as error:
                 add_service_error(form, error)
             else:
-                show_once(request, f"invitation:{sent.invitation.pk}", sent.link)
                 if sent.mailed:
                     messages.success(request, f"Invitation ready; it is being e-mailed to {email}.")
                 else:
                     messages.success(request, "Invitation ready. E-mail is not set up here: pass the link on "
                                               "yourself.")
-                return redirect("console:invitation_created", sent.invitation.pk)
+                return shown_once(request, "console/invitation_created.html",
+                                  {"invitation": sent.invitation, "link": sent.link})
         status = 400
     return render(request, "console/invitation_new.html", {"form": form}, status=status)
 
@@ -148,10 +148,7 @@ def invitation_new(request: HttpRequest) -> HttpResponse:
 @require_safe
 def invitation_created(request: HttpRequest, invitation_id: int) -> HttpResponse:
     invitation = get_object_or_404(Invitation, pk=invitation_id)
-    link = take_once(request, f"invitation:{invitation.pk}")
-    response = render(request, "console/invitation_created.html", {"invitation": invitation, "link": link})
-    response["Cache-Control"] = "no-store"
-    return response
+    return render(request, "console/invitation_created.html", {"invitation": invitation, "link": None})
 
 
 @role_required("admin")

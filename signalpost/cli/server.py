@@ -140,6 +140,7 @@ def _create_admin(username: str, email: str = "", password: str | None = None) -
 
     from signalpost.accounts import audit
     from signalpost.accounts.models import Profile, Role
+    from signalpost.accounts.sessions import end_sessions
 
     with transaction.atomic():
         user, created = User.objects.get_or_create(username=username, defaults={"email": email})
@@ -148,6 +149,8 @@ def _create_admin(username: str, email: str = "", password: str | None = None) -
         user.set_password(password)
         user.save()
         Profile.objects.update_or_create(user=user, defaults={"role": Role.OWNER})
+        if not created:
+            end_sessions(user)  # a new password: no browser stays signed in with the old one
         audit.record("user.create" if created else "user.password_reset", user, object_repr=username,
                      after={"role": Role.OWNER})
     return password, created

@@ -12,8 +12,9 @@ from signalpost.errors import InvalidInput, NotFound
 
 from signalpost.accounts import services
 from .account_forms import AcceptInvitationForm, InviteForm, RoleForm, add_service_error
-from signalpost.accounts.models import AuditEvent, Invitation, Profile, Role
+from signalpost.accounts.models import ROLE_RANK, AuditEvent, Invitation, Profile, Role
 from signalpost.accounts.roles import public_view, role_required
+from signalpost.accounts.sessions import keep_this_session
 from .tokens import shown_once
 
 
@@ -81,6 +82,13 @@ def user_role(request: HttpRequest, user_id: int) -> HttpResponse:
             role = Role(form.cleaned_data["role"]).label.lower()
             if before == form.cleaned_data["role"]:
                 messages.info(request, f"{person.get_username()} already is {role}: nothing changed.")
+            elif ROLE_RANK[form.cleaned_data["role"]] < ROLE_RANK[before]:
+                if person.pk == request.user.pk:
+                    keep_this_session(request)
+                    messages.success(request, f"You are now {role}. Your other sessions have ended.")
+                else:
+                    messages.success(request, f"{person.get_username()} is now {role}. Their sessions have ended: "
+                                              "they log in again to go on, with the new role.")
             else:
                 messages.success(request, f"{person.get_username()} is now {role}.")
             return redirect("console:user_detail", person.pk)
@@ -101,7 +109,8 @@ def _user_action(request: HttpRequest, user_id: int, service, done: str) -> Http
 @require_POST
 def user_deactivate(request: HttpRequest, user_id: int) -> HttpResponse:
     return _user_action(request, user_id, services.deactivate_user,
-                        "{name} is deactivated: they can no longer log in.")
+                        "{name} is deactivated: their sessions have ended and they can no longer log in. "
+                        "Reactivating them does not bring those sessions back.")
 
 
 @role_required("admin")

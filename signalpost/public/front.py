@@ -279,11 +279,37 @@ def _header(scope: dict, name: bytes) -> bytes | None:
     return None
 
 
+def _hsts_header() -> tuple[bytes, bytes] | None:
+    """Strict-Transport-Security as Django's SecurityMiddleware writes it, from the same settings."""
+    seconds = getattr(settings, "SECURE_HSTS_SECONDS", 0)
+    if not seconds:
+        return None
+    value = f"max-age={seconds}"
+    if getattr(settings, "SECURE_HSTS_INCLUDE_SUBDOMAINS", False):
+        value += "; includeSubDomains"
+    if getattr(settings, "SECURE_HSTS_PRELOAD", False):
+        value += "; preload"
+    return (b"strict-transport-security", value.encode())
+
+
+def _is_secure(scope: dict) -> bool:
+    """Django's request.is_secure() for an ASGI scope: https, or the proxy's header saying so."""
+    if scope.get("scheme") == "https":
+        return True
+    proxy = getattr(settings, "SECURE_PROXY_SSL_HEADER", None)
+    if not proxy:
+        return False
+    name, expected = proxy
+    found = _header(scope, name.removeprefix("HTTP_").replace("_", "-").lower().encode())
+    return found is not None and found.decode("latin-1").split(",", 1)[0].strip() == expected
+
+
 class SnapshotFront:
     def __init__(self, fallback, store: SnapshotStore | None = None):
         self.fallback = fallback
         self.store = store
         self._started = False
+        self._hsts = _hsts_header()
 
     def _ensure_started(self) -> SnapshotStore:
         if self.store is None:
@@ -315,15 +341,16 @@ class SnapshotFront:
         accept = _header(scope, b"accept-encoding")
         gzipped = accept is not None and b"gzip" in accept
         etag = entry.gzip_etag if gzipped else entry.etag
+        headers = entry.gzip_headers if gzipped else entry.identity_headers
+        if self._hsts is not None and _is_secure(scope):
+            headers = [*headers, self._hsts]  # as Django's pages have it, on https only
         condition = _header(scope, b"if-none-match")
         if condition is not None and (etag in condition or condition.strip() == b"*"):
-            headers = [(k, v) for k, v in (entry.gzip_headers if gzipped else entry.identity_headers)
-                       if k not in (b"content-length", b"content-encoding", b"content-type")]
+            headers = [(k, v) for k, v in headers if k not in (b"content-length", b"content-encoding", b"content-type")]
             await send({"type": "http.response.start", "status": 304, "headers": headers})
             await send({"type": "http.response.body", "body": b""})
             return
-        await send({"type": "http.response.start", "status": 200,
-                    "headers": entry.gzip_headers if gzipped else entry.identity_headers})
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
         await send({"type": "http.response.body",
                     "body": b"" if head_only else (entry.gzip_body if gzipped else entry.body)})
 

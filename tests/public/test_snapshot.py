@@ -243,3 +243,18 @@ def test_a_restored_database_takes_back_the_pages_it_does_not_have(published, st
     again = start_server(data_dir=directory, worker=False)
     assert again.get(incident.public_path)[0] == 404
     assert not (directory / "snapshot" / "site" / "incidents" / f"{incident.public_id}.html").exists()
+
+
+def test_pages_from_the_snapshot_carry_hsts_like_djangos_when_the_site_is_https(published, start_server):
+    server = start_server(SIGNALPOST_URL="https://127.0.0.1")
+    https = {"X-Forwarded-Proto": "https"}  # the TLS proxy in front says so, as Django's setting expects
+    status, django_headers, _ = server.get("/console/login", https)
+    assert status == 200 and django_headers["strict-transport-security"].startswith("max-age=31536000")
+    for path in ("/", "/api/v2/summary.json"):
+        status, headers, _ = server.get(path, https)
+        assert status == 200 and "etag" in headers  # answered from the snapshot
+        assert headers["strict-transport-security"] == django_headers["strict-transport-security"]
+        status, headers, _ = server.get(path, {**https, "If-None-Match": headers["etag"]})
+        assert status == 304 and headers["strict-transport-security"] == django_headers["strict-transport-security"]
+    status, headers, _ = server.get("/")  # plain http: no HSTS, as Django does
+    assert "strict-transport-security" not in headers

@@ -43,11 +43,12 @@ def stamp_session(sender, request: HttpRequest, user, **kwargs) -> None:
 
 
 def current_sessions_only(get_response: Callable[[HttpRequest], HttpResponse]):
-    """Sign out a request whose session is older than its person's generation. Reads the role with the
-    generation, so that roles.role_of needs no query of its own."""
+    """Sign out a console request whose session is older than its person's generation. Reads the role
+    with the generation, so that roles.role_of needs no query of its own."""
 
     def middleware(request: HttpRequest) -> HttpResponse:
-        user = getattr(request, "user", None)
+        # Only the console uses sessions: the public pages must not even read one (no Vary: Cookie).
+        user = getattr(request, "user", None) if request.path.startswith("/console/") else None
         if user is not None and user.is_authenticated:
             role, generation = _profile_of(user)
             if request.session.get(SESSION_KEY, 0) != generation:

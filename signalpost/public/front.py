@@ -11,6 +11,7 @@ behind and whether the worker's jobs are alive, for /healthz.
 import json
 import logging
 import os
+import re
 import threading
 import time
 from dataclasses import dataclass
@@ -28,6 +29,11 @@ HEALTH_SECONDS = 2.0  # how often the loader reads the publisher's backlog and t
 BEHIND_SECONDS = 60.0  # a backlog older than this makes /healthz say "behind"
 
 CACHE_CONTROL = b"public, max-age=5, must-revalidate"
+# The addresses whose every page the snapshot holds: one that is not there does not exist (or is not
+# published yet, for a second), and is answered with the snapshot's 404 page, never by Django, so that a
+# crawler cannot turn unknown ids into database reads.
+EVENT_PREFIXES = ("/incidents/", "/maintenance/", "/postmortems/")
+MONTH_PATH = re.compile(r"/history/(\d{4})-(\d{2})")
 _SECURITY_HEADERS = [
     (b"x-content-type-options", b"nosniff"),
     (b"referrer-policy", b"same-origin"),
@@ -74,7 +80,7 @@ def _entry(path: str, content_type: str, body: bytes, gzip_body: bytes, etag: st
 
 # URLs that are files of their own kind (the API, the branding stylesheet and logo): exported under
 # their own name, so that a static server gives them the right content type.
-FILE_SUFFIXES = (".json", ".css", ".png", ".jpg", ".webp", ".md")
+FILE_SUFFIXES = (".json", ".css", ".png", ".jpg", ".webp", ".md", ".html")
 
 
 def disk_name(path: str) -> str:
@@ -99,6 +105,7 @@ class SnapshotStore:
         self.health: dict = {}
         self._health_read = 0.0
         self._manifest: dict | None = None  # the disk copy's index, once read
+        self._months: tuple[tuple[int, int], tuple[int, int]] | None = None  # the history's published range
 
     # -- loading ----------------------------------------------------------------------------------
 
@@ -185,8 +192,35 @@ class SnapshotStore:
                 continue
             self.files[path] = _entry(path, content_type, body, gzip_body, etag, published_at)
         self.version = max(newest, state)
+        if loaded:
+            self._months_changed()
         self._save_to_disk(loaded)
         return bool(loaded)
+
+    def _months_changed(self) -> None:
+        months = [(int(m[1]), int(m[2])) for m in map(MONTH_PATH.fullmatch, list(self.files)) if m]
+        self._months = (min(months), max(months)) if months else None
+
+    def not_found(self, path: str) -> Entry | None:
+        """The snapshot's 404 page when `path` is in its namespace and it does not hold it: an unknown
+        incident, maintenance or postmortem, or a month before the first one published or more than one
+        after the last (the next month is Django's for the moments before the clock publishes it)."""
+        from .models import NOT_FOUND_PATH
+
+        page = self.files.get(NOT_FOUND_PATH)
+        if page is None:  # a snapshot made before it had one: Django answers
+            return None
+        if path.startswith(EVENT_PREFIXES):
+            return page
+        month = MONTH_PATH.fullmatch(path)
+        if month is None:
+            return None
+        year, number = int(month[1]), int(month[2])
+        if not 1 <= number <= 12 or self._months is None:
+            return page
+        (first_year, first_month), (last_year, last_month) = self._months
+        after_last = (last_year + 1, 1) if last_month == 12 else (last_year, last_month + 1)
+        return page if not (first_year, first_month) <= (year, number) <= after_last else None
 
     def _recovered(self) -> None:
         if self.db_down:
@@ -242,6 +276,7 @@ class SnapshotStore:
                 continue
             published_at = datetime.fromisoformat(meta["published_at"])
             self.files[path] = _entry(path, meta["content_type"], body, gzip_body, meta["etag"], published_at)
+        self._months_changed()
         # Disk content is only a fallback: load everything from the database again when it answers.
         self.version = 0
 
@@ -332,25 +367,31 @@ class SnapshotFront:
                 if scope["path"] == "/healthz":
                     await self._health(store, send)
                     return
+                missing = store.not_found(scope["path"])
+                if missing is not None:
+                    await self._serve(missing, scope, send, method == "HEAD", status=404)
+                    return
         elif kind == "lifespan":
             await self._lifespan(receive, send)
             return
         await self.fallback(scope, receive, send)
 
-    async def _serve(self, entry: Entry, scope, send, head_only: bool) -> None:
+    async def _serve(self, entry: Entry, scope, send, head_only: bool, status: int = 200) -> None:
         accept = _header(scope, b"accept-encoding")
         gzipped = accept is not None and b"gzip" in accept
         etag = entry.gzip_etag if gzipped else entry.etag
         headers = entry.gzip_headers if gzipped else entry.identity_headers
+        if status != 200:  # the 404 page stands for an address that has none: no validators
+            headers = [(k, v) for k, v in headers if k not in (b"etag", b"last-modified")]
         if self._hsts is not None and _is_secure(scope):
             headers = [*headers, self._hsts]  # as Django's pages have it, on https only
-        condition = _header(scope, b"if-none-match")
+        condition = _header(scope, b"if-none-match") if status == 200 else None
         if condition is not None and (etag in condition or condition.strip() == b"*"):
             headers = [(k, v) for k, v in headers if k not in (b"content-length", b"content-encoding", b"content-type")]
             await send({"type": "http.response.start", "status": 304, "headers": headers})
             await send({"type": "http.response.body", "body": b""})
             return
-        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body",
                     "body": b"" if head_only else (entry.gzip_body if gzipped else entry.body)})
 

@@ -258,3 +258,26 @@ def test_pages_from_the_snapshot_carry_hsts_like_djangos_when_the_site_is_https(
         assert status == 304 and headers["strict-transport-security"] == django_headers["strict-transport-security"]
     status, headers, _ = server.get("/")  # plain http: no HSTS, as Django does
     assert "strict-transport-security" not in headers
+
+
+def test_unknown_ids_and_months_outside_the_history_are_answered_by_the_snapshot_alone(published, start_server,
+                                                                                        tmp_path):
+    """Proved with the database down: Django could not answer these at all, the snapshot's 404 does."""
+    directory = tmp_path / "instance"
+    server = start_server(data_dir=directory)
+    assert server.get("/")[0] == 200
+    server.stop()
+    assert SnapshotFile.objects.filter(path="/404.html").exists()
+    now = timezone.now().astimezone(ZoneInfo("Europe/Zurich"))
+    later = f"/history/{now.year + (now.month + 1) // 12}-{(now.month + 1) % 12 + 1:02d}"  # two months on
+
+    down = start_server(data_dir=directory, worker=False, DATABASE_URL="postgres://postgres@127.0.0.1:1/unreachable")
+    assert down.get(f"/history/{now:%Y-%m}")[0] == 200
+    for path in ("/history/1999-01", later, "/history/2026-13", "/incidents/nosuchid", "/maintenance/nosuchid",
+                 "/postmortems/nosuchid", "/postmortems/nosuchid.md"):
+        status, headers, body = down.get(path)
+        assert status == 404, path
+        assert b"Not found" in body and b"Example Status" in body, path
+        assert "etag" not in headers and "script-src 'self'" in headers["content-security-policy"]
+    status, _, body = down.get("/incidents/nosuchid", {"Accept-Encoding": "gzip"})
+    assert status == 404 and b"Not found" in gzip.decompress(body)

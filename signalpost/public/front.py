@@ -34,6 +34,7 @@ CACHE_CONTROL = b"public, max-age=5, must-revalidate"
 # crawler cannot turn unknown ids into database reads.
 EVENT_PREFIXES = ("/incidents/", "/maintenance/", "/postmortems/")
 MONTH_PATH = re.compile(r"/history/(\d{4})-(\d{2})")
+NOT_FOUND = "/404.html"  # models.NOT_FOUND_PATH (this module is loaded before Django's models are)
 _SECURITY_HEADERS = [
     (b"x-content-type-options", b"nosniff"),
     (b"referrer-policy", b"same-origin"),
@@ -105,7 +106,8 @@ class SnapshotStore:
         self.health: dict = {}
         self._health_read = 0.0
         self._manifest: dict | None = None  # the disk copy's index, once read
-        self._months: tuple[tuple[int, int], tuple[int, int]] | None = None  # the history's published range
+        self._month_set: set[tuple[int, int]] = set()  # the months of the history the snapshot holds
+        self._months: tuple[tuple[int, int], tuple[int, int]] | None = None  # their range
 
     # -- loading ----------------------------------------------------------------------------------
 
@@ -189,25 +191,30 @@ class SnapshotStore:
         for path, (content_type, body, gzip_body, etag, published_at) in loaded.items():
             if content_type == RETIRED:  # no longer published: Django answers (404) from now on
                 self.files.pop(path, None)
+                self._note_month(path, held=False)
                 continue
             self.files[path] = _entry(path, content_type, body, gzip_body, etag, published_at)
+            self._note_month(path)
         self.version = max(newest, state)
-        if loaded:
-            self._months_changed()
         self._save_to_disk(loaded)
         return bool(loaded)
 
-    def _months_changed(self) -> None:
-        months = [(int(m[1]), int(m[2])) for m in map(MONTH_PATH.fullmatch, list(self.files)) if m]
-        self._months = (min(months), max(months)) if months else None
+    def _note_month(self, path: str, held: bool = True) -> None:
+        month = MONTH_PATH.fullmatch(path)
+        if month is None:
+            return
+        key = (int(month[1]), int(month[2]))
+        if held:
+            self._month_set.add(key)
+        else:
+            self._month_set.discard(key)
+        self._months = (min(self._month_set), max(self._month_set)) if self._month_set else None
 
     def not_found(self, path: str) -> Entry | None:
         """The snapshot's 404 page when `path` is in its namespace and it does not hold it: an unknown
         incident, maintenance or postmortem, or a month before the first one published or more than one
         after the last (the next month is Django's for the moments before the clock publishes it)."""
-        from .models import NOT_FOUND_PATH
-
-        page = self.files.get(NOT_FOUND_PATH)
+        page = self.files.get(NOT_FOUND)
         if page is None:  # a snapshot made before it had one: Django answers
             return None
         if path.startswith(EVENT_PREFIXES):
@@ -276,7 +283,7 @@ class SnapshotStore:
                 continue
             published_at = datetime.fromisoformat(meta["published_at"])
             self.files[path] = _entry(path, meta["content_type"], body, gzip_body, meta["etag"], published_at)
-        self._months_changed()
+            self._note_month(path)
         # Disk content is only a fallback: load everything from the database again when it answers.
         self.version = 0
 
@@ -362,7 +369,8 @@ class SnapshotFront:
             if method == "GET" or method == "HEAD":
                 entry = store.files.get(scope["path"])
                 if entry is not None:
-                    await self._serve(entry, scope, send, method == "HEAD")
+                    await self._serve(entry, scope, send, method == "HEAD",
+                                      status=404 if scope["path"] == NOT_FOUND else 200)
                     return
                 if scope["path"] == "/healthz":
                     await self._health(store, send)

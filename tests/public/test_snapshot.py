@@ -281,3 +281,9 @@ def test_unknown_ids_and_months_outside_the_history_are_answered_by_the_snapshot
         assert "etag" not in headers and "script-src 'self'" in headers["content-security-policy"]
     status, _, body = down.get("/incidents/nosuchid", {"Accept-Encoding": "gzip"})
     assert status == 404 and b"Not found" in gzip.decompress(body)
+
+
+def test_the_front_and_the_publisher_agree_on_the_not_found_page():
+    from signalpost.public import front, models
+
+    assert front.NOT_FOUND == models.NOT_FOUND_PATH

@@ -106,6 +106,10 @@ class SnapshotStore:
         self.health: dict = {}
         self._health_read = 0.0
         self._manifest: dict | None = None  # the disk copy's index, once read
+        # Whether the publisher had caught up at the last load: while it has not (or an event was recorded
+        # since, in any process), a page the snapshot lacks may be on its way, and Django answers for it.
+        self.caught_up = False
+        self.publishing = threading.Event()  # set by every event the publisher takes
         self._month_set: set[tuple[int, int]] = set()  # the months of the history the snapshot holds
         self._months: tuple[tuple[int, int], tuple[int, int]] | None = None  # their range
 
@@ -120,6 +124,7 @@ class SnapshotStore:
             from .snapshot import SNAPSHOT_TOPIC
 
             self.wake = wake.waiter(SNAPSHOT_TOPIC)  # set by every publication, in any process
+            self.publishing = wake.waiter("events:publisher")
             self.load_from_disk()
             self.poll_once()
             self.read_health()
@@ -156,9 +161,12 @@ class SnapshotStore:
 
         try:
             close_old_connections()
+            # Asked before the version: an event the publisher is done with is in the version read next.
+            pending = self._publisher_pending()
             state = SnapshotState.objects.filter(pk=1).values_list("version", flat=True).first()
             if state is None or state <= self.version:
                 self._recovered()
+                self._caught_up(pending)
                 return False
             full = self.version == 0  # the first load: everything the database has
             rows = SnapshotFile.objects.filter(version__gt=self.version).values_list(
@@ -196,8 +204,24 @@ class SnapshotStore:
             self.files[path] = _entry(path, content_type, body, gzip_body, etag, published_at)
             self._note_month(path)
         self.version = max(newest, state)
+        self._caught_up(pending)
         self._save_to_disk(loaded)
         return bool(loaded)
+
+    def _publisher_pending(self) -> bool | None:
+        """Whether the publisher has work: one query per poll while it may have, none once it has caught up
+        and no event came since (never one per reader). None: nothing new to tell."""
+        if self.caught_up and not self.publishing.is_set():
+            return None
+        from signalpost.events.models import Handling, HandlingState
+
+        self.caught_up = False
+        self.publishing.clear()  # before the query: an event recorded meanwhile sets it again, or is seen
+        return Handling.objects.filter(consumer="publisher", state=HandlingState.PENDING).exists()
+
+    def _caught_up(self, pending: bool | None) -> None:
+        if pending is not None:  # once the version read after the question is loaded
+            self.caught_up = not pending
 
     def _note_month(self, path: str, held: bool = True) -> None:
         month = MONTH_PATH.fullmatch(path)
@@ -217,6 +241,8 @@ class SnapshotStore:
         page = self.files.get(NOT_FOUND)
         if page is None:  # a snapshot made before it had one: Django answers
             return None
+        if not (self.caught_up and not self.publishing.is_set()) and not self.db_down:
+            return None  # the page may be on its way: Django answers until the publisher has caught up
         if path.startswith(EVENT_PREFIXES):
             return page
         month = MONTH_PATH.fullmatch(path)

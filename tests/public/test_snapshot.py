@@ -266,6 +266,12 @@ def test_unknown_ids_and_months_outside_the_history_are_answered_by_the_snapshot
     directory = tmp_path / "instance"
     server = start_server(data_dir=directory)
     assert server.get("/")[0] == 200
+    # Once the publisher has caught up, the front answers (Django would render an empty month, and its
+    # own plain "Not Found" for an unknown id)
+    _wait_for(lambda: b"No page of Example Status" in server.get("/incidents/nosuchid")[2])
+    for path in ("/history/1999-01", "/incidents/another", "/maintenance/nosuchid", "/postmortems/nosuchid"):
+        status, _, body = server.get(path)
+        assert status == 404 and b"No page of Example Status has this address" in body, path
     server.stop()
     assert SnapshotFile.objects.filter(path="/404.html").exists()
     now = timezone.now().astimezone(ZoneInfo("Europe/Zurich"))
@@ -287,3 +293,11 @@ def test_the_front_and_the_publisher_agree_on_the_not_found_page():
     from signalpost.public import front, models
 
     assert front.NOT_FOUND == models.NOT_FOUND_PATH
+
+
+def test_a_page_on_its_way_to_the_snapshot_is_answered_by_django_meanwhile(published, start_server):
+    server = start_server(worker=False)  # no publisher: what it has to do stays waiting
+    _wait_for(lambda: b"No page of Example Status" in server.get("/incidents/nosuchid")[2])
+    incident = services.open_incident(name="Database failover", impact="major")
+    status, _, body = server.get(incident.public_path)
+    assert status == 200 and b"Database failover" in body

@@ -62,8 +62,10 @@ class World:
 
     def setup(self, method: str, path: str, body: dict | None = None, by: str = "setup script") -> dict:
         """Prepare a scenario through the API, with a token of its own (`by`), before the write measured."""
-        if by not in self.setup_tokens:
-            self.setup_tokens[by] = create_token(by, "admin")[1]
+        if by not in self.setup_tokens:  # made by a person of its own: a token acts for whoever made it
+            person = get_user_model().objects.create_user(by.replace(" ", "."))
+            Profile.objects.create(user=person, role="admin")
+            self.setup_tokens[by] = create_token(by, "admin", created_by=person)[1]
         response = self.client.generic(method, "/api/v1" + path, b"" if body is None else json.dumps(body),
                                        content_type="application/json",
                                        headers={"Authorization": f"Bearer {self.setup_tokens[by]}"})
@@ -223,7 +225,7 @@ def test_every_api_write_operation_has_an_audit_scenario():
 def test_an_api_write_records_one_entry_naming_the_token(world, op):
     if op.key not in API_SCENARIOS:
         pytest.fail(f"no scenario for {op.key} in API_SCENARIOS")
-    token, plain = create_token("chat-ops bot", "admin")
+    token, plain = create_token("chat-ops bot", "admin", created_by=world.owner)
     params, body = API_SCENARIOS[op.key](world)
     before = AuditEvent.objects.count()
     script = Client()  # a script's request: the token, no console session
@@ -235,6 +237,7 @@ def test_an_api_write_records_one_entry_naming_the_token(world, op):
     entry = entries[0]
     assert (entry.actor_kind, entry.source, entry.address) == ("token", "api", "127.0.0.1")
     assert token.name in entry.actor and entry.actor_token_id == token.pk
+    assert entry.actor_user_id == world.owner.pk  # and acting for the person who created it
 
 
 # --- the console -----------------------------------------------------------------------------------

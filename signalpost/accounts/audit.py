@@ -51,8 +51,11 @@ def user_actor(user, source: str = "console", address: str | None = None) -> Act
 
 
 def token_actor(token, address: str | None = None) -> Actor:
+    """A token acts for the person who created it (so the rules about people, such as "an author does
+    not approve their own postmortem", hold through the API too); a token made on the server with
+    `signalpost token create` was created by no one and acts for no one."""
     return Actor(kind="token", name=f"token {token.name} ({token.prefix}…)", source="api", address=address,
-                 token_id=token.pk)
+                 user_id=token.created_by_id, token_id=token.pk)
 
 
 def cli_actor() -> Actor:

@@ -21,6 +21,8 @@ class Profile(models.Model):
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="profile")
     role = models.CharField(max_length=16, choices=Role.choices, default=Role.VIEWER)
     created_at = models.DateTimeField(default=timezone.now)
+    # Moved on to end every session of the person (see sessions.py).
+    session_generation = models.PositiveIntegerField(default=0)
 
     def __str__(self) -> str:
         return f"{self.user.get_username()} ({self.role})"

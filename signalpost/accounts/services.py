@@ -31,6 +31,7 @@ from signalpost.events.record import record as record_event
 
 from . import audit
 from .models import ROLE_RANK, AuditEvent, Invitation, Profile, Role
+from .sessions import end_sessions
 
 log = logging.getLogger("signalpost.accounts")
 
@@ -234,6 +235,8 @@ def change_role(user: AbstractBaseUser, role: str, *, by: AbstractBaseUser) -> A
                                        "owner first.")
         Profile.objects.update_or_create(user=user, defaults={"role": role})
         user._signalpost_role = None  # roles.role_of caches the role on the object
+        if ROLE_RANK[role] < ROLE_RANK[current]:
+            end_sessions(user)  # no browser keeps the access of the role before
         audit.record("user.role", user, object_repr=user.get_username(), before={"role": current},
                      after={"role": role})
     return user
@@ -252,6 +255,7 @@ def deactivate_user(user: AbstractBaseUser, *, by: AbstractBaseUser) -> Abstract
             raise InvalidInput("user", f"{user.get_username()} is the last active owner and stays active.")
         get_user_model().objects.filter(pk=user.pk).update(is_active=False)
         user.is_active = False
+        end_sessions(user)  # and reactivating them later does not bring these sessions back
         audit.record("user.deactivate", user, object_repr=user.get_username(), before={"active": True},
                      after={"active": False})
     return user
@@ -279,6 +283,7 @@ def change_password(user: AbstractBaseUser, current_password: str, new_password:
     with transaction.atomic():
         user.set_password(new_password)
         user.save(update_fields=["password"])
+        end_sessions(user)
         audit.record("user.password_change", user, object_repr=user.get_username(),
                      before={"password": "(old)"}, after={"password": "(changed)"})
     return user
@@ -322,6 +327,7 @@ def reset_password(user: AbstractBaseUser, new_password: str) -> AbstractBaseUse
     with transaction.atomic(), _acting_as(user):
         user.set_password(new_password)
         user.save(update_fields=["password"])
+        end_sessions(user)
         audit.record("user.password_reset", user, object_repr=user.get_username(),
                      before={"password": "(old)"}, after={"password": "(reset by e-mail link)"})
     return user

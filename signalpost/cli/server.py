@@ -71,6 +71,9 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     create.add_argument("--scope", required=True, choices=["read", "write", "admin"],
                         help="read: GET only; write: incidents and maintenance; admin: also components and page")
     create.add_argument("--name", default="cli", help="what the token is for")
+    create.add_argument("--for", dest="for_user", metavar="USERNAME", default=None,
+                        help="the console user the token acts for (needed to approve postmortems through it); "
+                             "without it the token acts for no one")
     create.set_defaults(func=cmd_token_create)
     listing = token_commands.add_parser("list", help="list tokens (prefix, name, scope, last used)")
     listing.set_defaults(func=cmd_token_list)
@@ -137,6 +140,7 @@ def _create_admin(username: str, email: str = "", password: str | None = None) -
 
     from signalpost.accounts import audit
     from signalpost.accounts.models import Profile, Role
+    from signalpost.accounts.sessions import end_sessions
 
     with transaction.atomic():
         user, created = User.objects.get_or_create(username=username, defaults={"email": email})
@@ -145,6 +149,8 @@ def _create_admin(username: str, email: str = "", password: str | None = None) -
         user.set_password(password)
         user.save()
         Profile.objects.update_or_create(user=user, defaults={"role": Role.OWNER})
+        if not created:
+            end_sessions(user)  # a new password: no browser stays signed in with the old one
         audit.record("user.create" if created else "user.password_reset", user, object_repr=username,
                      after={"role": Role.OWNER})
     return password, created
@@ -162,9 +168,16 @@ def cmd_createadmin(args) -> int:
 
 def cmd_token_create(args) -> int:
     setup_django()
+    from django.contrib.auth import get_user_model
+
     from signalpost.accounts.tokens import create_token
 
-    token, plain = create_token(args.name, args.scope)
+    person = None
+    if args.for_user is not None:
+        person = get_user_model().objects.filter(username=args.for_user, is_active=True).first()
+        if person is None:
+            raise CliError(f'--for: no active user "{args.for_user}"')
+    token, plain = create_token(args.name, args.scope, created_by=person)
     print(plain)
     print(f"token {token.prefix}… ({args.scope}) created; it is shown only this once", file=sys.stderr)
     return 0

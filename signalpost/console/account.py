@@ -24,6 +24,7 @@ from .account_forms import (
     add_service_error,
 )
 from signalpost.accounts.roles import public_view, role_required
+from signalpost.accounts.sessions import keep_this_session
 from signalpost.accounts.throttle import client_address
 
 
@@ -77,8 +78,9 @@ def account_password(request: HttpRequest) -> HttpResponse:
             add_service_error(form, error)
         else:
             update_session_auth_hash(request, request.user)  # stay logged in here; other sessions end
-            messages.success(request, "Your password is changed. Other browsers where you were logged in "
-                                      "must log in again.")
+            keep_this_session(request)
+            messages.success(request, "Your password is changed. Your other sessions have ended: other "
+                                      "browsers where you were logged in must log in again.")
             return redirect("console:account")
     return _account_page(request, password_form=form, status=400)
 

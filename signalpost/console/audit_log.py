@@ -24,8 +24,12 @@ from signalpost.accounts.roles import role_required
 PER_PAGE = 50
 EXPORT_FIELDS = ("id", "at", "actor_kind", "actor", "source", "address", "action", "object_type", "object_id",
                  "object_repr", "before", "after")
-# A spreadsheet runs a cell that starts with one of these as a formula; incident names are typed by people.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# A spreadsheet runs a cell that starts with one of these as a formula (the fullwidth and small forms
+# too, which some programs fold to ASCII); incident names are typed by people.
+FORMULA_CHARS = "=+-@\u2212＝＋－＠\ufe62\ufe63\ufe66\ufe6b"
+# Characters a reader cannot see: a cell starting with one is defused too, and they are looked through,
+# with any white space, for a formula character behind them.
+INVISIBLE = "\u200b\u200c\u200d\u2060\ufeff"
 
 
 def _known_actions() -> list[str]:
@@ -115,7 +119,13 @@ def _safe_cell(value) -> str:
     if isinstance(value, (dict, list)):
         value = json.dumps(value, ensure_ascii=False, sort_keys=True)
     text = str(value)
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
+    if not text:
+        return text
+    first = text[0]
+    behind = text.lstrip().lstrip(INVISIBLE + " \t\r\n\x0b\x0c\u00a0\u3000")
+    if first in INVISIBLE or first in "\t\r\n" or behind[:1] in FORMULA_CHARS:
+        return "'" + text
+    return text
 
 
 def _csv_lines(rows: Iterable[dict]) -> Iterator[str]:

@@ -38,11 +38,12 @@ def login(request: HttpRequest) -> HttpResponse:
         elif form.is_valid():
             user = form.get_user()
             auth.login(request, user)
-            clear_failures(username, address)
             with transaction.atomic(), audit.acting(audit.user_actor(user, "console", address)):
                 audit.record("user.login", user, object_repr=user.get_username())
             if needs_second_factor(request):
+                # The failures are forgotten once the code is right too: the password alone is not a login.
                 return HttpResponseRedirect("/console/login/code?" + request.GET.urlencode())
+            clear_failures(user.get_username())
             return HttpResponseRedirect(_next_url(request))
         else:
             record_failure(username, address)
@@ -80,7 +81,7 @@ def login_code(request: HttpRequest) -> HttpResponse:
             device = match_token(request.user, form.cleaned_data["code"].replace(" ", ""))
             if device is not None:
                 otp_login(request, device)
-                clear_failures(username, address)
+                clear_failures(username)
                 audit.record("user.login_code", request.user, object_repr=username)
                 return HttpResponseRedirect(_next_url(request))
             record_failure(username, address)

@@ -64,6 +64,14 @@ def reset_message(user, work: Work) -> EmailMessage:
                         headers={"Message-ID": _message_id(work, f"{user.pk}")})
 
 
+def _stand_in(email: str):
+    """Someone who is not there, for the work done for an address without an account."""
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.hashers import make_password
+
+    return get_user_model()(pk=0, username="", email=email, password=make_password(None))
+
+
 def messages_for(work: Work) -> list[EmailMessage]:
     event = work.event
     if event.kind == "invitation.created":
@@ -71,7 +79,12 @@ def messages_for(work: Work) -> list[EmailMessage]:
         message = invitation_message(invitation, work) if invitation is not None else None
         return [message] if message is not None else []
     if event.kind == "password_reset.requested":
-        return [reset_message(user, work) for user in services.reset_accounts(event.data.get("email", ""))]
+        email = event.data.get("email", "")
+        accounts = services.reset_accounts(email)
+        # An address without an account gets the same work (the lookup, the link, the message) up to
+        # sending, so that how long the worker is busy does not tell which addresses have one.
+        written = [reset_message(user, work) for user in accounts or [_stand_in(email)]]
+        return written if accounts else []
     return []
 
 

@@ -12,23 +12,14 @@ from signalpost.errors import InvalidInput
 from .account_forms import TokenForm, add_service_error
 from signalpost.accounts.roles import role_required
 
-ONCE_KEY = "signalpost_shown_once"
-
-
-def show_once(request: HttpRequest, key: str, secret: str) -> None:
-    """Keep a secret (a new token, an invitation link) for the very next page only. It sits in the
-    session for one redirect, then is gone: the database keeps only its digest."""
-    pending = request.session.get(ONCE_KEY, {})
-    pending[key] = secret
-    request.session[ONCE_KEY] = pending
-
-
-def take_once(request: HttpRequest, key: str) -> str | None:
-    pending = request.session.get(ONCE_KEY, {})
-    secret = pending.pop(key, None)
-    if secret is not None:
-        request.session[ONCE_KEY] = pending
-    return secret
+def shown_once(request: HttpRequest, template: str, context: dict) -> HttpResponse:
+    """The page that shows a new secret (a token, an invitation link), as the answer to the POST that
+    made it: the secret is in this one response and nowhere else, neither in the session table nor in
+    a cache (the database keeps only its digest). Reloading the page's address later shows that it
+    was shown once."""
+    response = render(request, template, context)
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 @role_required("admin")
@@ -50,9 +41,8 @@ def token_new(request: HttpRequest) -> HttpResponse:
             except InvalidInput as error:
                 add_service_error(form, error)
             else:
-                show_once(request, f"token:{token.pk}", plain)
                 messages.success(request, f"Token “{token.name}” created.")
-                return redirect("console:token_created", token.pk)
+                return shown_once(request, "console/tokens_created.html", {"token": token, "plain": plain})
         status = 400
     return render(request, "console/tokens_new.html", {"form": form}, status=status)
 
@@ -61,10 +51,7 @@ def token_new(request: HttpRequest) -> HttpResponse:
 @require_safe
 def token_created(request: HttpRequest, token_id: int) -> HttpResponse:
     token = get_object_or_404(ApiToken, pk=token_id)
-    plain = take_once(request, f"token:{token.pk}")
-    response = render(request, "console/tokens_created.html", {"token": token, "plain": plain})
-    response["Cache-Control"] = "no-store"  # the secret must not stay in a browser or proxy cache
-    return response
+    return render(request, "console/tokens_created.html", {"token": token, "plain": None})
 
 
 @role_required("admin")

@@ -12,9 +12,10 @@ from signalpost.errors import InvalidInput, NotFound
 
 from signalpost.accounts import services
 from .account_forms import AcceptInvitationForm, InviteForm, RoleForm, add_service_error
-from signalpost.accounts.models import AuditEvent, Invitation, Profile, Role
+from signalpost.accounts.models import ROLE_RANK, AuditEvent, Invitation, Profile, Role
 from signalpost.accounts.roles import public_view, role_required
-from .tokens import show_once, take_once
+from signalpost.accounts.sessions import keep_this_session
+from .tokens import shown_once
 
 
 def _two_factor_on():
@@ -81,6 +82,13 @@ def user_role(request: HttpRequest, user_id: int) -> HttpResponse:
             role = Role(form.cleaned_data["role"]).label.lower()
             if before == form.cleaned_data["role"]:
                 messages.info(request, f"{person.get_username()} already is {role}: nothing changed.")
+            elif ROLE_RANK[form.cleaned_data["role"]] < ROLE_RANK[before]:
+                if person.pk == request.user.pk:
+                    keep_this_session(request)
+                    messages.success(request, f"You are now {role}. Your other sessions have ended.")
+                else:
+                    messages.success(request, f"{person.get_username()} is now {role}. Their sessions have ended: "
+                                              "they log in again to go on, with the new role.")
             else:
                 messages.success(request, f"{person.get_username()} is now {role}.")
             return redirect("console:user_detail", person.pk)
@@ -101,7 +109,8 @@ def _user_action(request: HttpRequest, user_id: int, service, done: str) -> Http
 @require_POST
 def user_deactivate(request: HttpRequest, user_id: int) -> HttpResponse:
     return _user_action(request, user_id, services.deactivate_user,
-                        "{name} is deactivated: they can no longer log in.")
+                        "{name} is deactivated: their sessions have ended and they can no longer log in. "
+                        "Reactivating them does not bring those sessions back.")
 
 
 @role_required("admin")
@@ -133,13 +142,13 @@ def invitation_new(request: HttpRequest) -> HttpResponse:
             except InvalidInput as error:
                 add_service_error(form, error)
             else:
-                show_once(request, f"invitation:{sent.invitation.pk}", sent.link)
                 if sent.mailed:
                     messages.success(request, f"Invitation ready; it is being e-mailed to {email}.")
                 else:
                     messages.success(request, "Invitation ready. E-mail is not set up here: pass the link on "
                                               "yourself.")
-                return redirect("console:invitation_created", sent.invitation.pk)
+                return shown_once(request, "console/invitation_created.html",
+                                  {"invitation": sent.invitation, "link": sent.link})
         status = 400
     return render(request, "console/invitation_new.html", {"form": form}, status=status)
 
@@ -148,10 +157,7 @@ def invitation_new(request: HttpRequest) -> HttpResponse:
 @require_safe
 def invitation_created(request: HttpRequest, invitation_id: int) -> HttpResponse:
     invitation = get_object_or_404(Invitation, pk=invitation_id)
-    link = take_once(request, f"invitation:{invitation.pk}")
-    response = render(request, "console/invitation_created.html", {"invitation": invitation, "link": link})
-    response["Cache-Control"] = "no-store"
-    return response
+    return render(request, "console/invitation_created.html", {"invitation": invitation, "link": None})
 
 
 @role_required("admin")

@@ -11,6 +11,7 @@ behind and whether the worker's jobs are alive, for /healthz.
 import json
 import logging
 import os
+import re
 import threading
 import time
 from dataclasses import dataclass
@@ -28,6 +29,12 @@ HEALTH_SECONDS = 2.0  # how often the loader reads the publisher's backlog and t
 BEHIND_SECONDS = 60.0  # a backlog older than this makes /healthz say "behind"
 
 CACHE_CONTROL = b"public, max-age=5, must-revalidate"
+# The addresses whose every page the snapshot holds: one that is not there does not exist (or is not
+# published yet, for a second), and is answered with the snapshot's 404 page, never by Django, so that a
+# crawler cannot turn unknown ids into database reads.
+EVENT_PREFIXES = ("/incidents/", "/maintenance/", "/postmortems/")
+MONTH_PATH = re.compile(r"/history/(\d{4})-(\d{2})")
+NOT_FOUND = "/404.html"  # models.NOT_FOUND_PATH (this module is loaded before Django's models are)
 _SECURITY_HEADERS = [
     (b"x-content-type-options", b"nosniff"),
     (b"referrer-policy", b"same-origin"),
@@ -74,7 +81,7 @@ def _entry(path: str, content_type: str, body: bytes, gzip_body: bytes, etag: st
 
 # URLs that are files of their own kind (the API, the branding stylesheet and logo): exported under
 # their own name, so that a static server gives them the right content type.
-FILE_SUFFIXES = (".json", ".css", ".png", ".jpg", ".webp", ".md")
+FILE_SUFFIXES = (".json", ".css", ".png", ".jpg", ".webp", ".md", ".html")
 
 
 def disk_name(path: str) -> str:
@@ -99,6 +106,12 @@ class SnapshotStore:
         self.health: dict = {}
         self._health_read = 0.0
         self._manifest: dict | None = None  # the disk copy's index, once read
+        # Whether the publisher had caught up at the last load: while it has not (or an event was recorded
+        # since, in any process), a page the snapshot lacks may be on its way, and Django answers for it.
+        self.caught_up = False
+        self.publishing = threading.Event()  # set by every event the publisher takes
+        self._month_set: set[tuple[int, int]] = set()  # the months of the history the snapshot holds
+        self._months: tuple[tuple[int, int], tuple[int, int]] | None = None  # their range
 
     # -- loading ----------------------------------------------------------------------------------
 
@@ -111,6 +124,7 @@ class SnapshotStore:
             from .snapshot import SNAPSHOT_TOPIC
 
             self.wake = wake.waiter(SNAPSHOT_TOPIC)  # set by every publication, in any process
+            self.publishing = wake.waiter("events:publisher")
             self.load_from_disk()
             self.poll_once()
             self.read_health()
@@ -147,9 +161,12 @@ class SnapshotStore:
 
         try:
             close_old_connections()
+            # Asked before the version: an event the publisher is done with is in the version read next.
+            pending = self._publisher_pending()
             state = SnapshotState.objects.filter(pk=1).values_list("version", flat=True).first()
             if state is None or state <= self.version:
                 self._recovered()
+                self._caught_up(pending)
                 return False
             full = self.version == 0  # the first load: everything the database has
             rows = SnapshotFile.objects.filter(version__gt=self.version).values_list(
@@ -182,11 +199,61 @@ class SnapshotStore:
         for path, (content_type, body, gzip_body, etag, published_at) in loaded.items():
             if content_type == RETIRED:  # no longer published: Django answers (404) from now on
                 self.files.pop(path, None)
+                self._note_month(path, held=False)
                 continue
             self.files[path] = _entry(path, content_type, body, gzip_body, etag, published_at)
+            self._note_month(path)
         self.version = max(newest, state)
+        self._caught_up(pending)
         self._save_to_disk(loaded)
         return bool(loaded)
+
+    def _publisher_pending(self) -> bool | None:
+        """Whether the publisher has work: one query per poll while it may have, none once it has caught up
+        and no event came since (never one per reader). None: nothing new to tell."""
+        if self.caught_up and not self.publishing.is_set():
+            return None
+        from signalpost.events.models import Handling, HandlingState
+
+        self.caught_up = False
+        self.publishing.clear()  # before the query: an event recorded meanwhile sets it again, or is seen
+        return Handling.objects.filter(consumer="publisher", state=HandlingState.PENDING).exists()
+
+    def _caught_up(self, pending: bool | None) -> None:
+        if pending is not None:  # once the version read after the question is loaded
+            self.caught_up = not pending
+
+    def _note_month(self, path: str, held: bool = True) -> None:
+        month = MONTH_PATH.fullmatch(path)
+        if month is None:
+            return
+        key = (int(month[1]), int(month[2]))
+        if held:
+            self._month_set.add(key)
+        else:
+            self._month_set.discard(key)
+        self._months = (min(self._month_set), max(self._month_set)) if self._month_set else None
+
+    def not_found(self, path: str) -> Entry | None:
+        """The snapshot's 404 page when `path` is in its namespace and it does not hold it: an unknown
+        incident, maintenance or postmortem, or a month before the first one published or more than one
+        after the last (the next month is Django's for the moments before the clock publishes it)."""
+        page = self.files.get(NOT_FOUND)
+        if page is None:  # a snapshot made before it had one: Django answers
+            return None
+        if not (self.caught_up and not self.publishing.is_set()) and not self.db_down:
+            return None  # the page may be on its way: Django answers until the publisher has caught up
+        if path.startswith(EVENT_PREFIXES):
+            return page
+        month = MONTH_PATH.fullmatch(path)
+        if month is None:
+            return None
+        year, number = int(month[1]), int(month[2])
+        if not 1 <= number <= 12 or self._months is None:
+            return page
+        (first_year, first_month), (last_year, last_month) = self._months
+        after_last = (last_year + 1, 1) if last_month == 12 else (last_year, last_month + 1)
+        return page if not (first_year, first_month) <= (year, number) <= after_last else None
 
     def _recovered(self) -> None:
         if self.db_down:
@@ -242,6 +309,7 @@ class SnapshotStore:
                 continue
             published_at = datetime.fromisoformat(meta["published_at"])
             self.files[path] = _entry(path, meta["content_type"], body, gzip_body, meta["etag"], published_at)
+            self._note_month(path)
         # Disk content is only a fallback: load everything from the database again when it answers.
         self.version = 0
 
@@ -279,11 +347,37 @@ def _header(scope: dict, name: bytes) -> bytes | None:
     return None
 
 
+def _hsts_header() -> tuple[bytes, bytes] | None:
+    """Strict-Transport-Security as Django's SecurityMiddleware writes it, from the same settings."""
+    seconds = getattr(settings, "SECURE_HSTS_SECONDS", 0)
+    if not seconds:
+        return None
+    value = f"max-age={seconds}"
+    if getattr(settings, "SECURE_HSTS_INCLUDE_SUBDOMAINS", False):
+        value += "; includeSubDomains"
+    if getattr(settings, "SECURE_HSTS_PRELOAD", False):
+        value += "; preload"
+    return (b"strict-transport-security", value.encode())
+
+
+def _is_secure(scope: dict) -> bool:
+    """Django's request.is_secure() for an ASGI scope: https, or the proxy's header saying so."""
+    if scope.get("scheme") == "https":
+        return True
+    proxy = getattr(settings, "SECURE_PROXY_SSL_HEADER", None)
+    if not proxy:
+        return False
+    name, expected = proxy
+    found = _header(scope, name.removeprefix("HTTP_").replace("_", "-").lower().encode())
+    return found is not None and found.decode("latin-1").split(",", 1)[0].strip() == expected
+
+
 class SnapshotFront:
     def __init__(self, fallback, store: SnapshotStore | None = None):
         self.fallback = fallback
         self.store = store
         self._started = False
+        self._hsts = _hsts_header()
 
     def _ensure_started(self) -> SnapshotStore:
         if self.store is None:
@@ -301,29 +395,37 @@ class SnapshotFront:
             if method == "GET" or method == "HEAD":
                 entry = store.files.get(scope["path"])
                 if entry is not None:
-                    await self._serve(entry, scope, send, method == "HEAD")
+                    await self._serve(entry, scope, send, method == "HEAD",
+                                      status=404 if scope["path"] == NOT_FOUND else 200)
                     return
                 if scope["path"] == "/healthz":
                     await self._health(store, send)
+                    return
+                missing = store.not_found(scope["path"])
+                if missing is not None:
+                    await self._serve(missing, scope, send, method == "HEAD", status=404)
                     return
         elif kind == "lifespan":
             await self._lifespan(receive, send)
             return
         await self.fallback(scope, receive, send)
 
-    async def _serve(self, entry: Entry, scope, send, head_only: bool) -> None:
+    async def _serve(self, entry: Entry, scope, send, head_only: bool, status: int = 200) -> None:
         accept = _header(scope, b"accept-encoding")
         gzipped = accept is not None and b"gzip" in accept
         etag = entry.gzip_etag if gzipped else entry.etag
-        condition = _header(scope, b"if-none-match")
+        headers = entry.gzip_headers if gzipped else entry.identity_headers
+        if status != 200:  # the 404 page stands for an address that has none: no validators
+            headers = [(k, v) for k, v in headers if k not in (b"etag", b"last-modified")]
+        if self._hsts is not None and _is_secure(scope):
+            headers = [*headers, self._hsts]  # as Django's pages have it, on https only
+        condition = _header(scope, b"if-none-match") if status == 200 else None
         if condition is not None and (etag in condition or condition.strip() == b"*"):
-            headers = [(k, v) for k, v in (entry.gzip_headers if gzipped else entry.identity_headers)
-                       if k not in (b"content-length", b"content-encoding", b"content-type")]
+            headers = [(k, v) for k, v in headers if k not in (b"content-length", b"content-encoding", b"content-type")]
             await send({"type": "http.response.start", "status": 304, "headers": headers})
             await send({"type": "http.response.body", "body": b""})
             return
-        await send({"type": "http.response.start", "status": 200,
-                    "headers": entry.gzip_headers if gzipped else entry.identity_headers})
+        await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body",
                     "body": b"" if head_only else (entry.gzip_body if gzipped else entry.body)})
 

@@ -3,6 +3,10 @@ from django.db import models
 # The content type of a SnapshotFile that is a tombstone: a path published once and no longer (the
 # reliability report switched off). Loaders drop it, so the address stops answering from the snapshot.
 RETIRED = ""
+# The snapshot's 404 page: the front answers it, with status 404, for an address in the snapshot's own
+# namespace (an incident, maintenance or postmortem, a month of the history) that it does not hold; a
+# static host serves it for its own 404s.
+NOT_FOUND_PATH = "/404.html"
 
 
 class SnapshotFile(models.Model):

@@ -59,6 +59,10 @@ def _base_context(page: Page, now: datetime) -> dict:
     return {"page": page, "page_tz": page_zone(page), "now": now}
 
 
+def not_found_context(now: datetime) -> dict:
+    return _base_context(services.get_page(), now)
+
+
 # --- incidents and maintenance as readers see them ----------------------------------------------
 
 

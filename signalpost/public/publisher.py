@@ -140,14 +140,16 @@ def changes_everything(event) -> bool:
 
 
 def _months(zone, now: datetime) -> list[str]:
-    from django.db.models import Min
+    from django.db.models import Max, Min
 
     from .pages import BEGINS_AT
 
-    earliest = Incident.objects.filter(readable.incidents()).annotate(begins=BEGINS_AT).aggregate(earliest=Min("begins"))["earliest"]
+    bounds = (Incident.objects.filter(readable.incidents()).annotate(begins=BEGINS_AT)
+              .aggregate(earliest=Min("begins"), latest=Max("begins")))
     page = Page.objects.filter(pk=1).first()
-    first = min(filter(None, [earliest, page.created_at if page else None, now]))
-    local, last = first.astimezone(zone), now.astimezone(zone)
+    first = min(filter(None, [bounds["earliest"], page.created_at if page else None, now]))
+    # up to the last month anything is scheduled in: the history links to it
+    local, last = first.astimezone(zone), max(filter(None, [bounds["latest"], now])).astimezone(zone)
     year, month, months = local.year, local.month, []
     while (year, month) <= (last.year, last.month):
         months.append(f"/history/{year:04d}-{month:02d}")
@@ -161,7 +163,7 @@ def _republish_step(progress: dict | None, now: datetime, zone) -> tuple[list[st
     postmortems by id."""
     progress = dict(progress or {"phase": "core", "after": 0, "done": 0})
     if progress["phase"] == "core":
-        paths = list(snapshot.CORE_PATHS) + _months(zone, now) + report_pages()
+        paths = list(snapshot.CORE_PATHS) + [snapshot.NOT_FOUND_PATH] + _months(zone, now) + report_pages()
         progress.update(phase="incidents", after=0, done=progress["done"] + len(paths))
         return paths, progress
     if progress["phase"] == "incidents":

@@ -29,7 +29,7 @@ from django.utils import timezone
 from signalpost.events import wake
 from signalpost.status.models import Page, PageLogo
 
-from .models import RETIRED, SnapshotFile, SnapshotState
+from .models import NOT_FOUND_PATH, RETIRED, SnapshotFile, SnapshotState  # noqa: F401 - NOT_FOUND_PATH for the publisher
 
 log = logging.getLogger("signalpost.publish")
 

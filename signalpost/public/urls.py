@@ -12,6 +12,7 @@ urlpatterns = [
             name="postmortem_markdown"),
     re_path(r"^postmortems/(?P<public_id>[0-9a-z]+)$", postmortem_pages.postmortem_page, name="postmortem"),
     path("reliability", postmortem_pages.reliability_page, name="reliability"),
+    path("404.html", views.not_found_page, name="not_found"),
     path("api/v2/summary.json", api_v2.summary, name="v2_summary"),
     path("api/v2/status.json", api_v2.status, name="v2_status"),
     path("api/v2/components.json", api_v2.components, name="v2_components"),

@@ -26,6 +26,15 @@ def history(request: HttpRequest, month: str | None = None) -> HttpResponse:
     return TemplateResponse(request, "public/history.html", context)
 
 
+def not_found_page(request: HttpRequest) -> HttpResponse:
+    """The page readers get for an address the snapshot does not hold (an unknown incident, a month
+    outside the history): published as /404.html, which the front answers with status 404 without
+    asking Django, and which a static host serves for its own 404s."""
+    snapshot_render = getattr(request, "is_snapshot_render", False)
+    return TemplateResponse(request, "public/not_found.html", pages.not_found_context(timezone.now()),
+                            status=200 if snapshot_render else 404)
+
+
 def _event_page(request: HttpRequest, public_id: str, kind: str) -> HttpResponse:
     try:
         incident = services.find_incident(public_id, kind=kind)

@@ -140,6 +140,24 @@ def test_the_csv_export_defuses_spreadsheet_formulas(admin, login, db):
     assert table[0]["object_repr"] == '\'=HYPERLINK("http://evil.example","click")'
 
 
+@pytest.mark.parametrize("typed", [
+    "＝HYPERLINK(\"http://evil.example\")", "＋1+1", "－1+1", "＠SUM(A1)",
+    "\u200b=1+1", "\u200c=1+1", "\u200d=1+1", "\u2060=1+1", "\ufeff=1+1", "\u200bhello",
+    " =1+1", "  +1+1", "\t=1+1", "\n=1+1", "\u00a0=1+1", "\u3000＝1+1", " \u200b @SUM(A1)",
+])
+def test_the_csv_export_defuses_formulas_behind_lookalikes_and_invisible_characters(admin, login, db, typed):
+    event_at(datetime(2026, 3, 1, tzinfo=UTC), object_repr=typed)
+    table = list(csv.DictReader(io.StringIO(body(login(admin).get("/console/audit/export.csv")))))
+    assert table[0]["object_repr"] == "'" + typed
+
+
+@pytest.mark.parametrize("typed", ["Database failover", "zh1 = down", "v1.2-beta", "a@b.example"])
+def test_the_csv_export_leaves_plain_text_as_typed(admin, login, db, typed):
+    event_at(datetime(2026, 3, 1, tzinfo=UTC), object_repr=typed)
+    table = list(csv.DictReader(io.StringIO(body(login(admin).get("/console/audit/export.csv")))))
+    assert table[0]["object_repr"] == typed
+
+
 def test_the_audit_log_is_read_only_in_the_console(admin, login, db):
     event_at(datetime(2026, 3, 1, tzinfo=UTC))
     client = login(admin)

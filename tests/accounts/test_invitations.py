@@ -20,9 +20,8 @@ User = get_user_model()
 
 def invite(client, email="ines@example.com", role="responder"):
     """Invite through the console; returns the response of the page that shows the link, and the link."""
-    response = client.post("/console/users/invite", {"email": email, "role": role})
-    assert response.status_code == 302, response.content.decode()[:2000]
-    page = client.get(response["Location"])
+    page = client.post("/console/users/invite", {"email": email, "role": role})
+    assert page.status_code == 200, page.content.decode()[:2000]
     found = re.search(r'value="(https?://[^"]+/console/invitations/[^"]+)"', page.content.decode())
     return page, found.group(1) if found else None
 
@@ -221,3 +220,12 @@ def test_a_visitor_cannot_invite(client, db):
     assert response.status_code == 302
     assert response["Location"].startswith("/console/login")
     assert not Invitation.objects.exists()
+
+
+def test_the_invitation_link_is_shown_on_the_answer_that_creates_it_and_kept_in_no_session(admin, login):
+    from django.contrib.sessions.models import Session
+
+    page, link = invite(login(admin))
+    assert page["Cache-Control"] == "no-store" and link is not None
+    token = link.rsplit("/", 1)[1]
+    assert not any(token in str(s.get_decoded()) or token in s.session_data for s in Session.objects.all())

@@ -1,5 +1,7 @@
 """Passwords: changing your own, and resetting a forgotten one through a link e-mailed over real SMTP."""
 
+import re
+
 import pytest
 from django.contrib.auth import get_user_model
 from django.test import Client
@@ -174,3 +176,28 @@ def test_a_reset_link_stops_working_once_the_password_changed(make_user, smtp_se
     assert response.status_code == 404
     assert logs_in("vera", NEW_PASSWORD)
     assert Client().get("/console/password-reset/MQ/not-a-token").status_code == 404
+
+
+def test_the_mailer_does_the_same_work_for_an_address_without_an_account(make_user, smtp_server, page):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tests.publishing import deliver_mail
+
+    make_user("vera", email="vera@example.com")
+    def statements(done) -> list[str]:  # whatever their values (ids, times, the address)
+        return [re.sub(r"\d+", "N", re.sub(r"'[^']*'", "?", q["sql"])) for q in done.captured_queries]
+
+    answered, mailed = {}, {}
+    for email in ("vera@example.com", "nobody@example.com"):
+        with CaptureQueriesContext(connection) as done:
+            assert Client().post("/console/password-reset", {"email": email}).status_code == 302
+        answered[email] = statements(done)
+        with CaptureQueriesContext(connection) as done:
+            assert deliver_mail() == 1
+        mailed[email] = statements(done)
+    assert answered["vera@example.com"] == answered["nobody@example.com"]
+    assert mailed["vera@example.com"] == mailed["nobody@example.com"]
+    recipients, _ = smtp_server.next()
+    assert recipients == ["vera@example.com"]  # and only the address with an account got a message
+    assert smtp_server.received.empty()

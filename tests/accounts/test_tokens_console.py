@@ -11,9 +11,8 @@ from .helpers import field_error, messages_of
 
 
 def create(client, name="chat-ops bot", scope="write") -> tuple[ApiToken, str, object]:
-    response = client.post("/console/tokens/new", {"name": name, "scope": scope})
-    assert response.status_code == 302, response.content.decode()[:2000]
-    page = client.get(response["Location"])
+    page = client.post("/console/tokens/new", {"name": name, "scope": scope})
+    assert page.status_code == 200, page.content.decode()[:2000]
     plain = re.search(r'value="(sp_[^"]+)"', page.content.decode()).group(1)
     return ApiToken.objects.get(name=name), plain, page
 
@@ -96,3 +95,21 @@ def test_revoking_is_a_post(admin, login, make_token):
     assert client.get(f"/console/tokens/{token.pk}/revoke").status_code == 405
     assert client.post("/console/tokens/999999/revoke").status_code == 404
     assert ApiToken.objects.get(pk=token.pk).revoked_at is None
+
+
+def _in_any_session(secret: str) -> bool:
+    from django.contrib.sessions.models import Session
+
+    return any(secret in str(session.get_decoded()) or secret in session.session_data
+               for session in Session.objects.all())
+
+
+def test_a_new_token_is_shown_on_the_answer_that_creates_it_and_kept_in_no_session(admin, db):
+    from django.test import Client
+
+    console = Client()
+    console.force_login(admin)
+    response = console.post("/console/tokens/new", {"name": "chat-ops bot", "scope": "write"})
+    assert response.status_code == 200 and response["Cache-Control"] == "no-store"
+    plain = re.search(r'value="(sp_[^"]+)"', response.content.decode()).group(1)
+    assert not _in_any_session(plain)  # the session table never holds it, not even until the next page

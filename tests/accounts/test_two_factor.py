@@ -219,3 +219,17 @@ def test_resetting_when_there_is_nothing_to_reset_is_refused(admin, make_user, l
     assert response.status_code == 400
     assert "has no two-factor authentication to reset" in alert(response)
     assert not AuditEvent.objects.filter(action="user.2fa_reset").exists()
+
+
+def test_the_right_password_alone_does_not_clear_the_failed_codes(make_user):
+    vera = make_user("vera")
+    device = confirmed_device(vera)
+    answers = []
+    for n in range(7):  # each try from an address of its own: only the count for vera can stop them
+        browser = Client(REMOTE_ADDR=f"192.0.2.{n + 1}")
+        signed = browser.post("/console/login", {"username": "vera", "password": PASSWORD})
+        answers.append(signed.status_code)
+        if signed.status_code != 302:
+            break
+        answers.append(browser.post("/console/login/code", {"code": wrong_code(device)}).status_code)
+    assert 429 in answers and answers.index(429) <= 10

@@ -209,3 +209,49 @@ def test_the_user_page_shows_the_accounts_recent_history(admin, make_user, login
     html = client.get(f"/console/users/{vera.pk}").content.decode()
     assert "user.role" in html
     assert client.get("/console/users/999999").status_code == 404
+
+
+# --- which changes end a person's sessions -----------------------------------------------------------
+
+
+def test_reactivating_someone_does_not_bring_their_old_sessions_back(admin, make_user, login):
+    rita = make_user("rita", "responder")
+    ritas_browser = login(rita)
+    assert ritas_browser.get("/console/").status_code == 200
+    console = login(admin)
+    done = console.post(f"/console/users/{rita.pk}/deactivate", follow=True)
+    assert "their sessions have ended" in " ".join(messages_of(done))
+    assert console.post(f"/console/users/{rita.pk}/reactivate").status_code == 302
+    response = ritas_browser.get("/console/")
+    assert response.status_code == 302 and response["Location"].startswith("/console/login")
+    assert login(rita).get("/console/").status_code == 200  # she logs in again
+
+
+def test_a_lower_role_ends_the_persons_sessions_and_a_higher_one_does_not(admin, make_user, login):
+    rita, vera = make_user("rita", "responder"), make_user("vera", "viewer")
+    ritas_browser, veras_browser = login(rita), login(vera)
+    console = login(admin)
+    done = console.post(f"/console/users/{rita.pk}/role", {"role": "viewer"}, follow=True)
+    assert "Their sessions have ended" in " ".join(messages_of(done))
+    assert ritas_browser.get("/console/").status_code == 302
+    console.post(f"/console/users/{vera.pk}/role", {"role": "responder"})
+    assert veras_browser.get("/console/").status_code == 200
+
+
+def test_stepping_down_keeps_ones_own_session_and_ends_the_others(owner, make_user, login):
+    make_user("otto", "owner")
+    here, elsewhere = login(owner), login(owner)
+    done = here.post(f"/console/users/{owner.pk}/role", {"role": "admin"}, follow=True)
+    assert "Your other sessions have ended" in " ".join(messages_of(done))
+    assert here.get("/console/").status_code == 200
+    assert elsewhere.get("/console/").status_code == 302
+
+
+def test_a_password_change_ends_the_other_sessions_and_says_so(make_user, login):
+    vera = make_user("vera")
+    here, elsewhere = login(vera), login(vera)
+    done = here.post("/console/account/password", {"current_password": PASSWORD, "new_password": "a new passphrase!",
+                                                   "new_password_again": "a new passphrase!"}, follow=True)
+    assert "Your other sessions have ended" in " ".join(messages_of(done))
+    assert here.get("/console/").status_code == 200
+    assert elsewhere.get("/console/").status_code == 302

@@ -96,7 +96,9 @@ def test_it_shows_the_weekly_maintenance_report_of_seed_000(site, open_reader):
 
 def test_it_shows_the_june_2022_history_of_seed_001_day_by_day(site, open_reader):
     answers = enter(site, seeds.seed_001())
-    site.wait_for_text("/history/2022-06", "Unique IP service planned unavailability", "An hypervisor has been lost")
+    # the maintenance's last update ("Completed") is the seed's last call: once it shows, all of it is published
+    site.wait_for_text("/history/2022-06", "Unique IP service planned unavailability", "An hypervisor has been lost",
+                       "Completed")
     reader = open_reader("UTC")
     page = reader.open("/history/2022-06")
     main = page.locator("main")

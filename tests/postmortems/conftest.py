@@ -30,14 +30,23 @@ class ApiCaller:
         return response.json() if response.content else {}
 
 
-@pytest.fixture
-def author_api(client, make_token) -> ApiCaller:
-    return ApiCaller(client, make_token("admin", name="author"))
+def token_of(username: str, role: str, scope: str, name: str) -> str:
+    """A token created by a console user of this role (a token acts for the person who made it)."""
+    from signalpost.accounts.tokens import create_token
+
+    person = get_user_model().objects.create_user(username)
+    Profile.objects.create(user=person, role=role)
+    return create_token(name, scope, created_by=person)[1]
 
 
 @pytest.fixture
-def reviewer_api(client, make_token) -> ApiCaller:
-    return ApiCaller(client, make_token("write", name="reviewer"))
+def author_api(client, db) -> ApiCaller:
+    return ApiCaller(client, token_of("arthur", "admin", "admin", "author"))
+
+
+@pytest.fixture
+def reviewer_api(client, db) -> ApiCaller:
+    return ApiCaller(client, token_of("rita", "responder", "write", "reviewer"))
 
 
 @pytest.fixture

@@ -1,12 +1,14 @@
 """/api/v1/postmortems: a script writes, reviews and publishes a postmortem; bad input is refused with
 the field named and nothing saved; reading needs a read token, everything else a write token."""
 
+import re
 from datetime import datetime
 from datetime import timezone as dt_timezone
 
 import pytest
+from django.contrib.auth import get_user_model
 
-from signalpost.accounts.models import AuditEvent
+from signalpost.accounts.models import AuditEvent, Profile
 from signalpost.postmortems.models import (
     ActionItem,
     ImpactFigure,
@@ -42,7 +44,7 @@ def errors(response) -> dict[str, str]:
 
 def test_a_script_writes_reviews_and_publishes_a_postmortem(author_api, reviewer_api, incident, draft, client):
     assert draft["status"] == "draft" and draft["label"] == "Learning review" and draft["version"] == 1
-    assert draft["author"].startswith("token author") and draft["timeline_zone"] == "Europe/Zurich"
+    assert draft["author"] == "arthur" and draft["timeline_zone"] == "Europe/Zurich"
     assert draft["incidents"] == [{"id": incident.public_id, "kind": "incident", "name": "Connectivity issues in ZH1",
                                    "url": f"http://127.0.0.1:8000/incidents/{incident.public_id}"}]
     assert draft["computed"]["total_duration_seconds"] == 90 * 60
@@ -80,7 +82,7 @@ def test_a_script_writes_reviews_and_publishes_a_postmortem(author_api, reviewer
     assert refused.status_code == 422
     assert errors(refused) == {"approved_by": "an author cannot approve their own postmortem"}
     body = reviewer_api.call("POST", f"{pm}/approve")
-    assert body["status"] == "approved" and body["approved_by"].startswith("token reviewer")
+    assert body["status"] == "approved" and body["approved_by"] == "rita"
     assert body["approved_version"] == body["version"]
     assert client.get(f"/postmortems/{draft['id']}").status_code == 404  # approved is not published
     body = author_api.call("POST", f"{pm}/publish")
@@ -261,3 +263,83 @@ def test_a_postmortem_entered_after_the_fact_keeps_its_published_time_in_the_pag
     status.update_page(time_zone="America/New_York")
     page = client.get(f"/postmortems/{draft['id']}").content.decode()
     assert 'Published <time class="pm-time" datetime="2025-06-03T05:15:00Z">Jun 3, 2025 01:15 EDT</time>' in page
+
+
+# --- four eyes, whichever way the approval comes -----------------------------------------------------
+
+
+def _console_token(person, name: str, scope: str = "write") -> str:
+    """A token as an admin creates it on the console's API tokens page."""
+    from django.test import Client
+
+    console = Client()
+    console.force_login(person)
+    page = console.post("/console/tokens/new", {"name": name, "scope": scope}, follow=True).content.decode()
+    return re.search(r"sp_[A-Za-z0-9_-]{20,}", page).group(0)
+
+
+def test_an_author_cannot_approve_their_own_postmortem_through_a_token(client, incident, people):
+    olga = people["olga"]  # an owner, who may create tokens in the console
+    writing = ApiCaller(client, _console_token(olga, "olga's editor"))
+    approving = ApiCaller(client, _console_token(olga, "olga's chat-ops bot"))
+    pm = writing.call("POST", BASE, {"incidents": [incident.public_id], "title": "ZH1 connectivity"})
+    assert pm["author"] == "olga"  # the token acts for the person who made it
+    writing.call("POST", f"{BASE}/{pm['id']}/request-review", {})
+
+    refused = approving.request("POST", f"{BASE}/{pm['id']}/approve")
+    assert refused.status_code == 422
+    assert errors(refused) == {"approved_by": "an author cannot approve their own postmortem"}
+    from django.test import Client
+
+    console = Client()
+    console.force_login(olga)
+    console.post(f"/console/postmortems/{pm['id']}/approve")
+    assert Postmortem.objects.get(public_id=pm["id"]).status == "in_review"  # nor in the console
+
+    reviewer = get_user_model().objects.create_user("rosa")
+    Profile.objects.create(user=reviewer, role="admin")
+    body = ApiCaller(client, _console_token(reviewer, "rosa's script")).call("POST", f"{BASE}/{pm['id']}/approve")
+    assert body["status"] == "approved" and body["approved_by"] == "rosa"
+
+
+def test_a_console_author_cannot_approve_through_a_token_either(client, incident, people):
+    olga = people["olga"]
+    from django.test import Client
+
+    console = Client()
+    console.force_login(olga)
+    pm = services_create(incident, olga)
+    refused = ApiCaller(client, _console_token(olga, "olga's bot")).request("POST", f"{BASE}/{pm.public_id}/approve")
+    assert refused.status_code == 422
+    assert errors(refused) == {"approved_by": "an author cannot approve their own postmortem"}
+
+
+def test_a_token_made_on_the_server_acts_for_no_one_and_cannot_approve(client, incident, people, capsys):
+    from signalpost.cli import main
+
+    pm = services_create(incident, people["alice"])
+    assert main(["token", "create", "--scope", "write", "--name", "server script"]) == 0
+    no_one = capsys.readouterr().out.strip()
+    refused = ApiCaller(client, no_one).request("POST", f"{BASE}/{pm.public_id}/approve")
+    assert refused.status_code == 422
+    assert errors(refused) == {"approved_by": "approving needs a person: use the console, or a token created by a "
+                                              "responder or higher in the console"}
+
+    assert main(["token", "create", "--scope", "write", "--name", "alice's script", "--for", "alice"]) == 0
+    alices = capsys.readouterr().out.strip()
+    refused = ApiCaller(client, alices).request("POST", f"{BASE}/{pm.public_id}/approve")
+    assert errors(refused) == {"approved_by": "an author cannot approve their own postmortem"}
+
+    assert main(["token", "create", "--scope", "write", "--name", "bob's script", "--for", "bob"]) == 0
+    bobs = capsys.readouterr().out.strip()
+    assert ApiCaller(client, bobs).call("POST", f"{BASE}/{pm.public_id}/approve")["approved_by"] == "bob"
+
+    assert main(["token", "create", "--scope", "write", "--for", "nobody"]) == 1
+    assert capsys.readouterr().err.strip() == 'signalpost: --for: no active user "nobody"'
+
+
+def services_create(incident, author) -> Postmortem:
+    from signalpost.postmortems import services
+
+    pm = services.create_postmortem(incidents=[incident], title="ZH1 connectivity", author=author)
+    return services.request_review(pm, user=author)

@@ -2,7 +2,6 @@
 the dark theme (on a phone), and printed or saved as PDF it is the document alone, tables whole, each
 group of action items kept together with its heading."""
 
-
 import pytest
 
 from tests.browsing import ApiClient
@@ -16,14 +15,16 @@ from tests.e2e.axe import (
     require_axe,
 )
 
+from .conftest import token_of
+
 pytestmark = pytest.mark.browser
 
 
 @pytest.fixture
 def published(start_server, make_token) -> tuple[str, dict]:
     server = start_server("postmortem-browser")
-    author = ApiClient(server.url, make_token("admin", "author"))
-    reviewer = ApiClient(server.url, make_token("write", "reviewer"))
+    author = ApiClient(server.url, token_of("arthur", "admin", "admin", "author"))
+    reviewer = ApiClient(server.url, token_of("rita", "responder", "write", "reviewer"))
     return server.url, seeds_postmortems.enter(author, reviewer, seeds_postmortems.postmortem_002())
 
 

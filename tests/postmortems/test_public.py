@@ -7,9 +7,10 @@ from datetime import timezone as dt_timezone
 
 import pytest
 from django.db import connection
+from django.contrib.auth import get_user_model
 from django.test.utils import CaptureQueriesContext
 
-from signalpost.accounts import audit
+from signalpost.accounts.models import Profile
 from signalpost.postmortems import services
 from signalpost.public.models import SnapshotFile
 from tests.publishing import publish as publish_pending
@@ -19,13 +20,11 @@ from signalpost.status import services as status
 from .conftest import action_groups, section, text, timeline
 
 UTC = dt_timezone.utc
-REVIEWER = audit.Actor(kind="user", name="bob", source="console")
-
-
 def publish(pm):
     services.request_review(pm)
-    with audit.acting(REVIEWER):
-        services.approve(pm)
+    reviewer, _ = get_user_model().objects.get_or_create(username="bob")
+    Profile.objects.get_or_create(user=reviewer, defaults={"role": "responder"})
+    services.approve(pm, reviewer)
     return services.publish(pm)
 
 

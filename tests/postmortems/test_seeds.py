@@ -12,7 +12,7 @@ import pytest
 from tests.browsing import ApiClient
 from tests.e2e import seeds, seeds_postmortems
 
-from .conftest import action_groups, section, text, timeline
+from .conftest import action_groups, section, text, timeline, token_of
 
 
 def get(client, path: str) -> str:
@@ -233,8 +233,8 @@ def _served_when(url: str, holds, timeout: float = 10.0) -> str:
 
 def test_a_published_postmortem_reaches_readers_of_a_running_server(start_server, make_token):
     server = start_server("postmortems")
-    author = ApiClient(server.url, make_token("admin", "author"))
-    reviewer = ApiClient(server.url, make_token("write", "reviewer"))
+    author = ApiClient(server.url, token_of("arthur", "admin", "admin", "author"))
+    reviewer = ApiClient(server.url, token_of("rita", "responder", "write", "reviewer"))
     seed = seeds_postmortems.postmortem_004()
     answers = seeds.enter(author, seed.incidents)
     draft = author.call("POST", "/api/v1/postmortems", {**seed.postmortem, "prefill_timeline": False,

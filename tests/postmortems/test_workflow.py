@@ -71,16 +71,20 @@ def test_an_author_cannot_approve_their_own_postmortem(draft, people):
     assert draft.status == State.IN_REVIEW and draft.approved_at is None
 
 
-def test_a_token_cannot_approve_what_it_wrote(incident):
+def test_a_token_cannot_approve_what_it_wrote(incident, people):
     bot = audit.Actor(kind="token", name="token bot (sp_abc…)", source="api", token_id=1)
     with audit.acting(bot):
         pm = services.create_postmortem(incidents=[incident], title="By a script")
         services.request_review(pm)
         assert refused(services.approve, pm).message == "an author cannot approve their own postmortem"
+    # a token made on the server acts for no one, and four eyes need a second person
     other = audit.Actor(kind="token", name="token reviewer (sp_def…)", source="api", token_id=2)
     with audit.acting(other):
+        assert refused(services.approve, pm).message.startswith("approving needs a person")
+    bobs = audit.Actor(kind="token", name="token bob's (sp_ghi…)", source="api", token_id=3, user_id=people["bob"].pk)
+    with audit.acting(bobs):
         pm = services.approve(pm)
-    assert pm.status == State.APPROVED and pm.approved_by is None and pm.approved_by_name == "token reviewer (sp_def…)"
+    assert pm.status == State.APPROVED and pm.approved_by == people["bob"] and pm.approved_by_name == "bob"
 
 
 def test_a_review_is_asked_of_someone_who_may_give_it(draft, people):

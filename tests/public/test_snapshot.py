@@ -243,3 +243,61 @@ def test_a_restored_database_takes_back_the_pages_it_does_not_have(published, st
     again = start_server(data_dir=directory, worker=False)
     assert again.get(incident.public_path)[0] == 404
     assert not (directory / "snapshot" / "site" / "incidents" / f"{incident.public_id}.html").exists()
+
+
+def test_pages_from_the_snapshot_carry_hsts_like_djangos_when_the_site_is_https(published, start_server):
+    server = start_server(SIGNALPOST_URL="https://127.0.0.1")
+    https = {"X-Forwarded-Proto": "https"}  # the TLS proxy in front says so, as Django's setting expects
+    status, django_headers, _ = server.get("/console/login", https)
+    assert status == 200 and django_headers["strict-transport-security"].startswith("max-age=31536000")
+    for path in ("/", "/api/v2/summary.json"):
+        status, headers, _ = server.get(path, https)
+        assert status == 200 and "etag" in headers  # answered from the snapshot
+        assert headers["strict-transport-security"] == django_headers["strict-transport-security"]
+        status, headers, _ = server.get(path, {**https, "If-None-Match": headers["etag"]})
+        assert status == 304 and headers["strict-transport-security"] == django_headers["strict-transport-security"]
+    status, headers, _ = server.get("/")  # plain http: no HSTS, as Django does
+    assert "strict-transport-security" not in headers
+
+
+def test_unknown_ids_and_months_outside_the_history_are_answered_by_the_snapshot_alone(published, start_server,
+                                                                                        tmp_path):
+    """Proved with the database down: Django could not answer these at all, the snapshot's 404 does."""
+    directory = tmp_path / "instance"
+    server = start_server(data_dir=directory)
+    assert server.get("/")[0] == 200
+    # Once the publisher has caught up, the front answers (Django would render an empty month, and its
+    # own plain "Not Found" for an unknown id)
+    _wait_for(lambda: b"No page of Example Status" in server.get("/incidents/nosuchid")[2])
+    for path in ("/history/1999-01", "/incidents/another", "/maintenance/nosuchid", "/postmortems/nosuchid"):
+        status, _, body = server.get(path)
+        assert status == 404 and b"No page of Example Status has this address" in body, path
+    server.stop()
+    assert SnapshotFile.objects.filter(path="/404.html").exists()
+    now = timezone.now().astimezone(ZoneInfo("Europe/Zurich"))
+    later = f"/history/{now.year + (now.month + 1) // 12}-{(now.month + 1) % 12 + 1:02d}"  # two months on
+
+    down = start_server(data_dir=directory, worker=False, DATABASE_URL="postgres://postgres@127.0.0.1:1/unreachable")
+    assert down.get(f"/history/{now:%Y-%m}")[0] == 200
+    for path in ("/history/1999-01", later, "/history/2026-13", "/incidents/nosuchid", "/maintenance/nosuchid",
+                 "/postmortems/nosuchid", "/postmortems/nosuchid.md"):
+        status, headers, body = down.get(path)
+        assert status == 404, path
+        assert b"Not found" in body and b"Example Status" in body, path
+        assert "etag" not in headers and "script-src 'self'" in headers["content-security-policy"]
+    status, _, body = down.get("/incidents/nosuchid", {"Accept-Encoding": "gzip"})
+    assert status == 404 and b"Not found" in gzip.decompress(body)
+
+
+def test_the_front_and_the_publisher_agree_on_the_not_found_page():
+    from signalpost.public import front, models
+
+    assert front.NOT_FOUND == models.NOT_FOUND_PATH
+
+
+def test_a_page_on_its_way_to_the_snapshot_is_answered_by_django_meanwhile(published, start_server):
+    server = start_server(worker=False)  # no publisher: what it has to do stays waiting
+    _wait_for(lambda: b"No page of Example Status" in server.get("/incidents/nosuchid")[2])
+    incident = services.open_incident(name="Database failover", impact="major")
+    status, _, body = server.get(incident.public_path)
+    assert status == 200 and b"Database failover" in body

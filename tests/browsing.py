@@ -80,6 +80,34 @@ class Site:
 
         return wait_until(says_all, timeout, what=f"{path} showing {needles!r}")
 
+    def settle(self, timeout: float = 30.0) -> None:
+        """Wait until everything written so far is what readers are served: no maintenance waits for the
+        worker to start or complete it, the publisher has nothing pending, and this server has loaded
+        the latest published version. A test that reads several pages after many writes reads them all
+        as of the last write, not as of whichever publication happened to show one of its texts."""
+        from django.utils import timezone
+
+        from signalpost.events.models import Handling, HandlingState
+        from signalpost.public.models import SnapshotState
+        from signalpost.status.models import Incident, Kind, MaintenanceStatus
+        from signalpost.status.services.maintenance import ACTIVE
+
+        def transitions_due() -> bool:
+            now = timezone.now()
+            maintenance = Incident.objects.filter(kind=Kind.MAINTENANCE)
+            return (maintenance.filter(status=MaintenanceStatus.SCHEDULED, auto_start=True, scheduled_for__lte=now)
+                    .exists() or maintenance.filter(status__in=ACTIVE, auto_complete=True,
+                                                    scheduled_until__lte=now).exists())
+
+        def settled() -> bool:
+            if transitions_due() or Handling.objects.filter(consumer="publisher",
+                                                            state=HandlingState.PENDING).exists():
+                return False
+            latest = SnapshotState.objects.filter(pk=1).values_list("version", flat=True).first() or 0
+            return json.loads(self.server.get("/healthz")[2])["snapshot_version"] >= latest
+
+        wait_until(settled, timeout, step=0.1, what="everything written being published and served")
+
 
 @pytest.fixture
 def site(start_server, make_token) -> Site:

@@ -11,7 +11,9 @@ pytestmark = pytest.mark.browser
 
 
 def enter(site, seed: seeds.Seed) -> dict[str, dict]:
-    return seeds.enter(site.api, seed)
+    answers = seeds.enter(site.api, seed)
+    site.settle()
+    return answers
 
 
 def public_path(answer: dict) -> str:

@@ -2,7 +2,8 @@
 them, month by month over a chosen period. Plain functions of the record, no stored numbers.
 
 - Months are calendar months in the page's zone: an incident that began at 00:30 on April 1 in Zurich
-  (22:30 UTC on March 31) counts in April, as the team lived it.
+  (22:30 UTC on March 31) counts in April, as the team lived it. One with a customer impact window
+  counts where the impact began.
 - Every duration is real elapsed time, compared in UTC: a night whose clocks went forward is an hour
   shorter on the wall than it looks (see figures.py).
 - Downtime is read from the derived component timelines (status.derive), the same history that the
@@ -34,7 +35,7 @@ from signalpost.status.models import (
 )
 from signalpost.status.layout import components_in_page_order
 
-from .figures import Figures, began_at, compute, utc
+from .figures import Figures, began_at, compute, impact_began, utc
 from .models import Postmortem
 
 MONTH_ABBR = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
@@ -148,18 +149,26 @@ def _began_between(start: datetime, end: datetime) -> Q:
             | Q(started_at__isnull=True, kind=Kind.MAINTENANCE, scheduled_for__gte=start, scheduled_for__lt=end))
 
 
+def _began_or_impact_began(start: datetime, end: datetime) -> Q:
+    return _began_between(start, end) | Q(impact_started_at__gte=start, impact_started_at__lt=end)
+
+
 def _incidents_in(months: list[Month]) -> list[Incident]:
+    """Incidents that began, or whose customer impact began, in the months (a superset: each is then
+    counted where its impact began)."""
     if not months:
         return []
-    began = _began_between(months[0].start, months[-1].end)
+    began = _began_or_impact_began(months[0].start, months[-1].end)
     return list(Incident.objects.filter(began, kind=Kind.INCIDENT).order_by("started_at", "id"))
 
 
 def incidents_per_month(months: list[Month], incidents: list[Incident] | None = None) -> list[MonthCount]:
-    """How many incidents began in each month (maintenance windows are planned, not counted)."""
+    """How many incidents began in each month: when customers were first affected, where the impact
+    window says so (an outage found at the start of a month counts in the month it began). Maintenance
+    windows are planned, not counted."""
     counts = [MonthCount(month) for month in months]
     for incident in _incidents_in(months) if incidents is None else incidents:
-        index = _month_index(months, began_at(incident))
+        index = _month_index(months, impact_began(incident))
         if index is not None:
             counts[index].incidents += 1
             counts[index].by_impact[incident.impact] = counts[index].by_impact.get(incident.impact, 0) + 1
@@ -250,7 +259,7 @@ def cases(months: list[Month]) -> list[Case]:
     lone = _incidents_in(months)
     covered = set(Postmortem.incidents.through.objects.filter(incident__in=lone).values_list("incident_id", flat=True))
     # A postmortem begins with its first incident: one of them began in the period, or it does not count.
-    postmortems = Postmortem.objects.filter(incidents__in=Incident.objects.filter(_began_between(start, end)))
+    postmortems = Postmortem.objects.filter(incidents__in=Incident.objects.filter(_began_or_impact_began(start, end)))
     postmortems = postmortems.distinct().prefetch_related(Prefetch("incidents", queryset=Incident.objects.prefetch_related(
         Prefetch("updates", queryset=IncidentUpdate.objects.order_by("display_at", "id")),
         Prefetch("affected", queryset=IncidentComponent.objects.select_related("component__group")),
@@ -265,7 +274,7 @@ def cases(months: list[Month]) -> list[Case]:
     for incident in lone:
         if incident.pk in covered:
             continue
-        began = utc(began_at(incident))
+        began = utc(impact_began(incident))
         # Customers' time: from the impact's start to its end, where the incident gives that window.
         impact_start, impact_end = (utc(t) for t in incident.impact_window)
         resolve = impact_end - impact_start if incident.resolved_at and incident.impact_known else None

@@ -145,3 +145,17 @@ def test_axes_end_on_round_numbers():
     assert nice_ceiling(47) == (60, 20)
     assert nice_ceiling(1, whole=True) == (1, 1)
     assert nice_ceiling(0) == (1.0, 1.0)
+
+
+def test_an_incident_counts_in_the_month_its_customer_impact_began(signed_in, components):
+    # Found and posted on April 2 (Zurich), but customers were affected from the evening of March 31.
+    status.backfill_incident(name="E: late to notice", started_at=at("2026-04-02 08:00"),
+                             resolved_at=at("2026-04-02 09:00"), impact="minor", body="Slow.",
+                             components={components["zh2"]: "degraded_performance"},
+                             impact_started_at=at("2026-03-31 19:00"), impact_ended_at=at("2026-04-02 09:00"))
+    counts = report.incidents_per_month(spring())
+    assert [(c.month.key, c.incidents) for c in counts] == [("2026-03", 1), ("2026-04", 0)]
+    march, april = report.response_times(spring())
+    assert (march.resolve.count, march.resolve.worst, april.resolve.count) == (1, 38 * H, 0)
+    html = signed_in("vera").get(reverse("console:reliability") + "?start=2026-03&end=2026-03").content.decode()
+    assert re.search(r"<th scope=\"row\">Mar 2026</th><td>1</td>", html)  # March alone still finds it

@@ -13,7 +13,7 @@ import django  # noqa: E402
 
 django.setup()
 
-from signalpost.public.front import SnapshotFront  # noqa: E402
+from signalpost.public.front import SnapshotFront, scope_header  # noqa: E402
 
 if os.environ.get("SIGNALPOST_DJANGO_INTERFACE", "wsgi") == "asgi":
     from django.core.asgi import get_asgi_application
@@ -33,12 +33,6 @@ else:
 
         await wsgi_app(scope, receive_message, send)
 
-def _header(scope, name: bytes) -> bytes | None:
-    for key, value in scope.get("headers", ()):
-        if key.lower() == name:
-            return value
-    return None
-
 
 def with_whole_bodies(app):
     """A body sent in chunks (Transfer-Encoding: chunked, no Content-Length) is read whole first and
@@ -48,8 +42,8 @@ def with_whole_bodies(app):
     from django.conf import settings
 
     async def wrapper(scope, receive, send):
-        if scope["type"] != "http" or _header(scope, b"content-length") is not None or \
-                _header(scope, b"transfer-encoding") is None:
+        if scope["type"] != "http" or scope_header(scope, b"content-length") is not None or \
+                scope_header(scope, b"transfer-encoding") is None:
             await app(scope, receive, send)
             return
         limit = (settings.DATA_UPLOAD_MAX_MEMORY_SIZE or 2**31) + 1

@@ -76,8 +76,9 @@ Instant = Annotated[AwareDatetime, BeforeValidator(_iso_only), AfterValidator(_i
 
 
 def _day_in_range(value: date) -> date:
-    if not validation.EARLIEST.date() <= value <= validation.LATEST.date():
-        raise PydanticCustomError("date_range", f"must be between {validation.EARLIEST.date()} and {validation.LATEST.date()}")
+    problem = validation.day_problem(value)
+    if problem is not None:
+        raise PydanticCustomError("date_range", problem)
     return value
 
 

@@ -340,7 +340,8 @@ def _atomic_write(target: Path, data: bytes) -> None:
     os.replace(tmp, target)
 
 
-def _header(scope: dict, name: bytes) -> bytes | None:
+def scope_header(scope: dict, name: bytes) -> bytes | None:
+    """A request header of an ASGI scope (whose header names are lowercase), or None."""
     for key, value in scope["headers"]:
         if key == name:
             return value
@@ -368,7 +369,7 @@ def _is_secure(scope: dict) -> bool:
     if not proxy:
         return False
     name, expected = proxy
-    found = _header(scope, name.removeprefix("HTTP_").replace("_", "-").lower().encode())
+    found = scope_header(scope, name.removeprefix("HTTP_").replace("_", "-").lower().encode())
     return found is not None and found.decode("latin-1").split(",", 1)[0].strip() == expected
 
 
@@ -411,7 +412,7 @@ class SnapshotFront:
         await self.fallback(scope, receive, send)
 
     async def _serve(self, entry: Entry, scope, send, head_only: bool, status: int = 200) -> None:
-        accept = _header(scope, b"accept-encoding")
+        accept = scope_header(scope, b"accept-encoding")
         gzipped = accept is not None and b"gzip" in accept
         etag = entry.gzip_etag if gzipped else entry.etag
         headers = entry.gzip_headers if gzipped else entry.identity_headers
@@ -419,7 +420,7 @@ class SnapshotFront:
             headers = [(k, v) for k, v in headers if k not in (b"etag", b"last-modified")]
         if self._hsts is not None and _is_secure(scope):
             headers = [*headers, self._hsts]  # as Django's pages have it, on https only
-        condition = _header(scope, b"if-none-match") if status == 200 else None
+        condition = scope_header(scope, b"if-none-match") if status == 200 else None
         if condition is not None and (etag in condition or condition.strip() == b"*"):
             headers = [(k, v) for k, v in headers if k not in (b"content-length", b"content-encoding", b"content-type")]
             await send({"type": "http.response.start", "status": 304, "headers": headers})

@@ -10,7 +10,7 @@ No Django import here: the CLI reads it before Django is set up.
 """
 
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
 LATEST = datetime(2200, 1, 1, tzinfo=UTC)
@@ -32,6 +32,14 @@ def instant_problem(value: datetime) -> str | None:
         return "has a time zone offset beyond ±15:59"
     if not EARLIEST <= value <= LATEST:
         return f"must be from {RANGE_TEXT}"
+    return None
+
+
+def day_problem(value: date) -> str | None:
+    """Why a date given alone (its time unknown) is outside the accepted range, or None: its every
+    instant must be in range, in any zone."""
+    if not EARLIEST.date() <= value < LATEST.date():
+        return f"must be from {EARLIEST.date().isoformat()} to {(LATEST.date() - timedelta(days=1)).isoformat()}"
     return None
 
 

@@ -18,6 +18,7 @@ from .ranges import (  # noqa: F401 - the ranges, for the services and faces tha
     MAX_OFFSET,
     PAGE_MAX,
     RANGE_TEXT,
+    day_problem,
     instant_problem,
     integer_problem,
     text_problem,
@@ -104,8 +105,9 @@ def moment(field: str, value: datetime | date | None, now: datetime,
         return not_future(field, value, now), None
     if not isinstance(value, date):
         raise InvalidInput(field, "must be a date and time (2026-11-25T14:00:00Z), or a date alone (2026-11-25)")
-    if not EARLIEST.date() <= value < LATEST.date():
-        raise InvalidInput(field, f"must be from {EARLIEST.date().isoformat()} to {LATEST.date().isoformat()}")
+    problem = day_problem(value)
+    if problem is not None:
+        raise InvalidInput(field, problem)
     start = datetime(value.year, value.month, value.day, tzinfo=zone).astimezone(dt_timezone.utc)
     if start > now + CLOCK_SKEW:
         raise InvalidInput(field, "is in the future; an update can only be shown as posted now or earlier")

@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "signalpost.accounts",
     "signalpost.console",
     "signalpost.postmortems",
+    "signalpost.notify",
     "django_otp",
     "django_otp.plugins.otp_totp",
 ]

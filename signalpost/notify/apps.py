@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+
+
+class NotifyConfig(AppConfig):
+    name = "signalpost.notify"
+    label = "notify"
+    verbose_name = "Subscribers and notifications"
+    default_auto_field = "django.db.models.BigAutoField"

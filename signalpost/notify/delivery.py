@@ -268,7 +268,8 @@ class Deliverer:
 
     def run_once(self, now: datetime | None = None) -> int:
         """Claim one batch, send it, record it. Returns how many deliveries were taken (0: none due)."""
-        now = now or timezone.now()
+        started = timezone.now()
+        now = now or started
         recover_own_claims(self.worker)
         deliveries = claim(self.worker, settings.NOTIFY_BATCH, now)
         if not deliveries:
@@ -276,12 +277,12 @@ class Deliverer:
         sendable = self._triage(deliveries, now)
         outgoing = self._prepare(sendable, now)
         results = self._send(outgoing)
-        self._record(outgoing, results, timezone.now())
+        self._record(outgoing, results, now + (timezone.now() - started))
         return len(deliveries)
 
-    def drain(self) -> int:
+    def drain(self, now: datetime | None = None) -> int:
         total = 0
-        while taken := self.run_once():
+        while taken := self.run_once(now):
             total += taken
         return total
 

@@ -1,5 +1,6 @@
 """Signalpost settings: everything comes from the environment; a fresh install needs none."""
 
+import ipaddress
 from pathlib import Path
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -197,6 +198,14 @@ NOTIFY_HTTP_TIMEOUT = envfloat("SIGNALPOST_NOTIFY_HTTP_TIMEOUT", 30.0)  # a webh
 NOTIFY_RATE_EMAIL = envfloat("SIGNALPOST_NOTIFY_RATE_EMAIL", 0.0)
 NOTIFY_RATE_WEBHOOK = envfloat("SIGNALPOST_NOTIFY_RATE_WEBHOOK", 0.0)
 NOTIFY_RATE_CHAT = envfloat("SIGNALPOST_NOTIFY_RATE_CHAT", 0.0)
+# Outbound requests to addresses users give (webhooks, chat, alert channels) never reach loopback, private,
+# link-local, CGNAT, multicast or metadata addresses, except in these CIDR ranges (e.g. 127.0.0.1/32).
+OUTBOUND_ALLOW = []
+for _range in envlist("SIGNALPOST_OUTBOUND_ALLOW", []):
+    try:
+        OUTBOUND_ALLOW.append(ipaddress.ip_network(_range, strict=False))
+    except ValueError:
+        raise ConfigError(f"SIGNALPOST_OUTBOUND_ALLOW: {_range!r} is not a CIDR range (e.g. 127.0.0.1/32)") from None
 # Behind a reverse proxy, the client address is the last one in X-Forwarded-For (login throttling).
 BEHIND_PROXY = envbool("SIGNALPOST_BEHIND_PROXY", False)
 DEMO = envbool("SIGNALPOST_DEMO", True)

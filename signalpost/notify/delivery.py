@@ -290,14 +290,22 @@ class Deliverer:
 
     def _triage(self, deliveries: list[Delivery], now: datetime) -> list[Delivery]:
         cancelled: dict[str, list[int]] = {}
-        keep = []
+        keep, later = [], []
+        hooks_in_batch = set()
         for delivery in deliveries:
             reason = self._why_not(delivery)
             if reason:
                 cancelled.setdefault(reason, []).append(delivery.pk)
+            elif delivery.channel in HTTP_CHANNELS and delivery.subscriber_id in hooks_in_batch:
+                later.append(delivery.pk)
             else:
                 keep.append(delivery)
+                if delivery.channel in HTTP_CHANNELS:
+                    hooks_in_batch.add(delivery.subscriber_id)
         with transaction.atomic():
+            # One message at a time to a hook: they arrive in order, and one that fails is paused at its
+            # tenth failure, not at the end of a batch that sent it twenty.
+            Delivery.objects.filter(pk__in=later).update(claimed_until=None, claimed_by="")
             for reason, ids in cancelled.items():
                 Delivery.objects.filter(pk__in=ids).update(state=DeliveryState.CANCELLED, last_error=reason,
                                                            claimed_until=None, claimed_by="")
@@ -414,11 +422,13 @@ class Deliverer:
             else:
                 body = self.bodies.get(("incident", event.pk), lambda: _incident_body(event))
             payload = formats.with_links(body, unsubscribe_url=links.unsubscribe_url(subscriber))
-            headers = formats.signature_headers(subscriber.secret, delivery.key, payload, now) if subscriber.secret else {}
+            # Signed at the moment it goes (a receiver refuses a stale timestamp), whatever clock the batch runs by.
+            headers = (formats.signature_headers(subscriber.secret, delivery.key, payload, timezone.now())
+                       if subscriber.secret else {})
             return _request(delivery.key, delivery.address, payload, headers)
         link = email.link_for_subject(event.subject, event.kind)
-        body = self.bodies.get((delivery.channel, event.pk), lambda: json.dumps(
-            formats.chat_body(delivery.channel, event, link=link)).encode())
+        body = self.bodies.get((delivery.channel, event.pk), lambda: formats.chat_bytes(
+            formats.chat_body(delivery.channel, event, link=link)))
         return _request(delivery.key, delivery.address, body, {})
 
     # --- sending -----------------------------------------------------------------------------------
@@ -527,8 +537,7 @@ async def _nothing() -> dict:
 def _request(key: str, url: str, body: bytes, headers: dict[str, str]):
     from . import outbound
 
-    return outbound.Request(key=key, url=url, body=body, headers={
-        "Content-Type": "application/json", "User-Agent": "Signalpost", **headers})
+    return outbound.Request(key=key, url=url, body=body, headers=headers)
 
 
 def _incident_body(event: Event) -> dict:

@@ -562,8 +562,13 @@ def chat_text(tool: str, text: str) -> dict:
 
 def _record_failed(dead: list[Delivery]) -> None:
     """One `delivery.failed` event per batch (an outage fails many at once: one alert, not thousands)."""
+    first = dead[0]
+    others = f" and {len(dead) - 1} more" if len(dead) > 1 else ""
     record_event("delivery.failed", "deliveries", data={
         "count": len(dead),
+        # The first one named at the top (what a team alert says), every one (up to 20) below.
+        "key": first.key, "channel": first.channel, "address": first.address + others, "about": first.about,
+        "attempts": first.attempts, "error": first.last_error[:500],
         "deliveries": [{"key": d.key, "channel": d.channel, "address": d.address, "about": d.about,
                         "error": d.last_error[:500], "attempts": d.attempts} for d in dead[:20]],
     })

@@ -72,3 +72,19 @@ def test_two_workers_on_postgresql_share_the_deliveries_and_send_each_once(sink,
     assert sink.recipients() == {a: 1 for a in addresses}
     assert first.stop() == 0 and second.stop() == 0
     assert "sent " in first.log and "sent " in second.log  # both took a share
+
+
+def test_sigterm_finishes_the_batch_in_hand_and_exits(sink, start_worker, components):
+    addresses = _subscribers(1500)
+    with transaction.atomic():
+        services.open_incident(name="Everything is down", components={components["zh1"]: "major_outage"})
+    env = _env(sink)
+    start_worker("notifier", name="notifier", **env)
+    worker = start_worker("deliveries", name="stopping", **env)
+    wait_until(lambda: _sent() >= 100, timeout=120, what="the worker sending")
+    worker.process.send_signal(signal.SIGTERM)
+    assert worker.process.wait(timeout=30) == 0
+    # Nothing left claimed: the batch in hand was sent and recorded, nothing was sent twice.
+    assert not Delivery.objects.filter(state="pending").exclude(claimed_by="").exists()
+    assert max(sink.recipients().values()) == 1
+    assert sum(sink.recipients().values()) == _sent() < len(addresses)

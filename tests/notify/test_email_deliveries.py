@@ -73,3 +73,31 @@ def test_without_a_mail_server_no_email_deliveries_are_made(settings, components
     services.open_incident(name="Outage", components={components["zh1"]: "major_outage"})
     notify_and_send()
     assert not Delivery.objects.exists()
+
+
+def test_the_teams_own_template_replaces_the_default_and_an_empty_field_keeps_it(sink, components):
+    from signalpost.notify.models import EmailTemplate
+
+    EmailTemplate.objects.create(kind="incident", subject="Heads up: {{ name }} ({{ status }})",
+                                 html="<p>{{ name }}: {{ body_html }}</p><a href=\"{{ unsubscribe_url }}\">Leave</a>")
+    subscribe("all@example.com")
+    services.open_incident(name="Outage <b>", body="It *broke*.", components={components["zh1"]: "major_outage"})
+    notify_and_send()
+    [mail] = sink.messages()
+    assert mail["Subject"] == "Heads up: Outage <b> (Investigating)"  # a subject is text, not HTML
+    html = mail.get_body(("html",)).get_content()
+    assert "<p>Outage &lt;b&gt;: <p>It <em>broke</em>.</p>" in html
+    assert '/unsubscribe">Leave</a>' in html  # the subscriber's own link in the team's wording
+    assert "It *broke*." in mail.get_body(("plain",)).get_content()  # the text part: the default file
+
+
+def test_a_message_goes_once_to_a_server_that_refuses_the_address_and_fails_for_good(sink, components):
+    sink.refuse.add("gone@example.com")
+    subscribe("gone@example.com")
+    subscribe("here@example.com")
+    services.open_incident(name="Outage", components={components["zh1"]: "major_outage"})
+    notify_and_send()
+    assert sink.recipients() == {"here@example.com": 1}
+    gone = Delivery.objects.get(address="gone@example.com")
+    assert gone.state == "failed" and "550" in gone.last_error
+    assert Attempt.objects.get(delivery=gone).status == 550

@@ -21,7 +21,7 @@ import socket
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 import aiohttp
 from aiohttp.abc import AbstractResolver, ResolveResult
@@ -32,18 +32,20 @@ IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 # The incoming-webhook hosts of the chat tools: a chat subscription may point nowhere else.
 # Slack: https://hooks.slack.com/services/T…/B…/…  Discord: https://discord.com/api/webhooks/<id>/<token>
 # (discordapp.com is the older name, ptb./canary. the test clients). Teams: the Workflows app's URLs on
-# Power Automate (…logic.azure.com/workflows/…, …environment.api.powerplatform.com/powerautomate/…) and
+# Power Automate (…logic.azure.com/workflows/…, and since late 2025 …environment.api.powerplatform.com/…) and
 # the older Office 365 connectors (<tenant>.webhook.office.com/webhookb2/…).
 CHAT_HOSTS: dict[str, tuple[str, ...]] = {
     "slack": ("hooks.slack.com",),
     "discord": ("discord.com", "discordapp.com", "ptb.discord.com", "canary.discord.com"),
-    "teams": ("*.webhook.office.com", "*.logic.azure.com", "*.environment.api.powerplatform.com"),
+    "teams": ("*.webhook.office.com", "*.logic.azure.com", "*.api.powerplatform.com"),
 }
 
 # Cloud instance metadata services (AWS, GCP and Azure on 169.254.169.254; AWS's IPv6 endpoint;
 # Alibaba Cloud): named apart, as reaching one would hand out the machine's credentials.
 METADATA = {ipaddress.ip_address(a) for a in ("169.254.169.254", "fd00:ec2::254", "100.100.100.200")}
 CGNAT = ipaddress.ip_network("100.64.0.0/10")
+PRIVATE = tuple(ipaddress.ip_network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7"))
+BROADCAST = ipaddress.ip_address("255.255.255.255")
 NAT64 = (ipaddress.ip_network("64:ff9b::/96"), ipaddress.ip_network("64:ff9b:1::/48"))
 
 # Response bodies are read only so that the connection can be reused; past this they are not wanted.
@@ -84,9 +86,12 @@ def _kind(address: IPAddress) -> str | None:
         return "a multicast address"
     if address.version == 4 and address in CGNAT:
         return "a shared (CGNAT) address"
-    if address.is_private:
+    if any(address in net for net in PRIVATE):
         return "a private address"
-    if address.is_reserved or not address.is_global:
+    if address == BROADCAST:
+        return "a broadcast address"
+    # Documentation, benchmarking, protocol and future-use ranges: nothing a webhook lives on.
+    if address.is_reserved or address.is_private or not address.is_global:
         return "a reserved address"
     return None
 
@@ -308,7 +313,7 @@ async def _post(session: aiohttp.ClientSession, request: Request, target: Target
                     return result(True, status, "")
                 if 300 <= status < 400:
                     location = response.headers.get("Location", "")
-                    where = f" to {location}" if location else " (no Location given)"
+                    where = f" to {urljoin(request.url, location)}" if location else " (no Location given)"
                     return result(False, status, f"redirected ({status}){where}")
                 reason = f" {response.reason}" if response.reason else ""
                 return result(False, status, f"HTTP {status}{reason}")

@@ -45,7 +45,10 @@ def _post(*urls: str, **kw):
     ("http://100.64.0.7/", "refused: 100.64.0.7 is a shared (CGNAT) address"),
     ("http://224.0.0.1/", "refused: 224.0.0.1 is a multicast address"),
     ("http://0.0.0.0/", "refused: 0.0.0.0 is an unspecified address"),
-    ("http://255.255.255.255/", "refused: 255.255.255.255 is a "),
+    ("http://255.255.255.255/", "refused: 255.255.255.255 is a broadcast address"),
+    ("http://240.0.0.1/", "refused: 240.0.0.1 is a reserved address"),
+    ("http://192.0.2.10/", "refused: 192.0.2.10 is a reserved address"),
+    ("http://[2001:db8::1]/", "refused: 2001:db8::1 is a reserved address"),
     ("http://[::ffff:127.0.0.1]/", "(that is 127.0.0.1) is a loopback address"),
     ("http://[2002:a00:1::]/", "(that is 10.0.0.1) is a private address"),
     ("http://[64:ff9b::a9fe:a9fe]/", "(that is 169.254.169.254) is a cloud metadata address"),
@@ -119,6 +122,12 @@ def test_the_allow_setting_lets_a_receiver_on_the_same_machine_be_reached(receiv
     assert receiver.received[0].headers["Content-Type"] == "application/json"
 
 
+@pytest.mark.parametrize("url", ["https://8.8.8.8/hook", "https://[2606:4700:4700::1111]/hook",
+                                 "https://[::ffff:8.8.8.8]/hook", "https://172.32.0.1/hook"])
+def test_public_addresses_pass(url):
+    check_url(url)
+
+
 def test_an_allowed_range_allows_only_itself(receiver, settings):
     settings.OUTBOUND_ALLOW = [ipaddress.ip_network("10.0.0.0/8")]
     with pytest.raises(Refused, match="127.0.0.1 is a loopback address"):
@@ -129,11 +138,12 @@ def test_an_allowed_range_allows_only_itself(receiver, settings):
 def test_a_redirect_is_a_failure_that_names_where_it_pointed_and_is_not_followed(allow_loopback):
     with Receiver() as public, Receiver() as elsewhere:
         results = _post(public.url("/redirect?to=http://10.0.0.1/"),
-                        public.url(f"/redirect?to={elsewhere.url('/ok')}"))
-    assert [(r.ok, r.status) for r in results] == [(False, 302), (False, 302)]
+                        public.url(f"/redirect?to={elsewhere.url('/ok')}"), public.url("/redirect?to=/moved"))
+    assert [(r.ok, r.status) for r in results] == [(False, 302)] * 3
     assert results[0].error == "redirected (302) to http://10.0.0.1/"
     assert results[1].error == f"redirected (302) to {elsewhere.url('/ok')}"
-    assert len(public.received) == 2 and elsewhere.received == []
+    assert results[2].error == f"redirected (302) to {public.url('/moved')}"
+    assert len(public.received) == 3 and elsewhere.received == []
 
 
 def test_each_kind_of_failure_is_its_own_result_and_says_what_happened(receiver, allow_loopback):

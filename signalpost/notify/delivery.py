@@ -206,6 +206,7 @@ class SmtpPool:
     async def _work(self, client, queue: asyncio.Queue, results: dict, rate: RateLimit) -> None:
         import aiosmtplib
 
+        envelope_sender = email.sender()
         while not queue.empty():
             pk, recipient, message = queue.get_nowait()
             await rate.take()
@@ -213,7 +214,7 @@ class SmtpPool:
             try:
                 if not client.is_connected:
                     await client.connect()
-                errors, response = await client.sendmail(email.sender(), [recipient], message)
+                errors, response = await client.sendmail(envelope_sender, [recipient], message)
                 results[pk] = Result(True, _smtp_code(response), "", _ms(started))
             except aiosmtplib.SMTPRecipientsRefused as error:
                 refusal = error.recipients[0] if error.recipients else None

@@ -18,6 +18,7 @@ from datetime import datetime
 from datetime import timezone as dt_timezone
 from email.header import Header
 from email.utils import format_datetime, formataddr, parseaddr
+from functools import lru_cache
 
 from django.conf import settings
 from django.template import engines
@@ -179,18 +180,24 @@ def _header(value: str) -> str:
     return value if value.isascii() else Header(value, "utf-8").encode()
 
 
+@lru_cache(maxsize=4)
+def _from(value: str) -> tuple[str, str, str]:
+    """(From header, envelope sender, Message-ID host) of DEFAULT_FROM_EMAIL, worked out once."""
+    name, address = parseaddr(value)
+    return (formataddr((_header(name), address)) if name else address, address,
+            address.rpartition("@")[2] or "signalpost")
+
+
 def _from_header() -> str:
-    name, address = parseaddr(settings.DEFAULT_FROM_EMAIL)
-    return formataddr((_header(name), address)) if name else address
+    return _from(settings.DEFAULT_FROM_EMAIL)[0]
 
 
 def sender() -> str:
-    return parseaddr(settings.DEFAULT_FROM_EMAIL)[1]
+    return _from(settings.DEFAULT_FROM_EMAIL)[1]
 
 
 def message_id(key: str) -> str:
-    host = sender().rpartition("@")[2] or "signalpost"
-    return f"<{key}@{host}>"
+    return f"<{key}@{_from(settings.DEFAULT_FROM_EMAIL)[2]}>"
 
 
 def _b64(text: str) -> str:

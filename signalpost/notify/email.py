@@ -74,6 +74,15 @@ def _templates(kind: str):
     return pick("subject", "subject.txt", True), pick("text", "txt", True), pick("html", "html", False)
 
 
+def default_source(kind: str) -> dict[str, str]:
+    """The default files' text of one kind ({subject, text, html}), to show beside the team's own."""
+    from pathlib import Path
+
+    folder = Path(__file__).parent / "templates" / "notify" / "email"
+    return {field: (folder / f"{kind}.{suffix}").read_text() for field, suffix in
+            (("subject", "subject.txt"), ("text", "txt"), ("html", "html"))}
+
+
 def when(moment: datetime | None, zone) -> str:
     """"Dec 4, 2026 19:05 CET (18:05 UTC)": the page's zone, with UTC beside it."""
     if moment is None:

@@ -217,7 +217,9 @@ def message_bytes(rendered: Rendered, *, key: str, to: str, subscriber: Subscrib
                   at: datetime) -> bytes:
     """The whole message for one recipient: their links and headers put into the one rendering."""
     if subscriber is not None:
-        manage, unsubscribe = links.manage_url(subscriber), links.unsubscribe_url(subscriber)
+        # One signing for both: the unsubscribe link is the manage link's own page (links.unsubscribe_url).
+        manage = links.manage_url(subscriber)
+        unsubscribe = f"{manage}/unsubscribe"
     else:  # a message to a webhook's owner: nothing to unsubscribe from
         manage = unsubscribe = settings.SITE_URL + "/"
     text = rendered.text.replace(MANAGE, manage).replace(UNSUBSCRIBE, unsubscribe)

@@ -18,6 +18,7 @@ processes, database and directory when it ends.
 import argparse
 import asyncio
 import json
+import re
 import subprocess
 import sys
 import time
@@ -224,6 +225,14 @@ class Fanout(Harness):
         self.results["per_second"] = total / self.results["last_s"]
         self.results["load_after"] = load_average()
         self.stop("worker")
+        phases = re.findall(r"batch of (\d+): claimed in (\d+) ms, written in (\d+) ms, sent in (\d+) ms, "
+                            r"recorded in (\d+) ms", "".join(self.log_text(n) for n in ["worker", *(
+                                f"deliveries{k}" for k in range(1, args.workers))]))
+        if phases:
+            names = ("claim", "write", "send", "record")
+            self.results["phases_ms"] = {name: sum(int(p[i + 1]) for p in phases) / len(phases)
+                                         for i, name in enumerate(names)}
+            self.results["batches"] = len(phases)
         for n in range(1, args.workers):
             self.stop(f"deliveries{n}")
         self.log("the bare aiosmtplib loop, the same number of messages ...")
@@ -252,6 +261,9 @@ def figures(results: dict) -> str:
         lines.append(f"  bare aiosmtplib loop: {bare['per_second']:,.0f}/s, CPU {bare['cpu_seconds']:.1f} s "
                      f"({bare['cpu_seconds'] / results['emails'] * 1000:.2f} ms a message); Signalpost's e-mail rate "
                      f"is {results['ratio']:.2f} of it")
+    if "phases_ms" in results:
+        lines.append(f"  a batch on average ({results['batches']} batches): " + ", ".join(
+            f"{name} {ms:.0f} ms" for name, ms in results["phases_ms"].items()))
     lines.append(f"  load average {results['load_before']:.1f} before, {results['load_after']:.1f} after")
     return "\n".join(lines)
 
@@ -289,6 +301,9 @@ Deliveries made (the notifier's one transaction) by {results['made_s']:.1f} s; e
 peak memory {results['peak_mib']:.0f} MiB ({results['cpu_seconds'] / (results['emails'] + results['webhooks']) * 1000:.2f} ms
 of CPU a message, everything included: claiming, rendering the links, sending, recording). Bare loop:
 {results['bare']['per_second']:,.0f} e-mails/s, {results['bare']['cpu_seconds'] / results['emails'] * 1000:.2f} ms of CPU a message.
+
+Where a batch's time goes (the worker's log, averaged over {results.get('batches', 0)} batches): """ + ", ".join(
+        f"{name} {ms:.0f} ms" for name, ms in results.get("phases_ms", {}).items()) + """.
 
 | aim | measured | |
 |---|---|---|

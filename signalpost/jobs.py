@@ -142,7 +142,7 @@ def deliveries_job() -> Job:
 
     def run_once(stopping: threading.Event) -> str:
         """One batch, sent and recorded whole: SIGTERM lets it finish, then the job stops."""
-        taken = deliverer.run_once()
+        taken = deliverer.run_once(stopping=stopping)
         return f"handled {taken} deliveries" if taken else IDLE
 
     def wait(stopping: threading.Event) -> None:

@@ -303,7 +303,7 @@ of CPU a message, everything included: claiming, rendering the links, sending, r
 {results['bare']['per_second']:,.0f} e-mails/s, {results['bare']['cpu_seconds'] / results['emails'] * 1000:.2f} ms of CPU a message.
 
 Where a batch's time goes (the worker's log, averaged over {results.get('batches', 0)} batches): """ + ", ".join(
-        f"{name} {ms:.0f} ms" for name, ms in results.get("phases_ms", {}).items()) + """.
+        f"{name} {ms:.0f} ms" for name, ms in results.get("phases_ms", {}).items()) + f""".
 
 | aim | measured | |
 |---|---|---|

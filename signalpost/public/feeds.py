@@ -12,6 +12,9 @@ rendering: the same record gives the same bytes, and a feed is written again onl
 Each feed holds at most FEED_LIMIT entries.
 """
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from datetime import timezone as dt_timezone
@@ -28,6 +31,7 @@ from django.views.decorators.http import require_safe
 from signalpost.postmortems.models import Postmortem, State
 from signalpost.presentation.markdown import render_markdown
 from signalpost.presentation.times import local_text
+from signalpost.presentation.zone import page_zone
 from signalpost.status import readable, services
 from signalpost.status.models import Component, Incident, Kind, MaintenanceStatus, Page
 
@@ -115,12 +119,35 @@ def _postmortem_entry(postmortem: Postmortem) -> FeedEntry:
     )
 
 
+_shared: ContextVar[dict | None] = ContextVar("feed_entries", default=None)
+
+
+@contextmanager
+def shared_entries() -> Iterator[None]:
+    """Inside this block a feed's entries are read once for its Atom and its RSS twin: the publisher
+    renders both in one go."""
+    token = _shared.set({})
+    try:
+        yield
+    finally:
+        _shared.reset(token)
+
+
 def entries(component: Component | None = None) -> list[FeedEntry]:
     """The feed's entries, the latest activity first: incidents and maintenance by their latest
     update, postmortems by their latest publication; at most FEED_LIMIT."""
-    page = services.get_page()
-    from signalpost.presentation.zone import page_zone
+    shared = _shared.get()
+    key = component.pk if component is not None else None
+    if shared is not None and key in shared:
+        return shared[key]
+    found = _read_entries(component)
+    if shared is not None:
+        shared[key] = found
+    return found
 
+
+def _read_entries(component: Component | None) -> list[FeedEntry]:
+    page = services.get_page()
     zone = page_zone(page)
     incidents = Incident.objects.filter(readable.incidents())
     postmortems = Postmortem.objects.filter(status=State.PUBLISHED, published_at__isnull=False)

@@ -230,10 +230,16 @@ def test_the_publisher_keeps_the_feeds_in_step_with_the_record(site):
     assert b"The switch that failed" in bytes(published("/history.atom").body)
     assert b"The switch that failed" in bytes(published(zh1_feed).body)
 
-    # A hidden component's feed is no longer published.
+    # A hidden component's feed is no longer published, nor a removed one's; a new one's is.
     services.update_component(components["de1"], hidden=True)
+    spare = services.create_component(name="spare")
     publish()
     assert published(de1_feed).content_type == RETIRED
+    spare_feed = f"/components/{spare.public_id}/history.rss"
+    assert published(spare_feed).content_type.startswith("application/rss+xml")
+    services.remove_component(spare)
+    publish()
+    assert published(spare_feed).content_type == RETIRED
 
 
 def test_the_feeds_are_served_from_the_snapshot_and_exported(site, start_server, tmp_path):
@@ -250,6 +256,7 @@ def test_the_feeds_are_served_from_the_snapshot_and_exported(site, start_server,
         status, headers, body = server.get(path)
         assert status == 200 and headers["content-type"].startswith(kind), path
         assert body == bytes(published(path).body)
+        assert headers["access-control-allow-origin"] == "*"  # web feed readers fetch it from the browser
         assert server.get(path, {"If-None-Match": headers["etag"]})[0] == 304
     titles = [e.title for e in feedparser.parse(server.get("/history.atom")[2]).entries]
     assert titles == ["Kernel upgrade", "Volumes unreachable"]  # the latest announced first

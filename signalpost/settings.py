@@ -177,6 +177,10 @@ EVENTS_BACKOFF_SECONDS = envfloat("SIGNALPOST_EVENTS_BACKOFF", 1.0)
 EVENTS_MAX_ATTEMPTS = envint("SIGNALPOST_EVENTS_MAX_ATTEMPTS", 0) or None
 # A claim not finished within this many seconds (its worker died) is taken again; 0: each consumer's own.
 EVENTS_LEASE_SECONDS = envfloat("SIGNALPOST_EVENTS_LEASE", 0.0) or None
+# Self-signup on the public page: at most this many requests per hour for one address (e-mail or URL)
+# and from one client address; over it, the page answers 429 and sends nothing.
+SIGNUP_PER_ADDRESS = envint("SIGNALPOST_SIGNUP_PER_ADDRESS", 3)
+SIGNUP_PER_IP = envint("SIGNALPOST_SIGNUP_PER_IP", 20)
 # Behind a reverse proxy, the client address is the last one in X-Forwarded-For (login throttling).
 BEHIND_PROXY = envbool("SIGNALPOST_BEHIND_PROXY", False)
 DEMO = envbool("SIGNALPOST_DEMO", True)

@@ -66,3 +66,27 @@ def link_in(message, path_prefix: str) -> str:
         if path.startswith(path_prefix):
             return path
     raise AssertionError(f"no link to {path_prefix} in:\n{text}")
+
+
+class SinkMailbox(Mailbox):
+    """What an SMTP server received from another process (a worker): nothing to send from here."""
+
+    @staticmethod
+    def deliver() -> None:
+        pass
+
+
+@pytest.fixture
+def smtp_sink():
+    """A real SMTP server on 127.0.0.1 for worker processes; its `port` goes in their EMAIL_PORT."""
+    from aiosmtpd.controller import Controller
+
+    logging.getLogger("mail.log").setLevel(logging.WARNING)
+    mailbox = SinkMailbox()
+    mailbox.port = _free_port()
+    controller = Controller(mailbox, hostname="127.0.0.1", port=mailbox.port)
+    controller.start()
+    try:
+        yield mailbox
+    finally:
+        controller.stop()

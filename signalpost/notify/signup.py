@@ -21,7 +21,6 @@ import base64
 import hashlib
 import hmac
 import logging
-import secrets
 import smtplib
 from collections.abc import Iterable
 from datetime import timedelta
@@ -54,12 +53,6 @@ CONSUMER = Consumer(name="signups", handler="signalpost.notify.signup.handle",
 SIGNUP_WINDOW = timedelta(hours=1)
 URL_CHANNELS = (Channel.WEBHOOK, Channel.SLACK, Channel.DISCORD, Channel.TEAMS)
 CHAT_CHANNELS = (Channel.SLACK, Channel.DISCORD, Channel.TEAMS)
-# The incoming-webhook hosts of each chat tool, when the outbound rules do not name them.
-_CHAT_HOSTS = {
-    "slack": ("hooks.slack.com",),
-    "discord": ("discord.com", "discordapp.com", "ptb.discord.com", "canary.discord.com"),
-    "teams": ("*.webhook.office.com", "*.logic.azure.com", "*.environment.api.powerplatform.com"),
-}
 
 
 class Throttled(Exception):
@@ -80,9 +73,9 @@ def channels_offered() -> list[Channel]:
 
 
 def chat_hosts(channel: str) -> tuple[str, ...]:
-    from . import outbound
+    from .outbound import CHAT_HOSTS
 
-    return getattr(outbound, "CHAT_HOSTS", _CHAT_HOSTS)[channel]
+    return CHAT_HOSTS[channel]
 
 
 def subscribable_components() -> list[Component]:
@@ -169,11 +162,9 @@ def clean_secret(value: str) -> str:
 
 
 def new_secret() -> str:
-    try:
-        from .formats import new_secret as formats_secret
-    except ImportError:
-        return "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
-    return formats_secret()
+    from .formats import new_secret as signing_secret
+
+    return signing_secret()
 
 
 # --- rate limits -----------------------------------------------------------------------------------

@@ -67,3 +67,45 @@ def test_the_public_pages_have_no_serious_accessibility_violation(site, axe_tab)
     assert not found, "axe found serious or critical violations:\n" + "\n".join(
         f"{where}:\n{describe(violations)}" for where, violations in found.items())
     assert errors == []
+
+
+def test_the_subscription_pages_have_no_serious_accessibility_violation(site, axe_tab):
+    from django.conf import settings
+    from django.utils import timezone
+
+    from signalpost.notify import links
+    from signalpost.notify.models import Subscriber
+
+    demo_like_page(site)
+    pending = Subscriber.objects.create(channel="email", address="new@example.com", address_key="new@example.com")
+    reader = Subscriber.objects.create(channel="email", address="reader@example.com", address_key="reader@example.com",
+                                       confirmed_at=timezone.now(), all_components=False)
+
+    def path(url: str) -> str:
+        return url.removeprefix(settings.SITE_URL)
+
+    pages = ["/subscribe", path(links.confirm_url(pending)), path(links.manage_url(reader)),
+             path(links.unsubscribe_url(reader)), "/subscriptions/not-a-link"]
+    found, errors = {}, []
+    for look in LOOKS:
+        tab = axe_tab(look)
+        for where in pages:
+            tab.goto(site.url + where, wait_until="load")
+            blocking = [v for v in axe_violations(tab) if v["impact"] in BLOCKING]
+            if blocking:
+                found[f"{where} ({look})"] = blocking
+        # the form with its errors beside the fields, and the page that answers a webhook's signup
+        tab.goto(site.url + "/subscribe", wait_until="load")
+        tab.get_by_role("radio", name="Webhook").check()
+        tab.get_by_label("URL", exact=True).fill("http://10.0.0.1/hook")
+        tab.get_by_label("Only the ones I choose").check()
+        tab.get_by_role("button", name="Subscribe").click()
+        tab.wait_for_load_state("load")
+        assert "private" in tab.locator("#id_url_error").inner_text()
+        blocking = [v for v in axe_violations(tab) if v["impact"] in BLOCKING]
+        if blocking:
+            found[f"/subscribe with errors ({look})"] = blocking
+        errors += tab.script_errors
+    assert not found, "axe found serious or critical violations:\n" + "\n".join(
+        f"{where}:\n{describe(violations)}" for where, violations in found.items())
+    assert errors == []

@@ -42,7 +42,7 @@ from signalpost.status.models import Component
 from signalpost.status.services import get_page
 
 from . import links
-from .models import Channel, SignupRequest, Subscriber
+from .models import Channel, SignupRequest, Source, Subscriber
 
 log = logging.getLogger("signalpost.notify.signup")
 
@@ -170,18 +170,36 @@ def new_secret() -> str:
 # --- rate limits -----------------------------------------------------------------------------------
 
 
+def _key(channel: str, address: str) -> str:
+    try:
+        return address_key(channel, address)
+    except ValueError:  # not a URL at all: the verb refuses it; it still counts as given
+        return address.strip()
+
+
 def throttled(channel: str, address: str, client: str | None) -> bool:
     """Too many signup requests within the hour for this address (SIGNALPOST_SIGNUP_PER_ADDRESS) or
     from this client address (SIGNALPOST_SIGNUP_PER_IP). Counted from rows every instance shares."""
     recent = SignupRequest.objects.filter(at__gte=timezone.now() - SIGNUP_WINDOW)
-    if recent.filter(address_digest=_digest(address_key(channel, address))).count() >= settings.SIGNUP_PER_ADDRESS:
+    if recent.filter(address_digest=_digest(_key(channel, address))).count() >= settings.SIGNUP_PER_ADDRESS:
         return True
     return bool(client) and recent.filter(client_address=client).count() >= settings.SIGNUP_PER_IP
 
 
-def _count_request(key: str) -> None:
-    SignupRequest.objects.filter(at__lt=timezone.now() - SIGNUP_WINDOW).delete()
-    SignupRequest.objects.create(address_digest=_digest(key), client_address=audit.current_actor().address)
+def admit(channel: str, address: str) -> None:
+    """Count one signup request from the current visitor, or raise Throttled when over a limit (and
+    count nothing). Every request counts, refused ones too: each costs a lookup, and a refusal's answer
+    is worth limiting as much as an acceptance's. Pending e-mail subscriptions whose confirmation link
+    has expired are forgotten here too: nobody asked for them to be kept."""
+    client = audit.current_actor().address
+    now = timezone.now()
+    with transaction.atomic():
+        if throttled(channel, address, client):
+            raise Throttled()
+        SignupRequest.objects.filter(at__lt=now - SIGNUP_WINDOW).delete()
+        SignupRequest.objects.create(address_digest=_digest(_key(channel, address)), client_address=client)
+        expired = now - timedelta(seconds=links.CONFIRM_MAX_AGE)
+        Subscriber.objects.filter(confirmed_at__isnull=True, source=Source.SELF, confirmation_sent_at__lt=expired).delete()
 
 
 # --- the verbs -------------------------------------------------------------------------------------
@@ -224,7 +242,6 @@ def subscribe_email(address: str, components: Iterable[Component] | None = None)
     chosen = _check_choice(components)
     key = address_key(Channel.EMAIL, address)
     with transaction.atomic():
-        _count_request(key)
         subscriber = Subscriber.objects.select_for_update().filter(channel=Channel.EMAIL, address_key=key).first()
         if subscriber is None:
             try:
@@ -264,7 +281,6 @@ def subscribe_url(channel: str, url: str, components: Iterable[Component] | None
     chosen = _check_choice(components)
     key = address_key(channel, url)
     with transaction.atomic():
-        _count_request(key)
         if Subscriber.objects.filter(channel=channel, address_key=key).exists():
             raise InvalidInput("url", "This URL is subscribed already. Change or end that subscription with "
                                       "the link it was given (also in every webhook body, meta.unsubscribe).")

@@ -110,8 +110,10 @@ def subscribe(request: HttpRequest) -> HttpResponse:
         return _subscribe_page(request, form, status=400)
     channel = form.cleaned_data["channel"]
     address = form.cleaned_data["email" if channel == Channel.EMAIL else "url"]
-    with audit.acting(_visitor(request)) as actor:
-        if address.strip() and signup.throttled(channel, address, actor.address):
+    with audit.acting(_visitor(request)):
+        try:
+            signup.admit(channel, address)
+        except signup.Throttled:
             form.add_error(None, "Too many subscription requests lately, for this address or from your network. "
                                  "Nothing was sent: wait an hour, then try again.")
             return _subscribe_page(request, form, status=429)

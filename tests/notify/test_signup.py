@@ -248,3 +248,20 @@ def test_every_write_is_audited_once_as_a_visitor_of_the_public_page(client, com
     assert (entry.action, entry.source) == ("subscriber.manage_link_request", "public")
     _, [entry] = entries_of(lambda: client.post(manage + "/unsubscribe"))
     assert (entry.action, entry.actor_kind, entry.source) == ("subscriber.unsubscribe", "visitor", "public")
+
+
+def test_refused_requests_count_against_the_limit_too(client, components, smtp_server, settings):
+    settings.SIGNUP_PER_IP = 2
+    for _ in range(2):
+        assert subscribe(client, email="not an address").status_code == 400
+    assert subscribe(client).status_code == 429
+    assert not Subscriber.objects.exists() and smtp_server.empty()
+
+
+def test_a_pending_address_whose_link_expired_is_forgotten(client, components, smtp_server):
+    subscribe(client, email="forgetful@example.com")
+    smtp_server.next()
+    long_ago = timezone.now() - timedelta(seconds=links.CONFIRM_MAX_AGE + 60)
+    Subscriber.objects.update(confirmation_sent_at=long_ago, created_at=long_ago)
+    subscribe(client, email="someone.else@example.com")
+    assert list(Subscriber.objects.values_list("address", flat=True)) == ["someone.else@example.com"]

@@ -11,6 +11,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.utils import timezone
+from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
@@ -95,6 +96,7 @@ def _subscribe_page(request: HttpRequest, form: SubscribeForm, status: int = 200
                             status=status)
 
 
+@never_cache  # a page for one reader (a CSRF token, a signed link): never kept by a shared cache
 @require_http_methods(["GET", "HEAD", "POST"])
 def subscribe(request: HttpRequest) -> HttpResponse:
     if request.method != "POST":
@@ -138,6 +140,7 @@ def _bad_link(request: HttpRequest, error: links.BadLink) -> HttpResponse:
     return TemplateResponse(request, "public/subscription_bad_link.html", _context(reason=str(error)), status=404)
 
 
+@never_cache  # a page for one reader (a CSRF token, a signed link): never kept by a shared cache
 @require_http_methods(["GET", "HEAD", "POST"])
 def confirm(request: HttpRequest, token: str) -> HttpResponse:
     """GET shows a button; only its POST confirms, so a mail scanner that follows links confirms nothing."""
@@ -163,6 +166,7 @@ def _what(subscriber: Subscriber) -> dict:
     return {"scope": ALL if subscriber.all_components else SOME, "components": ids}
 
 
+@never_cache  # a page for one reader (a CSRF token, a signed link): never kept by a shared cache
 @require_http_methods(["GET", "HEAD", "POST"])
 def manage(request: HttpRequest, token: str) -> HttpResponse:
     try:
@@ -191,6 +195,7 @@ def manage(request: HttpRequest, token: str) -> HttpResponse:
 
 
 @csrf_exempt  # RFC 8058: a mail client's one-click POST carries no token; the signed link is the proof
+@never_cache  # a page for one reader (a CSRF token, a signed link): never kept by a shared cache
 @require_http_methods(["GET", "HEAD", "POST"])
 def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
     """GET asks first; a POST (the button, or a mail client's `List-Unsubscribe=One-Click`) unsubscribes."""

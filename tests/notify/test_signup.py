@@ -265,3 +265,9 @@ def test_a_pending_address_whose_link_expired_is_forgotten(client, components, s
     Subscriber.objects.update(confirmation_sent_at=long_ago, created_at=long_ago)
     subscribe(client, email="someone.else@example.com")
     assert list(Subscriber.objects.values_list("address", flat=True)) == ["someone.else@example.com"]
+
+
+def test_the_subscription_pages_are_never_cached(client, components, smtp_server):
+    manage = confirmed_subscriber(client, smtp_server)
+    for path in ("/subscribe", manage, manage + "/unsubscribe"):
+        assert "no-store" in client.get(path)["Cache-Control"], path

@@ -161,6 +161,18 @@ def _host_matches(host: str, patterns: tuple[str, ...]) -> bool:
     return False
 
 
+def _refuse_odd_spelling(host: str) -> None:
+    """An IPv4 address written some other way (2130706433, 127.1, 0x7f.0.0.1) is read differently by
+    different parsers: only the usual dotted form is taken."""
+    try:
+        packed = socket.inet_aton(host)
+    except OSError:
+        return
+    usual = socket.inet_ntoa(packed)
+    if host != usual:
+        raise Refused(f"refused: {host} is an address written in an unusual form; write it as {usual}")
+
+
 @dataclass(frozen=True)
 class Target:
     """A URL's parts that the rules look at."""
@@ -183,6 +195,7 @@ def parse_url(url: str, *, hosts: tuple[str, ...] | None = None) -> Target:
     host = (parts.hostname or "").rstrip(".")
     if not host:
         raise Refused("refused: the URL has no host")
+    _refuse_odd_spelling(host)
     if parts.username is not None or parts.password is not None:
         raise Refused("refused: the URL must not carry a user name or password")
     if hosts is not None:
@@ -220,8 +233,10 @@ def check_url(url: str, *, hosts: tuple[str, ...] | None = None) -> None:
 
 
 class _CheckedResolver(AbstractResolver):
-    """Resolves a name for the HTTP client and hands it only addresses that passed the rules: the
-    client connects to one of these, never to the result of a lookup of its own."""
+    """Resolves a name for the HTTP client and hands it only addresses that pass the rules: the client
+    connects to one of these, never to the result of a lookup of its own. Refused addresses are left
+    out (a name with an allowed IPv4 address and a loopback IPv6 one is reached over IPv4); a name
+    left with none is refused with the reason of its first."""
 
     def __init__(self) -> None:
         self._inner = aiohttp.ThreadedResolver()
@@ -232,8 +247,10 @@ class _CheckedResolver(AbstractResolver):
             results = await self._inner.resolve(host, port, family)
         except (OSError, UnicodeError):
             raise Refused(f"DNS failure: {host} does not resolve") from None
-        check_addresses(host, [r["host"] for r in results])
-        return results
+        passed = [r for r in results if _address_kind(_parse_address(r["host"])) is None]
+        if not passed:
+            check_addresses(host, [r["host"] for r in results])  # raises, naming the reason
+        return passed
 
     async def close(self) -> None:
         await self._inner.close()

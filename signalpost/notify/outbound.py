@@ -330,9 +330,12 @@ async def _post(session: aiohttp.ClientSession, request: Request, target: Target
                     return result(True, status, "")
                 if 300 <= status < 400:
                     location = response.headers.get("Location", "")
-                    where = f" to {urljoin(request.url, location)}" if location else " (no Location given)"
+                    target_url = urljoin(request.url, location)
+                    if len(target_url) > 500:  # the receiver's text, kept with every attempt
+                        target_url = target_url[:500] + "…"
+                    where = f" to {target_url}" if location else " (no Location given)"
                     return result(False, status, f"redirected ({status}){where}")
-                reason = f" {response.reason}" if response.reason else ""
+                reason = f" {response.reason[:100]}" if response.reason else ""
                 return result(False, status, f"HTTP {status}{reason}")
     except Exception as error:  # one target's failure is its own Result, never the batch's
         return result(False, None, _describe(error, target, timeout))

@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import socket
+import ssl
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -342,15 +343,17 @@ async def _post(session: aiohttp.ClientSession, request: Request, target: Target
 
 
 async def post_all(requests: list[Request], *, timeout: float = 30.0, concurrency: int = 64,
-                   per_host: int = 8) -> list[Result]:
+                   per_host: int = 8, tls: ssl.SSLContext | None = None) -> list[Result]:
     """POSTs every request, at most `concurrency` at a time and `per_host` to one host, and returns one
     Result per request, in order. It never raises because of a target: refused, unreachable, slow,
     failing and redirecting targets each give a failed Result saying so. The timeout counts from the
-    moment a request has its turn, not while it waits for one."""
+    moment a request has its turn, not while it waits for one. `tls`: the certificates trusted
+    (the system's by default)."""
     overall = asyncio.Semaphore(concurrency)
     per_host_slots: dict[tuple[str, int], asyncio.Semaphore] = {}
     connector = aiohttp.TCPConnector(resolver=_CheckedResolver(), limit=concurrency,
-                                     limit_per_host=per_host, ttl_dns_cache=60)
+                                     limit_per_host=per_host, ttl_dns_cache=60,
+                                     ssl=tls if tls is not None else True)
     session = aiohttp.ClientSession(connector=connector, timeout=aiohttp.ClientTimeout(total=None),
                                     trust_env=False, auto_decompress=False)
 

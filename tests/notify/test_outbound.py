@@ -4,6 +4,7 @@ loopback; no other network."""
 
 import ipaddress
 import os
+import ssl
 import subprocess
 import sys
 
@@ -193,3 +194,29 @@ def test_other_spellings_of_loopback_are_refused_too(receiver):
     assert [r.error.split(" ", 2)[:2] for r in results[:4]] == [["refused:", host] for host in (
         "2130706433", "127.1", "0x7f.0.0.1", "::ffff:7f00:1")]
     assert receiver.received == []
+
+
+@pytest.fixture
+def certificate(tmp_path):
+    """A self-signed certificate for the name localhost (not for 127.0.0.1)."""
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out",
+                    str(cert), "-days", "1", "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost"],
+                   check=True, capture_output=True)
+    return str(cert), str(key)
+
+
+def test_tls_is_spoken_to_the_name_although_the_address_was_resolved_first(certificate, allow_loopback):
+    trusted = ssl.create_default_context(cafile=certificate[0])
+    with Receiver(tls=certificate) as receiver:
+        by_name, by_address = post_all_sync([
+            Request("name", receiver.url("/ok", host="localhost"), b"{}", {}),
+            Request("address", receiver.url("/ok"), b"{}", {}),
+        ], tls=trusted)
+    assert (by_name.ok, by_name.status) == (True, 200)
+    # SNI and Host name localhost (no SNI is sent for an address).
+    assert sorted(receiver.server_names, key=str) == [None, "localhost"]
+    assert receiver.received[0].headers["Host"] == f"localhost:{receiver.port}"
+    # The certificate names localhost, not 127.0.0.1: it is checked against what the URL says.
+    assert not by_address.ok and by_address.error.startswith(f"TLS certificate of 127.0.0.1:{receiver.port} not accepted")
+    assert len(receiver.received) == 1

@@ -109,7 +109,7 @@ def test_chat_tools_own_hosts_pass_the_host_rule(tool, url):
 def test_a_loopback_receiver_is_refused_without_the_allow_setting(receiver):
     results = _post(receiver.url("/ok"), receiver.url("/ok", host="localhost"))
     assert [r.ok for r in results] == [False, False]
-    assert results[0].error.startswith(f"refused: 127.0.0.1 is a loopback address")
+    assert results[0].error.startswith("refused: 127.0.0.1 is a loopback address")
     assert results[1].error.startswith("refused: localhost resolves to ")
     assert "a loopback address (allow it with SIGNALPOST_OUTBOUND_ALLOW)" in results[1].error
     assert receiver.received == []

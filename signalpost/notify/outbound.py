@@ -18,10 +18,11 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import socket
+import ssl
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 import aiohttp
 from aiohttp.abc import AbstractResolver, ResolveResult
@@ -32,18 +33,20 @@ IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 # The incoming-webhook hosts of the chat tools: a chat subscription may point nowhere else.
 # Slack: https://hooks.slack.com/services/T…/B…/…  Discord: https://discord.com/api/webhooks/<id>/<token>
 # (discordapp.com is the older name, ptb./canary. the test clients). Teams: the Workflows app's URLs on
-# Power Automate (…logic.azure.com/workflows/…, …environment.api.powerplatform.com/powerautomate/…) and
+# Power Automate (…logic.azure.com/workflows/…, and since late 2025 …environment.api.powerplatform.com/…) and
 # the older Office 365 connectors (<tenant>.webhook.office.com/webhookb2/…).
 CHAT_HOSTS: dict[str, tuple[str, ...]] = {
     "slack": ("hooks.slack.com",),
     "discord": ("discord.com", "discordapp.com", "ptb.discord.com", "canary.discord.com"),
-    "teams": ("*.webhook.office.com", "*.logic.azure.com", "*.environment.api.powerplatform.com"),
+    "teams": ("*.webhook.office.com", "*.logic.azure.com", "*.api.powerplatform.com"),
 }
 
 # Cloud instance metadata services (AWS, GCP and Azure on 169.254.169.254; AWS's IPv6 endpoint;
 # Alibaba Cloud): named apart, as reaching one would hand out the machine's credentials.
 METADATA = {ipaddress.ip_address(a) for a in ("169.254.169.254", "fd00:ec2::254", "100.100.100.200")}
 CGNAT = ipaddress.ip_network("100.64.0.0/10")
+PRIVATE = tuple(ipaddress.ip_network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7"))
+BROADCAST = ipaddress.ip_address("255.255.255.255")
 NAT64 = (ipaddress.ip_network("64:ff9b::/96"), ipaddress.ip_network("64:ff9b:1::/48"))
 
 # Response bodies are read only so that the connection can be reused; past this they are not wanted.
@@ -84,9 +87,12 @@ def _kind(address: IPAddress) -> str | None:
         return "a multicast address"
     if address.version == 4 and address in CGNAT:
         return "a shared (CGNAT) address"
-    if address.is_private:
+    if any(address in net for net in PRIVATE):
         return "a private address"
-    if address.is_reserved or not address.is_global:
+    if address == BROADCAST:
+        return "a broadcast address"
+    # Documentation, benchmarking, protocol and future-use ranges: nothing a webhook lives on.
+    if address.is_reserved or address.is_private or not address.is_global:
         return "a reserved address"
     return None
 
@@ -156,6 +162,18 @@ def _host_matches(host: str, patterns: tuple[str, ...]) -> bool:
     return False
 
 
+def _refuse_odd_spelling(host: str) -> None:
+    """An IPv4 address written some other way (2130706433, 127.1, 0x7f.0.0.1) is read differently by
+    different parsers: only the usual dotted form is taken."""
+    try:
+        packed = socket.inet_aton(host)
+    except OSError:
+        return
+    usual = socket.inet_ntoa(packed)
+    if host != usual:
+        raise Refused(f"refused: {host} is an address written in an unusual form; write it as {usual}")
+
+
 @dataclass(frozen=True)
 class Target:
     """A URL's parts that the rules look at."""
@@ -178,6 +196,7 @@ def parse_url(url: str, *, hosts: tuple[str, ...] | None = None) -> Target:
     host = (parts.hostname or "").rstrip(".")
     if not host:
         raise Refused("refused: the URL has no host")
+    _refuse_odd_spelling(host)
     if parts.username is not None or parts.password is not None:
         raise Refused("refused: the URL must not carry a user name or password")
     if hosts is not None:
@@ -215,8 +234,10 @@ def check_url(url: str, *, hosts: tuple[str, ...] | None = None) -> None:
 
 
 class _CheckedResolver(AbstractResolver):
-    """Resolves a name for the HTTP client and hands it only addresses that passed the rules: the
-    client connects to one of these, never to the result of a lookup of its own."""
+    """Resolves a name for the HTTP client and hands it only addresses that pass the rules: the client
+    connects to one of these, never to the result of a lookup of its own. Refused addresses are left
+    out (a name with an allowed IPv4 address and a loopback IPv6 one is reached over IPv4); a name
+    left with none is refused with the reason of its first."""
 
     def __init__(self) -> None:
         self._inner = aiohttp.ThreadedResolver()
@@ -227,8 +248,10 @@ class _CheckedResolver(AbstractResolver):
             results = await self._inner.resolve(host, port, family)
         except (OSError, UnicodeError):
             raise Refused(f"DNS failure: {host} does not resolve") from None
-        check_addresses(host, [r["host"] for r in results])
-        return results
+        passed = [r for r in results if _address_kind(_parse_address(r["host"])) is None]
+        if not passed:
+            check_addresses(host, [r["host"] for r in results])  # raises, naming the reason
+        return passed
 
     async def close(self) -> None:
         await self._inner.close()
@@ -308,24 +331,29 @@ async def _post(session: aiohttp.ClientSession, request: Request, target: Target
                     return result(True, status, "")
                 if 300 <= status < 400:
                     location = response.headers.get("Location", "")
-                    where = f" to {location}" if location else " (no Location given)"
+                    target_url = urljoin(request.url, location)
+                    if len(target_url) > 500:  # the receiver's text, kept with every attempt
+                        target_url = target_url[:500] + "…"
+                    where = f" to {target_url}" if location else " (no Location given)"
                     return result(False, status, f"redirected ({status}){where}")
-                reason = f" {response.reason}" if response.reason else ""
+                reason = f" {response.reason[:100]}" if response.reason else ""
                 return result(False, status, f"HTTP {status}{reason}")
     except Exception as error:  # one target's failure is its own Result, never the batch's
         return result(False, None, _describe(error, target, timeout))
 
 
 async def post_all(requests: list[Request], *, timeout: float = 30.0, concurrency: int = 64,
-                   per_host: int = 8) -> list[Result]:
+                   per_host: int = 8, tls: ssl.SSLContext | None = None) -> list[Result]:
     """POSTs every request, at most `concurrency` at a time and `per_host` to one host, and returns one
     Result per request, in order. It never raises because of a target: refused, unreachable, slow,
     failing and redirecting targets each give a failed Result saying so. The timeout counts from the
-    moment a request has its turn, not while it waits for one."""
+    moment a request has its turn, not while it waits for one. `tls`: the certificates trusted
+    (the system's by default)."""
     overall = asyncio.Semaphore(concurrency)
     per_host_slots: dict[tuple[str, int], asyncio.Semaphore] = {}
     connector = aiohttp.TCPConnector(resolver=_CheckedResolver(), limit=concurrency,
-                                     limit_per_host=per_host, ttl_dns_cache=60)
+                                     limit_per_host=per_host, ttl_dns_cache=60,
+                                     ssl=tls if tls is not None else True)
     session = aiohttp.ClientSession(connector=connector, timeout=aiohttp.ClientTimeout(total=None),
                                     trust_env=False, auto_decompress=False)
 

@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 from django.utils import timezone
-from standardwebhooks import Webhook
 
 from signalpost.events.models import Event
 from signalpost.notify import formats
@@ -246,3 +245,23 @@ def test_chat_colours_follow_the_status(portal, opened):
 def test_an_unknown_chat_tool_is_an_error(opened):
     with pytest.raises(ValueError, match="unknown chat tool 'irc'"):
         formats.chat_body("irc", opened, link=LINK)
+
+
+def test_a_published_postmortem_is_in_the_incident_body(resolved_incident):
+    from django.contrib.auth import get_user_model
+
+    from signalpost.accounts.models import Profile
+    from signalpost.postmortems import services as postmortems
+
+    before = formats.incident_body(resolved_incident.pk)["incident"]
+    assert (before["postmortem_body"], before["postmortem_published_at"]) == (None, None)
+    review = postmortems.create_postmortem(incidents=[resolved_incident], title="Query delays", prefill=False,
+                                           summary="An index was missing.")
+    postmortems.request_review(review)
+    reviewer, _ = get_user_model().objects.get_or_create(username="bob")
+    Profile.objects.get_or_create(user=reviewer, defaults={"role": "responder"})
+    postmortems.approve(review, reviewer)
+    postmortems.publish(review)
+    after = _as_sent(formats.incident_body(resolved_incident.pk))["incident"]
+    assert "An index was missing." in after["postmortem_body"]
+    assert after["postmortem_published_at"].endswith("Z") and after["postmortem_notified_subscribers"] is True

@@ -42,7 +42,7 @@ from signalpost.status.models import Component
 from signalpost.status.services import get_page
 
 from . import links
-from .models import Channel, SignupRequest, Source, Subscriber
+from .models import Channel, Delivery, SignupRequest, Source, Subscriber
 
 log = logging.getLogger("signalpost.notify.signup")
 
@@ -322,10 +322,13 @@ def change(subscriber: Subscriber, components: Iterable[Component] | None) -> Su
 
 
 def unsubscribe(subscriber: Subscriber) -> None:
-    """The subscriber leaves: the row goes (its deliveries stay, without it), nothing about them is kept."""
+    """The subscriber leaves: the row goes, and the deliveries made for them keep only the masked
+    address (what was sent stays countable; to whom is forgotten)."""
+    shown = masked(subscriber.channel, subscriber.address)
     with transaction.atomic():
-        audit.record("subscriber.unsubscribe", subscriber, object_repr=masked(subscriber.channel, subscriber.address),
+        audit.record("subscriber.unsubscribe", subscriber, object_repr=shown,
                      before={"channel": subscriber.channel}, after=None, diff=False)
+        Delivery.objects.filter(subscriber=subscriber).update(address=shown)
         Subscriber.objects.filter(pk=subscriber.pk).delete()
 
 

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from signalpost.accounts.models import AuditEvent
 from signalpost.notify import links
-from signalpost.notify.models import Subscriber
+from signalpost.notify.models import Delivery, Subscriber
 
 from .signup_helpers import alert, field_error, link_in, smtp_server, text_of  # noqa: F401 - a fixture
 
@@ -212,6 +212,9 @@ def test_the_manage_page_changes_the_components(client, components, smtp_server)
 def test_one_click_unsubscribe_deletes_the_subscriber(components, smtp_server):
     reader = Client(enforce_csrf_checks=True)
     manage = confirmed_subscriber(Client(), smtp_server)
+    subscriber = Subscriber.objects.get()
+    Delivery.objects.create(key=f"1.{subscriber.pk}", event_id=1, event_kind="incident.opened", subject="incident:x",
+                            subscriber=subscriber, channel="email", address=subscriber.address, state="sent")
     url = links.unsubscribe_url(Subscriber.objects.get()).removeprefix("http://testserver")
     url = "/" + url.split("/", 3)[3]
     assert "Unsubscribe" in text_of(reader.get(url)) and Subscriber.objects.exists()  # a GET asks first
@@ -220,6 +223,7 @@ def test_one_click_unsubscribe_deletes_the_subscriber(components, smtp_server):
     assert response.status_code == 200 and "Unsubscribed" in text_of(response)
     assert not Subscriber.objects.exists()
     assert reader.get(manage).status_code == 404
+    assert list(Delivery.objects.values_list("address", "subscriber")) == [("r…@example.com", None)]
 
 
 def test_the_subscription_forms_need_their_csrf_token(components, smtp_server):

@@ -6,3 +6,10 @@ class NotifyConfig(AppConfig):
     label = "notify"
     verbose_name = "Subscribers and notifications"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from signalpost.events.consumers import register
+
+        from . import signup
+
+        register(signup.CONSUMER)

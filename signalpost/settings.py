@@ -198,6 +198,10 @@ NOTIFY_HTTP_TIMEOUT = envfloat("SIGNALPOST_NOTIFY_HTTP_TIMEOUT", 30.0)  # a webh
 NOTIFY_RATE_EMAIL = envfloat("SIGNALPOST_NOTIFY_RATE_EMAIL", 0.0)
 NOTIFY_RATE_WEBHOOK = envfloat("SIGNALPOST_NOTIFY_RATE_WEBHOOK", 0.0)
 NOTIFY_RATE_CHAT = envfloat("SIGNALPOST_NOTIFY_RATE_CHAT", 0.0)
+# Self-signup on the public page: at most this many requests per hour for one address (e-mail or URL)
+# and from one client address; over it, the page answers 429 and sends nothing.
+SIGNUP_PER_ADDRESS = envint("SIGNALPOST_SIGNUP_PER_ADDRESS", 3)
+SIGNUP_PER_IP = envint("SIGNALPOST_SIGNUP_PER_IP", 20)
 # Outbound requests to addresses users give (webhooks, chat, alert channels) never reach loopback, private,
 # link-local, CGNAT, multicast or metadata addresses, except in these CIDR ranges (e.g. 127.0.0.1/32).
 OUTBOUND_ALLOW = []

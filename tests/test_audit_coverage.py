@@ -359,6 +359,61 @@ def test_a_read_only_post_records_nothing(world, name):
     assert AuditEvent.objects.count() == before
 
 
+# --- the public page's subscription routes -------------------------------------------------------
+
+
+def _subscriber(w: World, confirmed: bool = True):
+    from signalpost.notify.models import Subscriber
+
+    return Subscriber.objects.create(channel="email", address="reader@example.com", address_key="reader@example.com",
+                                     confirmed_at=timezone.now() if confirmed else None)
+
+
+def _link(kind: str, subscriber) -> str:
+    from django.conf import settings
+
+    from signalpost.notify import links
+
+    return getattr(links, f"{kind}_url")(subscriber).removeprefix(settings.SITE_URL)
+
+
+# Public route -> (world) -> (URL, form data): a reader's write, whose one entry names a visitor of the
+# public page. The rest of the public page is the published snapshot, which takes no writes.
+PUBLIC_SCENARIOS: dict[str, Callable[[World], tuple[str, dict]]] = {
+    "subscribe": lambda w: ("/subscribe", {"channel": "email", "email": "reader@example.com", "scope": "all"}),
+    "subscription_confirm": lambda w: (_link("confirm", _subscriber(w, confirmed=False)), {}),
+    "subscription_manage": lambda w: (_link("manage", _subscriber(w)),
+                                      {"scope": "some", "components": [w.components["zh1"].public_id]}),
+    "subscription_unsubscribe": lambda w: (_link("unsubscribe", _subscriber(w)), {}),
+}
+
+
+def test_every_subscription_route_of_the_public_page_has_an_audit_scenario():
+    from django.urls import get_resolver
+
+    from tests.routes import _walk
+
+    posting = set()
+    for namespace, name, route, view, params in _walk(get_resolver().url_patterns, None, "", {}):
+        if namespace is None and route.startswith("subscri"):
+            posting.add(name)
+    assert posting == set(PUBLIC_SCENARIOS)
+
+
+@pytest.mark.parametrize("name", sorted(PUBLIC_SCENARIOS))
+def test_a_public_write_records_one_entry_naming_a_visitor(world, name):
+    url, data = PUBLIC_SCENARIOS[name](world)
+    world.client.logout()
+    before = AuditEvent.objects.count()
+    response = world.client.post(url, data)
+    assert response.status_code < 400, f"{name}: {response.status_code}"
+    entries = _new_entries(before)
+    assert len(entries) == 1, f"{name} recorded {[e.action for e in entries]}"
+    entry = entries[0]
+    assert (entry.actor_kind, entry.actor, entry.source, entry.address, entry.actor_user_id) == (
+        "visitor", "visitor", "public", "127.0.0.1", None), entry.action
+
+
 def test_a_failed_login_is_recorded_as_the_visitor(client, db):
     before = AuditEvent.objects.count()
     response = client.post(reverse("console:login"), {"username": "mallory", "password": "wrong password!"})

@@ -10,6 +10,7 @@ class NotifyConfig(AppConfig):
     def ready(self) -> None:
         from signalpost.events.consumers import register
 
-        from . import consumer
+        from . import consumer, signup
 
         register(consumer.CONSUMER)
+        register(signup.CONSUMER)

@@ -139,3 +139,13 @@ class EmailTemplate(models.Model):
 
     def __str__(self) -> str:
         return self.get_kind_display()
+
+
+class SignupRequest(models.Model):
+    """One request to subscribe made on the public page, kept for an hour to limit how often one address
+    is signed up and one client asks (shared by all instances). The address is kept as a keyed digest,
+    never as given: these rows outlive a reader who leaves, for that hour."""
+
+    address_digest = models.CharField(max_length=64, db_index=True)
+    client_address = models.GenericIPAddressField(null=True)
+    at = models.DateTimeField(default=timezone.now, db_index=True)

@@ -32,8 +32,9 @@ CACHE_CONTROL = b"public, max-age=5, must-revalidate"
 # The addresses whose every page the snapshot holds: one that is not there does not exist (or is not
 # published yet, for a second), and is answered with the snapshot's 404 page, never by Django, so that a
 # crawler cannot turn unknown ids into database reads.
-EVENT_PREFIXES = ("/incidents/", "/maintenance/", "/postmortems/")
+EVENT_PREFIXES = ("/incidents/", "/maintenance/", "/postmortems/", "/components/")
 MONTH_PATH = re.compile(r"/history/(\d{4})-(\d{2})")
+FEED_SUFFIXES = (".atom", ".rss", ".ics")  # the feeds (feeds.py)
 NOT_FOUND = "/404.html"  # models.NOT_FOUND_PATH (this module is loaded before Django's models are)
 _SECURITY_HEADERS = [
     (b"x-content-type-options", b"nosniff"),
@@ -61,7 +62,8 @@ def _entry(path: str, content_type: str, body: bytes, gzip_body: bytes, etag: st
         (b"vary", b"accept-encoding"),
         *_SECURITY_HEADERS,
     ]
-    if path.startswith("/api/"):
+    if path.startswith("/api/") or path.endswith(FEED_SUFFIXES):
+        # Widgets and web feed readers on other sites read these from the browser.
         common.append((b"access-control-allow-origin", b"*"))
     else:
         common.append((b"content-security-policy", CSP.encode()))
@@ -81,7 +83,7 @@ def _entry(path: str, content_type: str, body: bytes, gzip_body: bytes, etag: st
 
 # URLs that are files of their own kind (the API, the branding stylesheet and logo): exported under
 # their own name, so that a static server gives them the right content type.
-FILE_SUFFIXES = (".json", ".css", ".png", ".jpg", ".webp", ".md", ".html")
+FILE_SUFFIXES = (".json", ".css", ".png", ".jpg", ".webp", ".md", ".html", ".atom", ".rss", ".ics")
 
 
 def disk_name(path: str) -> str:

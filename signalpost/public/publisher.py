@@ -31,9 +31,9 @@ from signalpost.postmortems import public_report
 from signalpost.postmortems.models import Postmortem, State
 from signalpost.presentation.zone import page_zone
 from signalpost.status import readable
-from signalpost.status.models import Incident, IncidentComponent, Kind, Page
+from signalpost.status.models import Component, Incident, IncidentComponent, Kind, Page
 
-from . import snapshot
+from . import feeds, snapshot
 
 log = logging.getLogger("signalpost.publish")
 
@@ -85,6 +85,17 @@ def _postmortem_pages(incident_public_ids: Iterable[str] = (), postmortem_ids: I
     return paths
 
 
+def _component_feeds(component_ids: Iterable[str] = (), incident_ids: Iterable[str] = ()) -> list[str]:
+    """The feeds of these components and of every component these incidents name (an entry names
+    all of an incident's components, so a renamed one changes the feeds of the others too)."""
+    named = set(component_ids)
+    incident_ids = list(incident_ids)
+    if incident_ids:
+        named |= set(IncidentComponent.objects.filter(incident__public_id__in=incident_ids)
+                     .values_list("component__public_id", flat=True))
+    return [path for public_id in sorted(named) for path in feeds.component_feeds(public_id)]
+
+
 def _clock_pages(now: datetime) -> list[str]:
     """What time alone changes: relative times and today's bars on the front page and the open events'
     pages, the current month, and the reliability report's figures."""
@@ -105,19 +116,24 @@ def pages_for(event, now: datetime, zone) -> list[str]:
         public_id = data.get("incident")
         paths += _incident_pages(_incidents_by_public_id([public_id]), zone)
         paths += _postmortem_pages(incident_public_ids=[public_id])
+        paths += feeds.PAGE_FEEDS + _component_feeds(data.get("components") or (), [public_id])
     elif kind.startswith(("component.", "group.")):
         component_ids = ([data["component"]] if data.get("component") else []) + list(data.get("components", []))
         linked = IncidentComponent.objects.filter(component__public_id__in=component_ids)
         if kind.startswith("group.") and data.get("group"):
             linked = IncidentComponent.objects.filter(component__group__public_id=data["group"])
+            component_ids += list(Component.objects.filter(group__public_id=data["group"])
+                                  .values_list("public_id", flat=True))
         incident_ids = set(linked.values_list("incident__public_id", flat=True))
         paths += _incident_pages(_incidents_by_public_id(incident_ids), zone)
         paths += _postmortem_pages(incident_public_ids=incident_ids)
+        paths += feeds.PAGE_FEEDS + _component_feeds(component_ids, incident_ids)
     elif kind.startswith("postmortem."):
         incident_ids = data.get("incidents", [])
         paths += _incident_pages(_incidents_by_public_id(incident_ids), zone)
         paths += _postmortem_pages(incident_public_ids=incident_ids, postmortem_ids=[data.get("postmortem")])
         paths += report_pages()
+        paths += feeds.PAGE_FEEDS + _component_feeds(incident_ids=incident_ids)
     elif kind == "reliability.changed":
         paths += [public_report.PUBLIC_PATH]
     elif kind.startswith("clock."):
@@ -159,11 +175,12 @@ def _months(zone, now: datetime) -> list[str]:
 
 def _republish_step(progress: dict | None, now: datetime, zone) -> tuple[list[str], dict | None]:
     """The next step of a republish: (paths, progress after it), progress None once it is done.
-    Phases: the core pages, branding and months; then the incidents and maintenance by id; then the
-    postmortems by id."""
+    Phases: the core pages, branding, months and the page's feeds; then the incidents and maintenance
+    by id; then the postmortems by id; then each component's feeds."""
     progress = dict(progress or {"phase": "core", "after": 0, "done": 0})
     if progress["phase"] == "core":
-        paths = list(snapshot.CORE_PATHS) + [snapshot.NOT_FOUND_PATH] + _months(zone, now) + report_pages()
+        paths = (list(snapshot.CORE_PATHS) + [snapshot.NOT_FOUND_PATH] + _months(zone, now) + report_pages()
+                 + feeds.PAGE_FEEDS)
         progress.update(phase="incidents", after=0, done=progress["done"] + len(paths))
         return paths, progress
     if progress["phase"] == "incidents":
@@ -173,24 +190,33 @@ def _republish_step(progress: dict | None, now: datetime, zone) -> tuple[list[st
             progress.update(after=rows[-1][0], done=progress["done"] + len(rows))
             return [incident_path(kind, public_id) for _, kind, public_id in rows], progress
         progress.update(phase="postmortems", after=0)
-    rows = list(Postmortem.objects.filter(pk__gt=progress["after"]).order_by("pk")
+    if progress["phase"] == "postmortems":
+        rows = list(Postmortem.objects.filter(pk__gt=progress["after"]).order_by("pk")
+                    .values_list("pk", "public_id")[:STEP_PAGES // 2])
+        if rows:
+            progress.update(after=rows[-1][0], done=progress["done"] + 2 * len(rows))
+            return [p for _, public_id in rows for p in (f"/postmortems/{public_id}", f"/postmortems/{public_id}.md")], progress
+        progress.update(phase="feeds", after=0)
+    rows = list(Component.objects.filter(pk__gt=progress["after"]).order_by("pk")
                 .values_list("pk", "public_id")[:STEP_PAGES // 2])
     if not rows:
         return [], None
     progress.update(after=rows[-1][0], done=progress["done"] + 2 * len(rows))
-    return [p for _, public_id in rows for p in (f"/postmortems/{public_id}", f"/postmortems/{public_id}.md")], progress
+    return [p for _, public_id in rows for p in feeds.component_feeds(public_id)], progress
 
 
 def _total_pages() -> int:
-    return Incident.objects.count() + 2 * Postmortem.objects.count()
+    return Incident.objects.count() + 2 * Postmortem.objects.count() + 2 * Component.objects.count() + len(feeds.PAGE_FEEDS)
 
 
 # --- the handler ----------------------------------------------------------------------------------
 
 
-def _retired() -> list[str]:
-    """Pages published once and no longer: the reliability report, switched off."""
-    return [] if public_report.is_public() else [public_report.PUBLIC_PATH]
+def _retired(rendering: snapshot.Rendering) -> list[str]:
+    """Pages published once and no longer: the reliability report, switched off; the feeds of a
+    component hidden or removed."""
+    retired = [] if public_report.is_public() else [public_report.PUBLIC_PATH]
+    return retired + sorted(p for p in rendering.missing if feeds.is_component_feed(p))
 
 
 def _publish(paths: list[str], now: datetime, *, with_logo: bool = False) -> snapshot.Rendering:
@@ -203,7 +229,7 @@ def _publish(paths: list[str], now: datetime, *, with_logo: bool = False) -> sna
                 rendering.failed.setdefault(path, "held back: another /api/v2 payload failed to render")
     page = Page.objects.filter(pk=1).first()
     files = list(rendering.pages.values()) + snapshot.brand_files(page, with_logo=with_logo)
-    snapshot.store(files, retire=_retired(), now=now)
+    snapshot.store(files, retire=_retired(rendering), now=now)
     return rendering
 
 

@@ -107,14 +107,16 @@ def render(path: str) -> Rendered | None:
 
 def render_all(paths: Iterable[str], now: datetime) -> Rendering:
     """Render each path once, the JSON payloads from one shared read (so that summary.json, status.json
-    and components.json never disagree); the current month's history is the same page as /history."""
-    from signalpost.presentation.statuspage import shared_rendering
+    and components.json never disagree), each feed's Atom and RSS from one read of its entries; the
+    current month's history is the same page as /history."""
+    from .api_v2 import shared_rendering
+    from .feeds import shared_entries
     from signalpost.presentation.zone import page_zone
 
     page = Page.objects.filter(pk=1).first()
     current_month = month_path(now, page_zone(page)) if page else None
     result = Rendering()
-    with shared_rendering():
+    with shared_rendering(), shared_entries():
         for path in dict.fromkeys(paths):
             if path == current_month and "/history" in result.pages:
                 done = result.pages["/history"]

@@ -67,3 +67,60 @@ def test_the_public_pages_have_no_serious_accessibility_violation(site, axe_tab)
     assert not found, "axe found serious or critical violations:\n" + "\n".join(
         f"{where}:\n{describe(violations)}" for where, violations in found.items())
     assert errors == []
+
+
+def test_the_subscription_pages_have_no_serious_accessibility_violation(site, axe_tab, start_server):
+    from django.conf import settings
+    from django.utils import timezone
+
+    from signalpost.notify import links
+    from signalpost.notify.models import Subscriber
+
+    demo_like_page(site)
+    pending = Subscriber.objects.create(channel="email", address="new@example.com", address_key="new@example.com")
+    reader = Subscriber.objects.create(channel="email", address="reader@example.com", address_key="reader@example.com",
+                                       confirmed_at=timezone.now(), all_components=False)
+
+    def path(url: str) -> str:
+        return url.removeprefix(settings.SITE_URL)
+
+    answering = start_server("a11y-answers", EMAIL_HOST="127.0.0.1", EMAIL_PORT="9",
+                             SIGNALPOST_OUTBOUND_ALLOW="127.0.0.1/32", DJANGO_ALLOW_ASYNC_UNSAFE="")
+    pages = ["/subscribe", path(links.confirm_url(pending)), path(links.manage_url(reader)),
+             path(links.unsubscribe_url(reader)), "/subscriptions/not-a-link"]
+    found, errors = {}, []
+    for look in LOOKS:
+        tab = axe_tab(look)
+        for where in pages:
+            tab.goto(site.url + where, wait_until="load")
+            blocking = [v for v in axe_violations(tab) if v["impact"] in BLOCKING]
+            if blocking:
+                found[f"{where} ({look})"] = blocking
+        # the form with its errors beside the fields, and the page that answers a webhook's signup
+        tab.goto(site.url + "/subscribe", wait_until="load")
+        tab.get_by_role("radio", name="Webhook").check()
+        tab.get_by_label("URL", exact=True).fill("http://10.0.0.1/hook")
+        tab.get_by_label("Only the ones I choose").check()
+        tab.get_by_role("button", name="Subscribe").click()
+        tab.wait_for_load_state("load")
+        assert "private" in tab.locator("#id_url_error").inner_text()
+        blocking = [v for v in axe_violations(tab) if v["impact"] in BLOCKING]
+        if blocking:
+            found[f"/subscribe with errors ({look})"] = blocking
+        # the answers to a signup, on a server with e-mail and a webhook receiver allowed on loopback
+        for channel, fill, heading in [("E-mail", ("E-mail address", "reader@example.com"), "Check your inbox"),
+                                       ("Webhook", ("URL", "http://127.0.0.1:9/hook"), "Subscribed")]:
+            tab.goto(answering.url + "/subscribe", wait_until="load")
+            tab.get_by_role("radio", name=channel).check()
+            tab.get_by_label(fill[0], exact=True).fill(fill[1])
+            tab.get_by_role("button", name="Subscribe").click()
+            tab.wait_for_load_state("load")
+            assert tab.get_by_role("heading", level=1).inner_text() == heading
+            blocking = [v for v in axe_violations(tab) if v["impact"] in BLOCKING]
+            if blocking:
+                found[f"{heading} ({look})"] = blocking
+            Subscriber.objects.filter(address__in=["reader@example.com", "http://127.0.0.1:9/hook"]).delete()
+        errors += tab.script_errors
+    assert not found, "axe found serious or critical violations:\n" + "\n".join(
+        f"{where}:\n{describe(violations)}" for where, violations in found.items())
+    assert errors == []

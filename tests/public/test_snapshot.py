@@ -69,8 +69,12 @@ def test_it_serves_snapshot_with_etag_304_and_gzip(published, start_server):
     assert "script-src 'self'" in headers["content-security-policy"]
 
 
-def test_it_shows_a_change_made_through_one_instance_on_another_within_a_second(published, start_server, make_token):
-    first, second = start_server("a"), start_server("b")
+def test_a_change_made_through_one_instance_is_pushed_to_another(published, start_server, make_token):
+    """The worker is woken by the write's commit and the web processes by the new version, not by
+    their polls: with both polls set far beyond the wait, only the wake-ups can make the change show.
+    (How fast it shows is measured by bench/write_path.py, not asserted here.)"""
+    slow_polls = {"SIGNALPOST_EVENTS_POLL": "600", "SIGNALPOST_SNAPSHOT_POLL": "600"}
+    first, second = start_server("a", **slow_polls), start_server("b", **slow_polls)
     token = make_token("write")
     import urllib.request
 
@@ -79,11 +83,8 @@ def test_it_shows_a_change_made_through_one_instance_on_another_within_a_second(
         data=json.dumps({"name": "Database latency", "impact": "major", "body": "Looking into it."}).encode(),
         headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
     )
-    posted = time.monotonic()
     with urllib.request.urlopen(request, timeout=10) as response:
         assert response.status == 201
-    answered = time.monotonic()
-    print(f"POST took {answered - posted:.3f} s")
 
     def both_show_it() -> bool:
         return all(
@@ -91,9 +92,7 @@ def test_it_shows_a_change_made_through_one_instance_on_another_within_a_second(
             for s in (first, second)
         )
 
-    _wait_for(both_show_it, timeout=5)
-    print(f"visible on both after {time.monotonic() - answered:.3f} s")
-    assert time.monotonic() - answered < 1.0
+    _wait_for(both_show_it, timeout=60)
 
 
 def test_it_never_publishes_an_error(published, monkeypatch):

@@ -224,10 +224,31 @@
     schedule(since >= REFRESH_MS ? jitter(3000, 1) : REFRESH_MS - since);
   });
 
+  // The subscription form: only the fields of the channel chosen are shown (all of them without script).
+  function channelFields(root) {
+    var radios = root.querySelectorAll('input[name="channel"]');
+    var fields = root.querySelectorAll("[data-channels]");
+    if (!radios.length || !fields.length) { return; }
+    function show() {
+      var chosen = root.querySelector('input[name="channel"]:checked');
+      var channel = chosen ? chosen.value : "";
+      for (var i = 0; i < fields.length; i++) {
+        var wanted = fields[i].getAttribute("data-channels").split(" ");
+        fields[i].hidden = channel !== "" && wanted.indexOf(channel) < 0;
+      }
+    }
+    for (var i = 0; i < radios.length; i++) { radios[i].addEventListener("change", show); }
+    show();
+  }
+
   function start() {
     localise(document);
     setInterval(function () { if (!document.hidden) { refreshRelative(document); } }, 30 * 1000);
-    if (main && window.fetch && window.DOMParser) { schedule(nextDelay()); }
+    // A page with a form for this reader (subscribing) is never swapped: it would lose what they typed.
+    if (main && main.getAttribute("data-refresh") !== "off" && window.fetch && window.DOMParser) {
+      schedule(nextDelay());
+    }
+    channelFields(document);
   }
 
   if (document.readyState === "loading") {

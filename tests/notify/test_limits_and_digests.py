@@ -5,10 +5,10 @@ from datetime import timedelta
 
 from django.utils import timezone
 
-from signalpost.notify.delivery import Deliverer
-from signalpost.notify.models import Delivery
 from signalpost.events.consumers import get
 from signalpost.events.work import drain
+from signalpost.notify.delivery import Deliverer
+from signalpost.notify.models import Delivery
 from signalpost.status import services
 
 from .conftest import subscribe

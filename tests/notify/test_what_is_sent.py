@@ -8,7 +8,6 @@ from django.utils import timezone
 from signalpost.events.models import Event
 from signalpost.jobs import jobs
 from signalpost.notify.consumer import record_due_reminders
-from signalpost.notify.models import Delivery
 from signalpost.status import services
 
 from .conftest import notify_and_send, subscribe

@@ -335,3 +335,11 @@ def list_maintenance_updates(request: HttpRequest, maintenance_id: str, params: 
 from .postmortems import router as postmortems_router  # noqa: E402
 
 api.add_router("/postmortems", postmortems_router)
+
+# --- subscribers and deliveries (their own module: signalpost/api/subscribers.py) ---------------------
+
+from .subscribers import deliveries as deliveries_router  # noqa: E402
+from .subscribers import subscribers as subscribers_router  # noqa: E402
+
+api.add_router("/subscribers", subscribers_router)
+api.add_router("/deliveries", deliveries_router)

@@ -239,6 +239,7 @@ def delete_subscriber(request: HttpRequest, subscriber_id: str):
 
 @subscribers.post("/{subscriber_id}/resume", response={200: SubscriberOut, **ERRORS},
                   summary="Resume a paused webhook")
+@idempotent
 def resume_subscriber(request: HttpRequest, subscriber_id: str):
     subscriber = _subscriber(subscriber_id)
     if not admin.resume_subscriber(subscriber):
@@ -267,6 +268,7 @@ def get_delivery(request: HttpRequest, delivery_id: str):
 
 @deliveries.post("/{delivery_id}/retry", response={200: DeliveryOut, **ERRORS},
                  summary="Send a failed delivery again, from now, with a fresh count of attempts")
+@idempotent
 def retry_delivery(request: HttpRequest, delivery_id: str):
     delivery = _delivery(delivery_id)
     if not admin.retry_deliveries(Delivery.objects.filter(pk=delivery.pk)):

@@ -82,7 +82,8 @@ api = SignalpostAPI(
     description=(
         "Manage the status page: components, incidents, maintenance. Authenticate with "
         "`Authorization: Bearer <token>`; scopes: read (every GET), write (incidents, maintenance, "
-        "overrides), admin (components, groups, page). Send `Idempotency-Key` on a POST to make a retry safe."
+        "overrides), admin (components, groups, page, subscribers and deliveries). Send "
+        "`Idempotency-Key` on a POST to make a retry safe."
     ),
     auth=auth.read,
     docs_decorator=_docs_csp,

@@ -25,11 +25,13 @@ from django.utils import timezone
 
 from signalpost.accounts import audit
 from signalpost.errors import InvalidInput
+from signalpost.events import wake
 from signalpost.events.record import record as record_event
 from signalpost.status.models import Component
 from signalpost.status.services import find_components
 
-from . import outbound, team
+from . import delivery, outbound, team
+from .consumer import TOPIC
 from .models import Channel, Delivery, DeliveryState, Source, Subscriber, TeamAlert, TeamChannel
 
 SUBSCRIBER_FIELDS = ("channel", "address", "all_components", "confirmed_at", "paused_at", "source")
@@ -167,17 +169,12 @@ def add_subscriber(*, channel: str, address: str, components: Iterable[str] | No
     return subscriber
 
 
-def _cancel_pending(subscriber: Subscriber) -> int:
-    return Delivery.objects.filter(subscriber=subscriber, state__in=[DeliveryState.PENDING, DeliveryState.HELD]).update(
-        state=DeliveryState.CANCELLED, claimed_by="", claimed_until=None)
-
-
 def remove_subscriber(subscriber: Subscriber) -> None:
     """The subscription ends at once: what was waiting to be sent to it is cancelled; the deliveries
     already made are kept (with the address) for the record."""
     with transaction.atomic():
         before = _snapshot(subscriber)
-        _cancel_pending(subscriber)
+        delivery.cancel_pending([subscriber.pk], "the subscriber was removed by an admin")
         audit.record("subscriber.remove", subscriber, before=before)
         subscriber.delete()
 
@@ -211,6 +208,7 @@ def retry_deliveries(deliveries: QuerySet | None = None) -> int:
         count = Delivery.objects.filter(state=DeliveryState.FAILED, key__in=keys).update(
             state=DeliveryState.PENDING, due_at=timezone.now(), attempts=0, claimed_by="", claimed_until=None)
         if count:
+            wake.announce(TOPIC)  # the delivery job takes them at once, not at its next poll
             audit.record("delivery.retry", object_type="delivery", object_id=keys[0] if count == 1 else "",
                          object_repr=f"{count} failed deliver{'y' if count == 1 else 'ies'}",
                          after={"retried": count, "keys": keys[:20]})

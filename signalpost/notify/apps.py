@@ -8,9 +8,9 @@ class NotifyConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from django.utils.module_loading import import_string
-
         from signalpost.events.consumers import register
 
-        # One line per consumer of this app.
-        register(import_string("signalpost.notify.team.CONSUMER"))
+        from . import consumer, team
+
+        register(consumer.CONSUMER)
+        register(team.CONSUMER)

@@ -118,6 +118,29 @@ class Attempt(models.Model):
         indexes = [models.Index(fields=["delivery", "at"])]
 
 
+class TemplateKind(models.TextChoices):
+    INCIDENT = "incident", "Incident opened, updated, resolved"
+    MAINTENANCE = "maintenance", "Maintenance scheduled, reminded, started, completed"
+    POSTMORTEM = "postmortem", "Postmortem published"
+    COMPONENT = "component", "Component status changed"
+    DIGEST = "digest", "Digest of held messages"
+    PAUSED = "paused", "Webhook paused (to its owner)"
+
+
+class EmailTemplate(models.Model):
+    """The team's own wording of one kind of e-mail. A field left empty uses the default file
+    (signalpost/notify/templates/notify/email/<kind>.*); each field is a Django template."""
+
+    kind = models.CharField(max_length=16, choices=TemplateKind.choices, unique=True)
+    subject = models.CharField(max_length=300, blank=True, default="")
+    text = models.TextField(blank=True, default="")
+    html = models.TextField(blank=True, default="")
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return self.get_kind_display()
+
+
 class TeamAlert(models.TextChoices):
     """What the team's own channels can be told about (the monitors will add theirs)."""
 

@@ -211,7 +211,8 @@ def _postmortem_objects(components: dict) -> dict:
 
 
 def _notify_objects(incident) -> dict:
-    """A paused webhook subscriber, a failed delivery to it with one attempt, and a team alert channel."""
+    """A paused webhook subscriber, a failed delivery to it with one attempt, a team alert channel and
+    the team's own wording of the incident e-mail."""
     from django.utils import timezone
 
     from signalpost.notify.models import Attempt, Delivery, Subscriber, TeamChannel
@@ -227,7 +228,10 @@ def _notify_objects(incident) -> dict:
     Attempt.objects.create(delivery=delivery, ok=False, status=500, error="HTTP 500")
     channel = TeamChannel.objects.create(name="On-call", url="json://127.0.0.1:9/alerts", shown_url="json://127.0.0.1:9/…",
                                          kinds=["delivery.failed"])
-    return {"subscriber": subscriber, "delivery": delivery, "team_channel": channel}
+    from signalpost.notify.models import EmailTemplate
+
+    own = EmailTemplate.objects.create(kind="incident", subject="[{{ page }}] {{ name }} ({{ status }})")
+    return {"subscriber": subscriber, "delivery": delivery, "team_channel": channel, "email_template": own}
 
 
 # (first segment of the console route, parameter) -> how to name the object in the URL
@@ -251,6 +255,7 @@ _PARAMS: dict[tuple[str, str], Callable[[dict], object]] = {
     ("subscribers", "public_id"): lambda o: o["subscriber"].public_id,
     ("deliveries", "delivery_id"): lambda o: o["delivery"].pk,
     ("team-alerts", "channel_id"): lambda o: o["team_channel"].pk,
+    ("email-templates", "kind"): lambda o: o["email_template"].kind,
 }
 
 

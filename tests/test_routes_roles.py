@@ -140,6 +140,9 @@ EXPECTED = {
     "console:team_channel_new": "admin",
     "console:team_channel_test": "admin",
     "console:team_channel_remove": "admin",
+    "console:email_templates": "admin",
+    "console:email_template": "admin",
+    "console:email_template_reset": "admin",
 }
 
 # "METHOD /path" under /api/v1 -> least token scope. Reading: read; incidents, maintenance, overrides

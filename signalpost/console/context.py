@@ -15,6 +15,7 @@ NAV = [
     ("Subscribers", "console:subscribers", "admin"),
     ("Deliveries", "console:dead_letters", "admin"),
     ("Team alerts", "console:team_alerts", "admin"),
+    ("E-mails", "console:email_templates", "admin"),
     ("Settings", "console:settings", "admin"),
     ("Users", "console:users", "admin"),
     ("API tokens", "console:tokens", "admin"),

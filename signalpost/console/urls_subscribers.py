@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import deliveries, subscribers, team_alerts
+from . import deliveries, email_templates, subscribers, team_alerts
 
 # Fixed paths (new, import, export) come before <public_id>, which would otherwise swallow them.
 urlpatterns = [
@@ -21,4 +21,7 @@ urlpatterns = [
     path("team-alerts/new", team_alerts.team_channel_new, name="team_channel_new"),
     path("team-alerts/<int:channel_id>/test", team_alerts.team_channel_test, name="team_channel_test"),
     path("team-alerts/<int:channel_id>/remove", team_alerts.team_channel_remove, name="team_channel_remove"),
+    path("email-templates/", email_templates.email_templates, name="email_templates"),
+    path("email-templates/<str:kind>", email_templates.email_template, name="email_template"),
+    path("email-templates/<str:kind>/reset", email_templates.email_template_reset, name="email_template_reset"),
 ]

@@ -1,4 +1,4 @@
-"""The subscribers, deliveries and team-alert screens' entries for tests/test_audit_coverage.py: console
+"""The subscribers, deliveries, team-alert and e-mail template screens' entries for tests/test_audit_coverage.py: console
 route -> (world) -> (URL, form data), a valid submission that records exactly one audit entry naming the
 signed-in owner; and the API's: "METHOD /path" -> (world) -> (path parameters, body)."""
 
@@ -28,6 +28,9 @@ CONSOLE_SCENARIOS: dict[str, Callable] = {
     "console:team_channel_test": _team_test,
     "console:team_channel_remove": lambda w: (reverse("console:team_channel_remove",
                                                       args=[w.objects["team_channel"].pk]), {}),
+    "console:email_template": lambda w: (reverse("console:email_template", args=["maintenance"]), {
+        "subject": "[{{ page }}] Maintenance: {{ name }}", "text": "", "html": ""}),
+    "console:email_template_reset": lambda w: (reverse("console:email_template_reset", args=["incident"]), {}),
 }
 
 CSV = "text/csv"

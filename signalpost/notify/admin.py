@@ -12,10 +12,10 @@ changes nothing the second time.
 import base64
 import csv
 import io
-import secrets
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from urllib.parse import urlsplit, urlunsplit
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -34,7 +34,7 @@ from signalpost.presentation.markdown import render_markdown
 from signalpost.status.models import Component
 from signalpost.status.services import find_components, get_page
 
-from . import delivery, outbound, team
+from . import delivery, formats, outbound, team
 from .consumer import TOPIC
 from .models import (
     Channel,
@@ -97,13 +97,19 @@ def search(*, query: str = "", channel: str = "", state: str = "") -> QuerySet:
 
 
 def fold(channel: str, address: str) -> str:
-    """What makes two addresses the same subscription: an e-mail address in any case; a URL whatever
-    the case of its scheme and host."""
+    """What makes two subscriptions the same one (as the reader's signup has it): an e-mail address in
+    lower case, a URL with its scheme and host in lower case (its path and query are the hook's own)."""
+    address = address.strip()
     if channel == Channel.EMAIL:
         return address.lower()
-    scheme, sep, rest = address.partition("://")
-    host, slash, path = rest.partition("/")
-    return f"{scheme.lower()}{sep}{host.lower()}{slash}{path}"
+    parts = urlsplit(address)
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    host = (parts.hostname or "").rstrip(".")
+    netloc = host + (f":{port}" if port else "")
+    return urlunsplit((parts.scheme.lower(), netloc, parts.path or "/", parts.query, ""))
 
 
 def checked_address(channel: str, address: str, field_name: str = "address") -> str:
@@ -131,9 +137,19 @@ def checked_address(channel: str, address: str, field_name: str = "address") -> 
     return address
 
 
-def new_secret() -> str:
-    """A webhook signing secret in the Standard Webhooks form (whsec_ and 24 random bytes, base64)."""
-    return "whsec_" + base64.b64encode(secrets.token_bytes(24)).decode()
+def checked_secret(value: str) -> str:
+    """A webhook secret in the Standard Webhooks form ("whsec_" and base64 of 24 to 64 bytes); empty:
+    one is generated."""
+    value = (value or "").strip()
+    if not value:
+        return formats.new_secret()
+    try:
+        raw = base64.b64decode(value.removeprefix("whsec_"), validate=True)
+    except ValueError:
+        raw = b""
+    if not value.startswith("whsec_") or not 24 <= len(raw) <= 64:
+        raise InvalidInput("secret", '"whsec_" followed by the base64 of 24 to 64 random bytes, or empty to get one')
+    return value
 
 
 # --- adding and removing ------------------------------------------------------------------------------
@@ -147,7 +163,7 @@ def _snapshot(subscriber: Subscriber) -> dict:
 
 def _request_confirmation(subscriber: Subscriber) -> None:
     record_event("subscriber.confirmation_requested", f"subscriber:{subscriber.public_id}",
-                 data={"subscriber": subscriber.public_id, "channel": subscriber.channel, "by": "admin"})
+                 data={"subscriber": subscriber.public_id, "generation": subscriber.link_generation})
 
 
 def add_subscriber(*, channel: str, address: str, components: Iterable[str] | None = None,
@@ -165,8 +181,6 @@ def add_subscriber(*, channel: str, address: str, components: Iterable[str] | No
             raise InvalidInput("owner_email", "is not an e-mail address") from None
     if channel != Channel.WEBHOOK and (secret or owner_email):
         raise InvalidInput("secret" if secret else "owner_email", "applies to webhooks only")
-    if len(secret) > 100:
-        raise InvalidInput("secret", "must be at most 100 characters")
     now = timezone.now()
     with transaction.atomic():
         key = fold(channel, address)
@@ -174,7 +188,7 @@ def add_subscriber(*, channel: str, address: str, components: Iterable[str] | No
             raise InvalidInput("address", "is already subscribed on this channel")
         subscriber = Subscriber.objects.create(
             channel=channel, address=address, address_key=key, all_components=not chosen,
-            secret=(secret or new_secret()) if channel == Channel.WEBHOOK else "", owner_email=owner_email,
+            secret=checked_secret(secret) if channel == Channel.WEBHOOK else "", owner_email=owner_email,
             source=Source.ADMIN, created_at=now, confirmed_at=now if confirmed else None)
         subscriber.components.set(chosen)
         audit.record("subscriber.add", subscriber, after=_snapshot(subscriber))
@@ -462,7 +476,7 @@ def import_subscribers(text: str, *, all_confirmed: bool = False) -> ImportPlan:
         made = Subscriber.objects.bulk_create([
             Subscriber(channel=line.channel, address=line.address, address_key=fold(line.channel, line.address),
                        all_components=not line.components, source=Source.IMPORT,
-                       secret=new_secret() if line.channel == Channel.WEBHOOK else "",
+                       secret=formats.new_secret() if line.channel == Channel.WEBHOOK else "",
                        created_at=line.created_at or now, confirmed_at=line.confirmed_at)
             for line in plan.new])
         made = list(Subscriber.objects.filter(public_id__in=[s.public_id for s in made]))

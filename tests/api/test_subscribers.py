@@ -139,3 +139,29 @@ def test_the_dead_letter_list_and_retry(client, token, components):
     again = client.post("/api/v1/deliveries/7.abc/retry", content_type="application/json", headers=_headers(token))
     assert again.status_code == 422 and again.json()["errors"][0]["field"] == "state"
     assert client.post("/api/v1/deliveries/nothing/retry", content_type="application/json", headers=_headers(token)).status_code == 404
+
+
+def test_the_lists_take_the_same_queries_however_many_items(client, token, components):
+    def make(n: int, start: int):
+        for i in range(start, start + n):
+            subscriber = admin.add_subscriber(channel="email", address=f"r{i}@example.com", confirmed=True,
+                                              components=[components["zh1"].public_id, components["de1"].public_id])
+            delivery = Delivery.objects.create(key=f"9.{subscriber.public_id}", event_id=9, event_kind="incident.opened",
+                                               subject="incident:x", subscriber=subscriber, channel="email",
+                                               address=subscriber.address, state=DeliveryState.FAILED)
+            Attempt.objects.create(delivery=delivery, ok=False, error="refused")
+
+    def queries(path: str) -> int:
+        from django.db import connection
+        from django.test.utils import CaptureQueriesContext
+
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(path, headers=_headers(token)).status_code == 200
+        return len(captured)
+
+    make(2, 0)
+    queries("/api/v1/subscribers")  # the token's first use of the minute is written down: not counted
+    few = (queries("/api/v1/subscribers"), queries("/api/v1/deliveries?state=failed"))
+    make(20, 2)
+    many = (queries("/api/v1/subscribers"), queries("/api/v1/deliveries?state=failed"))
+    assert many == few, (few, many)

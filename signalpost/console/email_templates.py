@@ -10,7 +10,7 @@ from django.views.decorators.http import require_POST, require_safe
 
 from signalpost.accounts.roles import role_required
 from signalpost.errors import InvalidInput
-from signalpost.notify import admin
+from signalpost.notify import wording
 from signalpost.notify.models import EmailTemplate, TemplateKind
 
 from .components import show_refusal
@@ -52,8 +52,8 @@ def email_templates(request: HttpRequest) -> HttpResponse:
 
 def _current(kind: str) -> dict:
     own = EmailTemplate.objects.filter(kind=kind).first()
-    return {name: (getattr(own, name, "") if own else "") or admin.default_source(kind, name)
-            for name, _ in admin.TEMPLATE_FIELDS}
+    return {name: (getattr(own, name, "") if own else "") or wording.default_source(kind, name)
+            for name, _ in wording.TEMPLATE_FIELDS}
 
 
 @role_required("admin")
@@ -67,17 +67,17 @@ def email_template(request: HttpRequest, kind: str) -> HttpResponse:
         if form.is_valid():
             try:
                 if "preview" in request.POST:
-                    preview = admin.preview_email_template(kind, **form.cleaned_data)
+                    preview = wording.preview_email_template(kind, **form.cleaned_data)
                     status = 200
                 else:
-                    admin.save_email_template(kind, **form.cleaned_data)
+                    wording.save_email_template(kind, **form.cleaned_data)
                     messages.success(request, f"The {TemplateKind(kind).label.lower()} e-mail is saved; the next "
                                               "ones use it.")
                     return redirect("console:email_template", kind)
             except InvalidInput as refusal:
                 show_refusal(form, refusal)
     elif request.GET.get("preview"):
-        preview = admin.preview_email_template(kind, **_current(kind))
+        preview = wording.preview_email_template(kind, **_current(kind))
     return render(request, "console/email_template.html", {
         "kind": kind, "label": TemplateKind(kind).label, "form": form, "preview": preview,
         "own": EmailTemplate.objects.filter(kind=kind).exists(), "variables": VARIABLES[kind], "common": COMMON,
@@ -88,7 +88,7 @@ def email_template(request: HttpRequest, kind: str) -> HttpResponse:
 @require_POST
 def email_template_reset(request: HttpRequest, kind: str) -> HttpResponse:
     kind = _kind(kind)
-    if admin.reset_email_template(kind):
+    if wording.reset_email_template(kind):
         messages.success(request, f"The {TemplateKind(kind).label.lower()} e-mail is back to Signalpost's wording.")
     else:
         messages.info(request, "It already used Signalpost's wording: nothing changed.")

@@ -14,7 +14,6 @@ import ipaddress
 import logging
 from urllib.parse import urlsplit
 
-import apprise
 
 from signalpost.events.consumers import Consumer
 from signalpost.events.work import Failed, Outcome, Work
@@ -33,6 +32,8 @@ _NOT_ENDPOINTS = {"service_url", "setup_url"}
 
 def plugin_for(url: str):
     """Apprise's plugin for `url`, or Refused saying the URL is not one Apprise knows."""
+    import apprise  # here, not at the top: only the team_alerts job and the channels screen need it
+
     plugin = apprise.Apprise.instantiate(url.strip(), suppress_exceptions=True)
     if not plugin:
         raise outbound.Refused("refused: not an Apprise URL Signalpost can use (see Apprise's list of services)")
@@ -90,6 +91,8 @@ def send(channel: TeamChannel, title: str, body: str) -> str | None:
         plugin = check(channel.url)
     except outbound.Refused as refusal:
         return str(refusal)
+    import apprise
+
     with apprise.LogCapture(level=apprise.logging.WARNING) as captured:
         try:
             sent = plugin.notify(body=body, title=title)

@@ -24,7 +24,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Count, F
+from django.db.models import Count, F, Q
 from django.utils import timezone
 
 from signalpost.events import wake
@@ -83,7 +83,9 @@ def seconds_until_due(now: datetime | None = None) -> float:
     """Until the next pending delivery is due (a retry, a digest, an expiring claim), at most the poll."""
     now = now or timezone.now()
     pending = Delivery.objects.filter(state=DeliveryState.PENDING)
-    due = pending.order_by("due_at").values_list("due_at", flat=True).first()
+    # Those another worker holds count by the end of its claim, not by their (past) due time.
+    free = pending.filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
+    due = free.order_by("due_at").values_list("due_at", flat=True).first()
     timeout = settings.EVENTS_POLL_SECONDS
     if due is not None:
         timeout = min(timeout, (due - now).total_seconds())
@@ -206,6 +208,7 @@ class SmtpPool:
     async def _work(self, client, queue: asyncio.Queue, results: dict, rate: RateLimit) -> None:
         import aiosmtplib
 
+        envelope_sender = email.sender()
         while not queue.empty():
             pk, recipient, message = queue.get_nowait()
             await rate.take()
@@ -213,7 +216,7 @@ class SmtpPool:
             try:
                 if not client.is_connected:
                     await client.connect()
-                errors, response = await client.sendmail(email.sender(), [recipient], message)
+                errors, response = await client.sendmail(envelope_sender, [recipient], message)
                 results[pk] = Result(True, _smtp_code(response), "", _ms(started))
             except aiosmtplib.SMTPRecipientsRefused as error:
                 refusal = error.recipients[0] if error.recipients else None

@@ -18,6 +18,7 @@ from datetime import datetime
 from datetime import timezone as dt_timezone
 from email.header import Header
 from email.utils import format_datetime, formataddr, parseaddr
+from functools import lru_cache
 
 from django.conf import settings
 from django.template import engines
@@ -71,6 +72,15 @@ def _templates(kind: str):
         return get_template(f"notify/email/{kind}.{suffix}")
 
     return pick("subject", "subject.txt", True), pick("text", "txt", True), pick("html", "html", False)
+
+
+def default_source(kind: str) -> dict[str, str]:
+    """The default files' text of one kind ({subject, text, html}), to show beside the team's own."""
+    from pathlib import Path
+
+    folder = Path(__file__).parent / "templates" / "notify" / "email"
+    return {field: (folder / f"{kind}.{suffix}").read_text() for field, suffix in
+            (("subject", "subject.txt"), ("text", "txt"), ("html", "html"))}
 
 
 def when(moment: datetime | None, zone) -> str:
@@ -179,18 +189,24 @@ def _header(value: str) -> str:
     return value if value.isascii() else Header(value, "utf-8").encode()
 
 
+@lru_cache(maxsize=4)
+def _from(value: str) -> tuple[str, str, str]:
+    """(From header, envelope sender, Message-ID host) of DEFAULT_FROM_EMAIL, worked out once."""
+    name, address = parseaddr(value)
+    return (formataddr((_header(name), address)) if name else address, address,
+            address.rpartition("@")[2] or "signalpost")
+
+
 def _from_header() -> str:
-    name, address = parseaddr(settings.DEFAULT_FROM_EMAIL)
-    return formataddr((_header(name), address)) if name else address
+    return _from(settings.DEFAULT_FROM_EMAIL)[0]
 
 
 def sender() -> str:
-    return parseaddr(settings.DEFAULT_FROM_EMAIL)[1]
+    return _from(settings.DEFAULT_FROM_EMAIL)[1]
 
 
 def message_id(key: str) -> str:
-    host = sender().rpartition("@")[2] or "signalpost"
-    return f"<{key}@{host}>"
+    return f"<{key}@{_from(settings.DEFAULT_FROM_EMAIL)[2]}>"
 
 
 def _b64(text: str) -> str:

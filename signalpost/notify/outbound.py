@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import socket
+import ssl
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -161,6 +162,18 @@ def _host_matches(host: str, patterns: tuple[str, ...]) -> bool:
     return False
 
 
+def _refuse_odd_spelling(host: str) -> None:
+    """An IPv4 address written some other way (2130706433, 127.1, 0x7f.0.0.1) is read differently by
+    different parsers: only the usual dotted form is taken."""
+    try:
+        packed = socket.inet_aton(host)
+    except OSError:
+        return
+    usual = socket.inet_ntoa(packed)
+    if host != usual:
+        raise Refused(f"refused: {host} is an address written in an unusual form; write it as {usual}")
+
+
 @dataclass(frozen=True)
 class Target:
     """A URL's parts that the rules look at."""
@@ -183,6 +196,7 @@ def parse_url(url: str, *, hosts: tuple[str, ...] | None = None) -> Target:
     host = (parts.hostname or "").rstrip(".")
     if not host:
         raise Refused("refused: the URL has no host")
+    _refuse_odd_spelling(host)
     if parts.username is not None or parts.password is not None:
         raise Refused("refused: the URL must not carry a user name or password")
     if hosts is not None:
@@ -220,8 +234,10 @@ def check_url(url: str, *, hosts: tuple[str, ...] | None = None) -> None:
 
 
 class _CheckedResolver(AbstractResolver):
-    """Resolves a name for the HTTP client and hands it only addresses that passed the rules: the
-    client connects to one of these, never to the result of a lookup of its own."""
+    """Resolves a name for the HTTP client and hands it only addresses that pass the rules: the client
+    connects to one of these, never to the result of a lookup of its own. Refused addresses are left
+    out (a name with an allowed IPv4 address and a loopback IPv6 one is reached over IPv4); a name
+    left with none is refused with the reason of its first."""
 
     def __init__(self) -> None:
         self._inner = aiohttp.ThreadedResolver()
@@ -232,8 +248,10 @@ class _CheckedResolver(AbstractResolver):
             results = await self._inner.resolve(host, port, family)
         except (OSError, UnicodeError):
             raise Refused(f"DNS failure: {host} does not resolve") from None
-        check_addresses(host, [r["host"] for r in results])
-        return results
+        passed = [r for r in results if _address_kind(_parse_address(r["host"])) is None]
+        if not passed:
+            check_addresses(host, [r["host"] for r in results])  # raises, naming the reason
+        return passed
 
     async def close(self) -> None:
         await self._inner.close()
@@ -313,24 +331,29 @@ async def _post(session: aiohttp.ClientSession, request: Request, target: Target
                     return result(True, status, "")
                 if 300 <= status < 400:
                     location = response.headers.get("Location", "")
-                    where = f" to {urljoin(request.url, location)}" if location else " (no Location given)"
+                    target_url = urljoin(request.url, location)
+                    if len(target_url) > 500:  # the receiver's text, kept with every attempt
+                        target_url = target_url[:500] + "…"
+                    where = f" to {target_url}" if location else " (no Location given)"
                     return result(False, status, f"redirected ({status}){where}")
-                reason = f" {response.reason}" if response.reason else ""
+                reason = f" {response.reason[:100]}" if response.reason else ""
                 return result(False, status, f"HTTP {status}{reason}")
     except Exception as error:  # one target's failure is its own Result, never the batch's
         return result(False, None, _describe(error, target, timeout))
 
 
 async def post_all(requests: list[Request], *, timeout: float = 30.0, concurrency: int = 64,
-                   per_host: int = 8) -> list[Result]:
+                   per_host: int = 8, tls: ssl.SSLContext | None = None) -> list[Result]:
     """POSTs every request, at most `concurrency` at a time and `per_host` to one host, and returns one
     Result per request, in order. It never raises because of a target: refused, unreachable, slow,
     failing and redirecting targets each give a failed Result saying so. The timeout counts from the
-    moment a request has its turn, not while it waits for one."""
+    moment a request has its turn, not while it waits for one. `tls`: the certificates trusted
+    (the system's by default)."""
     overall = asyncio.Semaphore(concurrency)
     per_host_slots: dict[tuple[str, int], asyncio.Semaphore] = {}
     connector = aiohttp.TCPConnector(resolver=_CheckedResolver(), limit=concurrency,
-                                     limit_per_host=per_host, ttl_dns_cache=60)
+                                     limit_per_host=per_host, ttl_dns_cache=60,
+                                     ssl=tls if tls is not None else True)
     session = aiohttp.ClientSession(connector=connector, timeout=aiohttp.ClientTimeout(total=None),
                                     trust_env=False, auto_decompress=False)
 

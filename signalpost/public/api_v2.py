@@ -20,6 +20,7 @@ from signalpost.presentation.statuspage import (
     Render,
     incident_json,
     prepare,
+    shared_rendering,  # noqa: F401 - the snapshot publisher renders all eight payloads in one go
     status_json,
     with_history,
 )

@@ -1,6 +1,7 @@
 """Real HTTP receivers on loopback for the outbound tests: each answers as its path says and keeps
 what it was sent."""
 
+import ssl
 import threading
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -25,8 +26,10 @@ class Receiver:
     ends), /redirect?to=URL (302 there), /verify (204 if the Standard Webhooks signature verifies with
     `secret`, 400 with the reason otherwise)."""
 
-    def __init__(self, secret: str = ""):
+    def __init__(self, secret: str = "", tls: tuple[str, str] | None = None):
+        """`tls`: (certificate file, key file) to answer over https."""
         self.secret = secret
+        self.server_names: list[str | None] = []  # the TLS SNI each connection asked for
         self.received: list[Received] = []
         self.verdicts: list[str] = []
         self.in_flight = 0
@@ -37,6 +40,7 @@ class Receiver:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            disable_nagle_algorithm = True  # headers and body go out in two writes
 
             def log_message(self, *args):
                 pass
@@ -82,11 +86,18 @@ class Receiver:
                     self.wfile.write(body)
 
         self.server = _Server(("127.0.0.1", 0), Handler)
+        self.scheme = "http"
+        if tls is not None:
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(*tls)
+            context.sni_callback = lambda sock, name, ctx: self.server_names.append(name)
+            self.server.socket = context.wrap_socket(self.server.socket, server_side=True)
+            self.scheme = "https"
         self.port = self.server.server_address[1]
         self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
     def url(self, path: str = "/ok", host: str = "127.0.0.1") -> str:
-        return f"http://{host}:{self.port}{path}"
+        return f"{self.scheme}://{host}:{self.port}{path}"
 
     def __enter__(self) -> "Receiver":
         self._thread.start()

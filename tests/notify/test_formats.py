@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 from django.utils import timezone
-from standardwebhooks import Webhook
 
 from signalpost.events.models import Event
 from signalpost.notify import formats

@@ -4,6 +4,7 @@ loopback; no other network."""
 
 import ipaddress
 import os
+import ssl
 import subprocess
 import sys
 
@@ -52,8 +53,7 @@ def _post(*urls: str, **kw):
     ("http://[::ffff:127.0.0.1]/", "(that is 127.0.0.1) is a loopback address"),
     ("http://[2002:a00:1::]/", "(that is 10.0.0.1) is a private address"),
     ("http://[64:ff9b::a9fe:a9fe]/", "(that is 169.254.169.254) is a cloud metadata address"),
-    ("http://localhost:8000/hook", "refused: localhost resolves to 127.0.0.1, a loopback address"),
-    ("http://2130706433/", "refused: 2130706433 resolves to 127.0.0.1, a loopback address"),
+    ("http://localhost:8000/hook", "refused: localhost resolves to "),
 ])
 def test_check_url_refuses_addresses_only_this_server_reaches_and_says_why(url, reason):
     with pytest.raises(Refused) as refused:
@@ -68,6 +68,9 @@ def test_check_url_refuses_addresses_only_this_server_reaches_and_says_why(url, 
     ("https:///hook", "has no host"),
     ("https://user:secret@example.com/hook", "must not carry a user name or password"),
     ("https://example.com:99999/hook", "not a valid URL"),
+    ("http://2130706433/", "2130706433 is an address written in an unusual form; write it as 127.0.0.1"),
+    ("http://0x7f.1/", "0x7f.1 is an address written in an unusual form; write it as 127.0.0.1"),
+    ("http://8.8.2056/", "8.8.2056 is an address written in an unusual form; write it as 8.8.8.8"),
 ])
 def test_check_url_refuses_what_is_not_a_web_address(url, reason):
     with pytest.raises(Refused, match=reason):
@@ -106,14 +109,14 @@ def test_chat_tools_own_hosts_pass_the_host_rule(tool, url):
 def test_a_loopback_receiver_is_refused_without_the_allow_setting(receiver):
     results = _post(receiver.url("/ok"), receiver.url("/ok", host="localhost"))
     assert [r.ok for r in results] == [False, False]
-    assert results[0].error.startswith(f"refused: 127.0.0.1 is a loopback address")
-    assert results[1].error.startswith("refused: localhost resolves to 127.0.0.1, a loopback address")
+    assert results[0].error.startswith("refused: 127.0.0.1 is a loopback address")
+    assert results[1].error.startswith("refused: localhost resolves to ")
+    assert "a loopback address (allow it with SIGNALPOST_OUTBOUND_ALLOW)" in results[1].error
     assert receiver.received == []
 
 
 def test_the_allow_setting_lets_a_receiver_on_the_same_machine_be_reached(receiver, allow_loopback):
     check_url(receiver.url("/ok"))
-    check_url(receiver.url("/ok", host="localhost"))
     results = _post(receiver.url("/ok"), receiver.url("/ok", host="localhost"))
     assert [(r.ok, r.status, r.error) for r in results] == [(True, 200, ""), (True, 200, "")]
     assert [r.body for r in receiver.received] == [b'{"hello": 1}'] * 2
@@ -181,3 +184,39 @@ def test_a_bad_allow_setting_stops_the_start_with_one_line(tmp_path):
     assert result.returncode == 1
     assert result.stderr.strip().splitlines() == [
         "signalpost: SIGNALPOST_OUTBOUND_ALLOW: 'localhost' is not a CIDR range (e.g. 127.0.0.1/32)"]
+
+
+def test_other_spellings_of_loopback_are_refused_too(receiver):
+    port = receiver.port
+    results = _post(f"http://2130706433:{port}/ok", f"http://127.1:{port}/ok", f"http://0x7f.0.0.1:{port}/ok",
+                    f"http://[::ffff:127.0.0.1]:{port}/ok", f"http://LOCALHOST.:{port}/ok")
+    assert all(not r.ok for r in results)
+    assert [r.error.split(" ", 2)[:2] for r in results[:4]] == [["refused:", host] for host in (
+        "2130706433", "127.1", "0x7f.0.0.1", "::ffff:7f00:1")]
+    assert receiver.received == []
+
+
+@pytest.fixture
+def certificate(tmp_path):
+    """A self-signed certificate for the name localhost (not for 127.0.0.1)."""
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out",
+                    str(cert), "-days", "1", "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost"],
+                   check=True, capture_output=True)
+    return str(cert), str(key)
+
+
+def test_tls_is_spoken_to_the_name_although_the_address_was_resolved_first(certificate, allow_loopback):
+    trusted = ssl.create_default_context(cafile=certificate[0])
+    with Receiver(tls=certificate) as receiver:
+        by_name, by_address = post_all_sync([
+            Request("name", receiver.url("/ok", host="localhost"), b"{}", {}),
+            Request("address", receiver.url("/ok"), b"{}", {}),
+        ], tls=trusted)
+    assert (by_name.ok, by_name.status) == (True, 200)
+    # SNI and Host name localhost (no SNI is sent for an address).
+    assert sorted(receiver.server_names, key=str) == [None, "localhost"]
+    assert receiver.received[0].headers["Host"] == f"localhost:{receiver.port}"
+    # The certificate names localhost, not 127.0.0.1: it is checked against what the URL says.
+    assert not by_address.ok and by_address.error.startswith(f"TLS certificate of 127.0.0.1:{receiver.port} not accepted")
+    assert len(receiver.received) == 1

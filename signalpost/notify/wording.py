@@ -6,7 +6,6 @@ keeps following the default in later versions."""
 from django.conf import settings
 from django.db import transaction
 from django.template import TemplateSyntaxError, engines
-from django.template.loader import get_template
 from django.utils import timezone
 
 from signalpost.accounts import audit
@@ -14,6 +13,7 @@ from signalpost.errors import InvalidInput
 from signalpost.presentation.markdown import render_markdown
 from signalpost.status.services import get_page
 
+from . import email
 from .models import EmailTemplate, TemplateKind
 
 TEMPLATE_FIELDS = (("subject", "subject.txt"), ("text", "txt"), ("html", "html"))
@@ -21,8 +21,7 @@ TEMPLATE_FIELDS = (("subject", "subject.txt"), ("text", "txt"), ("html", "html")
 
 def default_source(kind: str, field_name: str) -> str:
     """The wording shipped with Signalpost for one field of one kind of e-mail."""
-    suffix = dict(TEMPLATE_FIELDS)[field_name]
-    return get_template(f"notify/email/{kind}.{suffix}").template.source
+    return email.default_source(kind)[field_name]
 
 
 def _compiled(field_name: str, source: str):

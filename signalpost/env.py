@@ -55,6 +55,24 @@ def envlist(name: str, default: list[str]) -> list[str]:
     return [part.strip() for part in raw.split(",") if part.strip()]
 
 
+def envduration_list(name: str, default: str) -> list[int]:
+    """Durations such as "24h,1h,30m", as seconds, longest first."""
+    raw = os.environ.get(name)
+    raw = default if raw is None else raw
+    seconds = []
+    for part in (p.strip() for p in raw.split(",")):
+        if not part:
+            continue
+        unit = {"h": 3600, "m": 60}.get(part[-1:].lower())
+        try:
+            if unit is None or int(part[:-1]) <= 0:
+                raise ValueError
+            seconds.append(int(part[:-1]) * unit)
+        except ValueError:
+            raise ConfigError(f"{name}={raw!r}: {part!r} is not a duration such as 24h or 30m") from None
+    return sorted(set(seconds), reverse=True)
+
+
 def persistent_secret_key(data_dir: Path) -> str:
     """The key given in SECRET_KEY, or one generated once and kept in the data directory."""
     given = envstr("SECRET_KEY")

@@ -3,8 +3,9 @@
 
 - every registered consumer of events (the publisher, the mailer...) is a job of its own name;
 - transitions: starts and completes maintenance on time;
-- clock: records the events that time alone makes (a new day, every few minutes for relative times)
-  and forgets old events.
+- clock: records the events that time alone makes (a new day, every few minutes for relative times,
+  reminders before maintenance) and forgets old events;
+- deliveries: sends the notifications the notifier made (notify/delivery.py).
 """
 
 import logging
@@ -125,9 +126,30 @@ def forget_old_events(now: datetime | None = None) -> int:
 
 
 def _clock(stopping: threading.Event) -> str:
+    from signalpost.notify.consumer import record_due_reminders
+
     recorded = clock_events()
+    recorded += ["maintenance.reminder"] * bool(record_due_reminders())
     forgotten = forget_old_events() if recorded else 0  # with each refresh: every ten minutes is enough
     return ", ".join(recorded + ([f"forgot {forgotten} old rows"] if forgotten else [])) or IDLE
+
+
+def deliveries_job() -> Job:
+    from signalpost.notify.delivery import TOPIC, Deliverer, seconds_until_due
+
+    deliverer = Deliverer(worker_name())
+    woken = wake.waiter(TOPIC)
+
+    def run_once(stopping: threading.Event) -> str:
+        """One batch, sent and recorded whole: SIGTERM lets it finish, then the job stops."""
+        taken = deliverer.run_once()
+        return f"handled {taken} deliveries" if taken else IDLE
+
+    def wait(stopping: threading.Event) -> None:
+        woken.wait(seconds_until_due())
+        woken.clear()
+
+    return Job("deliveries", "sends the notifications: e-mail, webhooks, chat", run_once, wait)
 
 
 def jobs() -> list[Job]:
@@ -138,8 +160,9 @@ def jobs() -> list[Job]:
         Job("clock", "records the events time makes (a new day, relative times), forgets old events", _clock,
             _periodic_wait(5.0)),
         *(consumer_job(c.name) for c in consumers.registered()),
+        deliveries_job(),
     ]
 
 
 def job_names() -> list[str]:
-    return ["transitions", "clock"] + [c.name for c in consumers.registered()]
+    return ["transitions", "clock"] + [c.name for c in consumers.registered()] + ["deliveries"]

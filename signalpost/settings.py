@@ -10,6 +10,7 @@ import dj_database_url
 from signalpost.env import (
     ConfigError,
     envbool,
+    envduration_list,
     envfloat,
     envint,
     envlist,
@@ -182,6 +183,25 @@ EVENTS_LEASE_SECONDS = envfloat("SIGNALPOST_EVENTS_LEASE", 0.0) or None
 # and from one client address; over it, the page answers 429 and sends nothing.
 SIGNUP_PER_ADDRESS = envint("SIGNALPOST_SIGNUP_PER_ADDRESS", 3)
 SIGNUP_PER_IP = envint("SIGNALPOST_SIGNUP_PER_IP", 20)
+# Notifications (docs/notifications.md). Component status changes without an incident notify only when on.
+NOTIFY_COMPONENT_CHANGES = envbool("SIGNALPOST_NOTIFY_COMPONENT_CHANGES", False)
+# Reminders before a maintenance window starts, e.g. "24h,1h" (h or m; empty: none).
+NOTIFY_REMINDERS = envduration_list("SIGNALPOST_NOTIFY_REMINDERS", "24h,1h")
+# At most this many messages per subscriber and hour (e-mail and chat); the rest go as one digest.
+NOTIFY_PER_HOUR = envint("SIGNALPOST_NOTIFY_PER_HOUR", 6)
+# A failed delivery is tried again after 30 s, 60 s, 120 s... (with jitter, at most an hour apart), and
+# after this many attempts it fails for good (the dead letters, retried from the console).
+NOTIFY_MAX_ATTEMPTS = envint("SIGNALPOST_NOTIFY_MAX_ATTEMPTS", 8)
+NOTIFY_BACKOFF_SECONDS = envfloat("SIGNALPOST_NOTIFY_BACKOFF", 30.0)
+# A claimed batch not recorded within this many seconds (its worker died) is taken again.
+NOTIFY_LEASE_SECONDS = envfloat("SIGNALPOST_NOTIFY_LEASE", 120.0)
+NOTIFY_BATCH = envint("SIGNALPOST_NOTIFY_BATCH", 500)  # deliveries a worker claims and sends at once
+NOTIFY_SMTP_CONNECTIONS = envint("SIGNALPOST_NOTIFY_SMTP_CONNECTIONS", 4)  # kept open, used in parallel
+NOTIFY_HTTP_TIMEOUT = envfloat("SIGNALPOST_NOTIFY_HTTP_TIMEOUT", 30.0)  # a webhook's answer, in seconds
+# Messages per second each delivery worker sends on a channel (0: as fast as it can).
+NOTIFY_RATE_EMAIL = envfloat("SIGNALPOST_NOTIFY_RATE_EMAIL", 0.0)
+NOTIFY_RATE_WEBHOOK = envfloat("SIGNALPOST_NOTIFY_RATE_WEBHOOK", 0.0)
+NOTIFY_RATE_CHAT = envfloat("SIGNALPOST_NOTIFY_RATE_CHAT", 0.0)
 # Outbound requests to addresses users give (webhooks, chat, alert channels) never reach loopback, private,
 # link-local, CGNAT, multicast or metadata addresses, except in these CIDR ranges (e.g. 127.0.0.1/32).
 OUTBOUND_ALLOW = []

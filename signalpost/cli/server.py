@@ -339,9 +339,11 @@ def _release_claims(pid: int) -> None:
     from django.db import DatabaseError
 
     from signalpost.events.work import release_claims_of
+    from signalpost.notify import delivery
 
     try:
         release_claims_of(f"{socket.gethostname()}:{pid}")
+        delivery.release_claims_of(f"{socket.gethostname()}:{pid}")
     except DatabaseError:  # the database is away: the claims expire by themselves
         pass
 

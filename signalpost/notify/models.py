@@ -126,3 +126,50 @@ class SignupRequest(models.Model):
     address_digest = models.CharField(max_length=64, db_index=True)
     client_address = models.GenericIPAddressField(null=True)
     at = models.DateTimeField(default=timezone.now, db_index=True)
+class TemplateKind(models.TextChoices):
+    INCIDENT = "incident", "Incident opened, updated, resolved"
+    MAINTENANCE = "maintenance", "Maintenance scheduled, reminded, started, completed"
+    POSTMORTEM = "postmortem", "Postmortem published"
+    COMPONENT = "component", "Component status changed"
+    DIGEST = "digest", "Digest of held messages"
+    PAUSED = "paused", "Webhook paused (to its owner)"
+
+
+class EmailTemplate(models.Model):
+    """The team's own wording of one kind of e-mail. A field left empty uses the default file
+    (signalpost/notify/templates/notify/email/<kind>.*); each field is a Django template."""
+
+    kind = models.CharField(max_length=16, choices=TemplateKind.choices, unique=True)
+    subject = models.CharField(max_length=300, blank=True, default="")
+    text = models.TextField(blank=True, default="")
+    html = models.TextField(blank=True, default="")
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return self.get_kind_display()
+
+
+class TeamAlert(models.TextChoices):
+    """What the team's own channels can be told about (the monitors will add theirs)."""
+
+    DELIVERY_FAILED = "delivery.failed", "A delivery ran out of attempts (dead letter)"
+    SUBSCRIBER_PAUSED = "subscriber.paused", "A subscriber's webhook was paused after repeated failures"
+
+
+class TeamChannel(models.Model):
+    """One of the team's own alert channels: an Apprise URL (Slack, Matrix, ntfy, e-mail, a JSON
+    endpoint...). The URL holds the service's credentials: it is never shown back after saving (the
+    console shows `shown_url`, Apprise's own form of it with the secrets elided), and is kept out of the
+    audit trail and of error messages."""
+
+    name = models.CharField(max_length=100)
+    url = models.TextField()
+    shown_url = models.CharField(max_length=300)  # the URL with its credentials elided
+    kinds = models.JSONField(default=list)  # the TeamAlert values it takes
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return self.name
+
+    def takes(self, kind: str) -> bool:
+        return kind in self.kinds

@@ -1,0 +1,202 @@
+"""The notifier: a consumer of the status page's events that turns each one subscribers may be told of
+into one Delivery per subscriber who hears about it, in one transaction per batch of events.
+
+Who hears about an event: every active subscriber to all components, and those subscribed to one of the
+components it touches (an incident's or window's components, those its update changed; a postmortem's
+incidents' components; the component itself). Each delivery's key is "<event id>.<subscriber id>", and
+they are inserted with ignore_conflicts: an event handled twice (a worker killed before it marked the
+event done) makes nothing twice. The subscribers are read as bare ids in chunks and the deliveries
+written in chunks, so an event for 100,000 subscribers never holds them all in memory.
+
+Reminders before a maintenance window (SIGNALPOST_NOTIFY_REMINDERS, 24 h and 1 h) are events too,
+`maintenance.reminder`, recorded by the worker's clock once each (a key names the window, the offset
+and the start, so a window moved to a new time is reminded again).
+"""
+
+import logging
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from signalpost.events import wake
+from signalpost.events.consumers import Consumer
+from signalpost.events.models import Event
+from signalpost.events.record import record as record_event
+from signalpost.events.work import Work
+from signalpost.status.models import (ComponentStatus, Incident, IncidentComponent, IncidentStatus, IncidentUpdate,
+                                      Kind, MaintenanceStatus)
+
+from .models import Channel, Delivery, Subscriber
+
+log = logging.getLogger("signalpost.notify")
+
+CONSUMER = Consumer(name="notifier", handler="signalpost.notify.consumer.handle",
+                    kinds=("incident.", "maintenance.", "postmortem.published", "component."), batch=True,
+                    batch_size=20, lease_seconds=600)
+
+TOPIC = "deliveries"  # what the delivery job is woken by
+
+# What subscribers are told of, when the event says notify.
+TOLD = {
+    "incident.opened", "incident.updated", "incident.resolved", "incident.reopened",
+    "maintenance.scheduled", "maintenance.updated", "maintenance.overran", "maintenance.started",
+    "maintenance.completed", "maintenance.cancelled", "maintenance.reminder",
+    "postmortem.published",
+}
+# A component's status set or cleared by hand: told only when the team enables it.
+COMPONENT_CHANGES = {"component.override_set", "component.override_cleared"}
+
+CHUNK = 5000  # deliveries written at once
+
+
+def _label(choices, value: str | None) -> str:
+    try:
+        return choices(value).label
+    except ValueError:
+        return value or ""
+
+
+def about(event: Event) -> str:
+    """What a delivery tells, in a few words, for the lists and the digest."""
+    data = event.data
+    if event.kind.startswith(("incident.", "maintenance.")):
+        if event.kind == "maintenance.reminder":
+            return f"{data.get('name', '')}: starts {data.get('reminder_text', 'soon')}"[:300]
+        choices = MaintenanceStatus if data.get("incident_kind") == Kind.MAINTENANCE else IncidentStatus
+        status = (data.get("status") or [None, None])[-1]
+        return f"{data.get('name', '')}: {_label(choices, status)}"[:300]
+    if event.kind.startswith("postmortem."):
+        return f"Postmortem: {data.get('title', '')}"[:300]
+    if event.kind.startswith("component."):
+        change = next(iter((data.get("statuses") or {}).values()), {})
+        return f"{data.get('name', '')}: {_label(ComponentStatus, change.get('after'))}"[:300]
+    return event.kind
+
+
+def component_changed(event: Event) -> bool:
+    return any(c.get("before") != c.get("after") for c in (event.data.get("statuses") or {}).values())
+
+
+def is_told(event: Event) -> bool:
+    if event.kind in TOLD:
+        return event.notify
+    if event.kind in COMPONENT_CHANGES:
+        return settings.NOTIFY_COMPONENT_CHANGES and component_changed(event)
+    return False
+
+
+def touched_components(event: Event) -> set[str]:
+    """The public ids of the components the event is about."""
+    data = event.data
+    if event.kind.startswith(("incident.", "maintenance.")):
+        linked = IncidentComponent.objects.filter(incident__public_id=data.get("incident")).values_list(
+            "component__public_id", flat=True)
+        return set(data.get("components") or {}) | set(linked)
+    if event.kind.startswith("postmortem."):
+        return set(IncidentComponent.objects.filter(incident__public_id__in=data.get("incidents") or [])
+                   .values_list("component__public_id", flat=True))
+    if event.kind.startswith("component."):
+        return {data.get("component")}
+    return set()
+
+
+def audience(event: Event):
+    """The active subscribers who hear about the event: (id, channel, address) rows."""
+    wanted = Q(all_components=True)
+    components = touched_components(event)
+    if components:
+        chosen = Subscriber.components.through.objects.filter(component__public_id__in=components)
+        wanted |= Q(pk__in=chosen.values("subscriber_id"))
+    subscribers = Subscriber.objects.active().filter(wanted)
+    if not settings.SMTP_CONFIGURED:
+        subscribers = subscribers.exclude(channel=Channel.EMAIL)  # e-mail is off without a mail server
+    return subscribers.order_by().values_list("id", "channel", "address")
+
+
+def make_deliveries(event: Event, now: datetime | None = None) -> int:
+    """One Delivery per subscriber who hears about the event (none twice). Returns how many were due."""
+    if not is_told(event):
+        return 0
+    now = now or timezone.now()
+    told = about(event)
+    made = 0
+    chunk: list[Delivery] = []
+    for subscriber_id, channel, address in audience(event).iterator(chunk_size=CHUNK):
+        chunk.append(Delivery(key=f"{event.pk}.{subscriber_id}", event_id=event.pk, event_kind=event.kind,
+                              subject=event.subject, about=told, subscriber_id=subscriber_id, channel=channel,
+                              address=address, created_at=now, due_at=now))
+        if len(chunk) >= CHUNK:
+            Delivery.objects.bulk_create(chunk, ignore_conflicts=True)
+            made += len(chunk)
+            chunk = []
+    if chunk:
+        Delivery.objects.bulk_create(chunk, ignore_conflicts=True)
+        made += len(chunk)
+    return made
+
+
+def handle(works: list[Work]) -> dict:
+    with transaction.atomic():
+        made = 0
+        for work in works:
+            count = make_deliveries(work.event)
+            if count:
+                log.info("%s: %s deliveries for %s", work.event.kind, count, work.event.subject)
+            made += count
+        if made:
+            wake.announce(TOPIC)
+    return {}
+
+
+# --- reminders before a maintenance window ---------------------------------------------------------
+
+
+def _in_words(seconds: int) -> str:
+    if seconds % 3600 == 0:
+        hours = seconds // 3600
+        return f"in {hours} hour{'s' if hours != 1 else ''}"
+    minutes = seconds // 60
+    return f"in {minutes} minute{'s' if minutes != 1 else ''}"
+
+
+def record_due_reminders(now: datetime | None = None) -> list[str]:
+    """Record a `maintenance.reminder` for each window announced with notifications whose reminder
+    time has come: the shortest offset reached, and only if the window was announced before it (one
+    announced 3 hours ahead gets the 1-hour reminder, not a late 24-hour one). Once each, however many
+    workers run. Returns the keys recorded."""
+    offsets = settings.NOTIFY_REMINDERS
+    if not offsets:
+        return []
+    now = now or timezone.now()
+    windows = Incident.objects.filter(kind=Kind.MAINTENANCE, status=MaintenanceStatus.SCHEDULED,
+                                      scheduled_for__gt=now, scheduled_for__lte=now + timedelta(seconds=max(offsets)))
+    recorded = []
+    for window in windows:
+        left = window.scheduled_for - now
+        offset = min(o for o in offsets if left <= timedelta(seconds=o))
+        if window.created_at > window.scheduled_for - timedelta(seconds=offset):
+            continue  # announced within this reminder's span: the announcement itself told them
+        key = f"maintenance.reminder:{window.public_id}:{offset}:{window.scheduled_for.isoformat()}"
+        if Event.objects.filter(key=key).exists():
+            continue
+        announcement = (IncidentUpdate.objects.filter(incident=window, status=MaintenanceStatus.SCHEDULED)
+                        .order_by("created_at").first())
+        if announcement is None or not announcement.deliver_notifications:
+            continue
+        components = {link.component.public_id: {"name": link.component.name, "given": None, "before": None,
+                                                  "after": None}
+                      for link in IncidentComponent.objects.filter(incident=window).select_related("component")}
+        with transaction.atomic():
+            if record_event("maintenance.reminder", f"incident:{window.public_id}", notify=True, key=key,
+                            occurred_at=now, data={
+                                "incident": window.public_id, "incident_kind": window.kind, "name": window.name,
+                                "update": None, "status": [window.status, window.status],
+                                "components": components, "reminder": offset, "reminder_text": _in_words(offset),
+                                "scheduled_for": window.scheduled_for.isoformat(),
+                                "scheduled_until": window.scheduled_until.isoformat(),
+                            }):
+                recorded.append(key)
+    return recorded

@@ -15,7 +15,6 @@ import io
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from urllib.parse import urlsplit, urlunsplit
 
 from django.core.exceptions import ValidationError
 from django.core.validators import EmailValidator
@@ -32,6 +31,7 @@ from signalpost.status.services import find_components
 
 from . import delivery, formats, outbound, team
 from .consumer import TOPIC
+from .signup import address_key
 from .models import (
     Channel,
     Delivery,
@@ -88,22 +88,6 @@ def search(*, query: str = "", channel: str = "", state: str = "") -> QuerySet:
 
 
 # --- addresses --------------------------------------------------------------------------------------
-
-
-def fold(channel: str, address: str) -> str:
-    """What makes two subscriptions the same one (as the reader's signup has it): an e-mail address in
-    lower case, a URL with its scheme and host in lower case (its path and query are the hook's own)."""
-    address = address.strip()
-    if channel == Channel.EMAIL:
-        return address.lower()
-    parts = urlsplit(address)
-    try:
-        port = parts.port
-    except ValueError:
-        port = None
-    host = (parts.hostname or "").rstrip(".")
-    netloc = host + (f":{port}" if port else "")
-    return urlunsplit((parts.scheme.lower(), netloc, parts.path or "/", parts.query, ""))
 
 
 def checked_address(channel: str, address: str, field_name: str = "address") -> str:
@@ -177,7 +161,7 @@ def add_subscriber(*, channel: str, address: str, components: Iterable[str] | No
         raise InvalidInput("secret" if secret else "owner_email", "applies to webhooks only")
     now = timezone.now()
     with transaction.atomic():
-        key = fold(channel, address)
+        key = address_key(channel, address)
         if Subscriber.objects.filter(channel=channel, address_key=key).exists():
             raise InvalidInput("address", "is already subscribed on this channel")
         subscriber = Subscriber.objects.create(
@@ -399,7 +383,7 @@ def plan_import(text: str, *, all_confirmed: bool = False, check_urls: bool = Tr
             line = _import_line(number, cells, labels, plan.problems, all_confirmed, check_urls)
             if line is None:
                 continue
-            key = (line.channel, fold(line.channel, line.address))
+            key = (line.channel, address_key(line.channel, line.address))
             if key in seen:
                 plan.problems.append(ImportProblem(number, "address", f"is on line {seen[key]} already"))
                 continue
@@ -408,12 +392,12 @@ def plan_import(text: str, *, all_confirmed: bool = False, check_urls: bool = Tr
     except csv.Error as error:
         plan.problems.append(ImportProblem(reader.line_num, "line", f"not CSV ({error})"))
     existing = set()
-    keys = [fold(line.channel, line.address) for line in rows]
+    keys = [address_key(line.channel, line.address) for line in rows]
     for start in range(0, len(keys), 1000):
         existing |= set(Subscriber.objects.filter(address_key__in=keys[start:start + 1000])
                         .values_list("channel", "address_key"))
     for line in rows:
-        line.duplicate = (line.channel, fold(line.channel, line.address)) in existing
+        line.duplicate = (line.channel, address_key(line.channel, line.address)) in existing
     plan.lines = rows
     return plan
 
@@ -468,7 +452,7 @@ def import_subscribers(text: str, *, all_confirmed: bool = False) -> ImportPlan:
     now = timezone.now()
     with transaction.atomic():
         made = Subscriber.objects.bulk_create([
-            Subscriber(channel=line.channel, address=line.address, address_key=fold(line.channel, line.address),
+            Subscriber(channel=line.channel, address=line.address, address_key=address_key(line.channel, line.address),
                        all_components=not line.components, source=Source.IMPORT,
                        secret=formats.new_secret() if line.channel == Channel.WEBHOOK else "",
                        created_at=line.created_at or now, confirmed_at=line.confirmed_at)
@@ -477,7 +461,7 @@ def import_subscribers(text: str, *, all_confirmed: bool = False) -> ImportPlan:
         by_key = {(s.channel, s.address_key): s for s in made}
         links = []
         for line in plan.new:
-            subscriber = by_key[(line.channel, fold(line.channel, line.address))]
+            subscriber = by_key[(line.channel, address_key(line.channel, line.address))]
             links += [Subscriber.components.through(subscriber_id=subscriber.pk, component_id=c.pk)
                       for c in line.components]
         Subscriber.components.through.objects.bulk_create(links)

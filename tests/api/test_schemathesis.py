@@ -50,6 +50,9 @@ KNOWN_IDS = {
     "maintenance_id": "mnt000000001", "template_id": "tpl000000001", "kind_id": "knd000000001",
     "postmortem_id": "pmt000000001", "entry_id": "ent000000001", "item_id": "itm000000001", "number": 1,
 }
+# What a DELETE names instead: an object that nothing else holds on to (an empty group, a component no
+# incident names, a kind no action item has), so that removing it can succeed.
+SPARE_IDS = {"group_id": "grp000000002", "component_id": "cmp000000002", "kind_id": "knd000000002"}
 # Of every four cases, three name the seeded objects and one keeps its generated path.
 SEEDED_SHARE = 3
 
@@ -67,7 +70,8 @@ schema = _load_schema()
 def flatmap_path_parameters(context, path_parameters):
     if not path_parameters:
         return st.just(path_parameters)
-    known = {name: KNOWN_IDS.get(name, value) for name, value in path_parameters.items()}
+    spares = SPARE_IDS if context.operation.method.upper() == "DELETE" else {}
+    known = {name: spares.get(name, KNOWN_IDS.get(name, value)) for name, value in path_parameters.items()}
     return st.sampled_from([known] * SEEDED_SHARE + [path_parameters])
 
 
@@ -110,6 +114,9 @@ def _seed() -> None:
     zh1 = services.create_component(name="zh1.single", group=group)
     zh2 = services.create_component(name="zh2.cluster", group=group)
     services.create_component(name="Mail delivery", third_party=True)
+    spare_group = services.create_group(name="Spare")
+    spare_component = services.create_component(name="spare.single")
+    spare_kind = postmortems.create_kind(name="Spare kind")
     incident = services.open_incident(name="Connectivity issues", impact="major", display_at=began,
                                       components={zh1: "major_outage"})
     services.post_update(incident, status="identified", body="A switch failed.")
@@ -129,6 +136,9 @@ def _seed() -> None:
                             (Postmortem, pm, "postmortem_id"), (TimelineEntry, entry, "entry_id"),
                             (ActionItem, item, "item_id")]:
         model.objects.filter(pk=obj.pk).update(public_id=KNOWN_IDS[key])
+    for model, obj, key in [(ComponentGroup, spare_group, "group_id"), (Component, spare_component, "component_id"),
+                            (ActionItemKind, spare_kind, "kind_id")]:
+        model.objects.filter(pk=obj.pk).update(public_id=SPARE_IDS[key])
 
 
 @pytest.fixture

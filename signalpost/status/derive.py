@@ -118,7 +118,7 @@ def _causes(component_ids: list[int], start: datetime, end: datetime) -> dict[in
 
     overrides = StatusOverride.objects.filter(component_id__in=component_ids, set_at__lt=end).filter(
         Q(cleared_at__isnull=True) | Q(cleared_at__gt=start)
-    )
+    ).filter(readable.overrides())
     for component_id, status, set_at, cleared_at, reason in overrides.values_list(
         "component_id", "status", "set_at", "cleared_at", "reason"
     ):

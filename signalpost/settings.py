@@ -1,5 +1,6 @@
 """Signalpost settings: everything comes from the environment; a fresh install needs none."""
 
+import ipaddress
 from pathlib import Path
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -177,6 +178,14 @@ EVENTS_BACKOFF_SECONDS = envfloat("SIGNALPOST_EVENTS_BACKOFF", 1.0)
 EVENTS_MAX_ATTEMPTS = envint("SIGNALPOST_EVENTS_MAX_ATTEMPTS", 0) or None
 # A claim not finished within this many seconds (its worker died) is taken again; 0: each consumer's own.
 EVENTS_LEASE_SECONDS = envfloat("SIGNALPOST_EVENTS_LEASE", 0.0) or None
+# Outbound requests to addresses users give (webhooks, chat, alert channels) never reach loopback, private,
+# link-local, CGNAT, multicast or metadata addresses, except in these CIDR ranges (e.g. 127.0.0.1/32).
+OUTBOUND_ALLOW = []
+for _range in envlist("SIGNALPOST_OUTBOUND_ALLOW", []):
+    try:
+        OUTBOUND_ALLOW.append(ipaddress.ip_network(_range, strict=False))
+    except ValueError:
+        raise ConfigError(f"SIGNALPOST_OUTBOUND_ALLOW: {_range!r} is not a CIDR range (e.g. 127.0.0.1/32)") from None
 # Behind a reverse proxy, the client address is the last one in X-Forwarded-For (login throttling).
 BEHIND_PROXY = envbool("SIGNALPOST_BEHIND_PROXY", False)
 DEMO = envbool("SIGNALPOST_DEMO", True)

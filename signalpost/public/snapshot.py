@@ -108,7 +108,7 @@ def render(path: str) -> Rendered | None:
 def render_all(paths: Iterable[str], now: datetime) -> Rendering:
     """Render each path once, the JSON payloads from one shared read (so that summary.json, status.json
     and components.json never disagree); the current month's history is the same page as /history."""
-    from .api_v2 import shared_rendering
+    from signalpost.presentation.statuspage import shared_rendering
     from signalpost.presentation.zone import page_zone
 
     page = Page.objects.filter(pk=1).first()

@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "signalpost.console",
     "signalpost.postmortems",
     "signalpost.notify",
+    "signalpost.monitors",
     "django_otp",
     "django_otp.plugins.otp_totp",
 ]
@@ -186,6 +187,8 @@ for _range in envlist("SIGNALPOST_OUTBOUND_ALLOW", []):
         OUTBOUND_ALLOW.append(ipaddress.ip_network(_range, strict=False))
     except ValueError:
         raise ConfigError(f"SIGNALPOST_OUTBOUND_ALLOW: {_range!r} is not a CIDR range (e.g. 127.0.0.1/32)") from None
+# Monitors' raw check results are kept this many days (roll-ups and state changes stay).
+MONITOR_RAW_DAYS = envint("SIGNALPOST_MONITOR_RAW_DAYS", 14)
 # Behind a reverse proxy, the client address is the last one in X-Forwarded-For (login throttling).
 BEHIND_PROXY = envbool("SIGNALPOST_BEHIND_PROXY", False)
 DEMO = envbool("SIGNALPOST_DEMO", True)

@@ -4,7 +4,8 @@
 - every registered consumer of events (the publisher, the mailer...) is a job of its own name;
 - transitions: starts and completes maintenance on time;
 - clock: records the events that time alone makes (a new day, every few minutes for relative times)
-  and forgets old events.
+  and forgets old events;
+- probe: runs the monitors' checks (signalpost/monitors/engine.py) and writes their verdicts.
 """
 
 import logging
@@ -38,6 +39,8 @@ class Job:
     description: str
     run_once: Callable[[threading.Event], str]  # one pass; returns what it did (IDLE: nothing), for the heartbeat
     wait: Callable[[threading.Event], None]  # until the next pass is due (or the job is stopping)
+    continuous: bool = False  # it never runs out of work (the probe): `worker --once` makes one pass of it
+    close: Callable[[], None] | None = None  # what it holds between passes, released when the job ends
 
 
 def consumer_job(name: str) -> Job:
@@ -130,6 +133,19 @@ def _clock(stopping: threading.Event) -> str:
     return ", ".join(recorded + ([f"forgot {forgotten} old rows"] if forgotten else [])) or IDLE
 
 
+def probe_job() -> Job:
+    from signalpost.monitors.probe import ProbeRunner
+
+    runner = ProbeRunner()
+
+    def run_once(stopping: threading.Event) -> str:
+        with audit.acting(audit.SYSTEM):
+            return runner.run_once(stopping)
+
+    return Job("probe", "checks the monitors on their intervals and turns their verdicts into component status",
+               run_once, lambda stopping: None, continuous=True, close=runner.close)
+
+
 def jobs() -> list[Job]:
     """Every job: those that make events first, so that one pass (`worker --once`) also handles them."""
     return [
@@ -137,9 +153,10 @@ def jobs() -> list[Job]:
             _periodic_wait(settings.WORKER_INTERVAL_SECONDS)),
         Job("clock", "records the events time makes (a new day, relative times), forgets old events", _clock,
             _periodic_wait(5.0)),
+        probe_job(),
         *(consumer_job(c.name) for c in consumers.registered()),
     ]
 
 
 def job_names() -> list[str]:
-    return ["transitions", "clock"] + [c.name for c in consumers.registered()]
+    return ["transitions", "clock", "probe"] + [c.name for c in consumers.registered()]

@@ -1,0 +1,58 @@
+"""The probe as a worker job: the engine on this machine's database, at one location
+(SIGNALPOST_MONITOR_LOCATION, "local" by default). The job runs the engine's loop in slices of a few
+seconds, beating its heartbeat between them; checks in flight carry on across slices."""
+
+import asyncio
+import threading
+import time
+
+from django.conf import settings
+
+from . import store
+from .engine import Check, Engine
+from .models import Monitor
+
+SLICE_SECONDS = 5.0
+
+
+def load_checks() -> list[Check]:
+    """The monitors to check: every one not paused."""
+    checks = []
+    for m in Monitor.objects.filter(paused=False).order_by("pk"):
+        checks.append(Check(
+            id=m.pk, public_id=m.public_id, kind=m.kind, target=m.target, interval=float(m.interval_seconds),
+            timeout=float(m.timeout_seconds), method=m.method, headers=tuple((m.headers or {}).items()),
+            body=m.body, expected=tuple(m.expected_statuses or ()), keyword=m.keyword,
+            keyword_absent=m.keyword_absent, degraded_above_ms=m.degraded_above_ms,
+            follow_redirects=m.follow_redirects, verify_tls=m.verify_tls))
+    return checks
+
+
+class ProbeRunner:
+    """The engine kept across the job's passes, on an event loop of the job's thread."""
+
+    def __init__(self, location: str | None = None):
+        self.location = location or settings.MONITOR_LOCATION
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self.engine: Engine | None = None
+
+    def run_once(self, stopping: threading.Event) -> str:
+        if self.loop is None:
+            self.loop = asyncio.new_event_loop()
+            self.engine = Engine(load_checks, lambda batch: store.record(self.location, batch),
+                                 housekeeping=store.prune_raw)
+        ends = time.monotonic() + SLICE_SECONDS
+        before = self.engine.checked
+        self.loop.run_until_complete(self.engine.run(lambda: stopping.is_set() or time.monotonic() >= ends))
+        engine = self.engine
+        if stopping.is_set():
+            self.close()  # the checks in flight finish and every result is written
+        return (f"{len(engine.checks)} monitors at {self.location}: {engine.checked - before} results written"
+                + (f", {engine.skipped} checks skipped (still running)" if engine.skipped else ""))
+
+    def close(self) -> None:
+        if self.loop is None:
+            return
+        self.loop.run_until_complete(self.engine.close())
+        self.loop.close()
+        self.loop, self.engine = None, None

@@ -2,11 +2,13 @@
 checking a target on loopback every second, turning a component's status into a major outage while the
 target fails and back to operational when it recovers, on the public page too."""
 
+import ipaddress
 import time
 
 import pytest
 
-from signalpost.monitors.models import CheckResult, Monitor, MonitorComponent, StateChange
+from signalpost.cli import main
+from signalpost.monitors.models import CheckResult, Monitor, StateChange
 from signalpost.status import derive, services
 from tests.monitors.targets import HttpTarget
 from tests.publishing import publish
@@ -35,10 +37,14 @@ def published_status(client, name: str) -> str:
 
 
 def test_a_failing_target_makes_its_component_a_major_outage_and_recovery_clears_it(
-        start_worker, target, client, page):
+        start_worker, target, client, page, settings, tmp_path):
     component = services.create_component(name="API")
-    monitor = Monitor.objects.create(name="API health", target=target.url(), interval_seconds=1, timeout_seconds=0.8)
-    MonitorComponent.objects.create(monitor=monitor, component=component)
+    settings.OUTBOUND_ALLOW = [ipaddress.ip_network("127.0.0.1/32")]
+    (tmp_path / "monitors.yaml").write_text(
+        f"monitors:\n  - name: API health\n    target: {target.url()}\n    interval: 1\n    timeout: 0.8\n"
+        "    components: [API]\n")
+    assert main(["monitors", "apply", str(tmp_path / "monitors.yaml")]) == 0
+    monitor = Monitor.objects.get()
     worker = start_worker("probe", SIGNALPOST_OUTBOUND_ALLOW="127.0.0.1/32")
 
     wait_for(lambda: Monitor.objects.get(pk=monitor.pk).state == "up", what="the monitor to be up")

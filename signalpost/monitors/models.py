@@ -149,3 +149,13 @@ class MinuteRollup(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["monitor", "location", "minute"], name="rollup_minute_unique")]
+
+
+class ProbeLease(models.Model):
+    """Which process probes a location now: one at a time, so that several workers running the probe job
+    check each monitor once, not once each. A holder renews its lease every few seconds; one whose lease
+    ran out (its process died) is replaced."""
+
+    location = models.CharField(max_length=64, unique=True)
+    holder = models.CharField(max_length=200)
+    until = models.DateTimeField()

@@ -1,18 +1,48 @@
 """The probe as a worker job: the engine on this machine's database, at one location
 (SIGNALPOST_MONITOR_LOCATION, "local" by default). The job runs the engine's loop in slices of a few
-seconds, beating its heartbeat between them; checks in flight carry on across slices."""
+seconds, beating its heartbeat between them; checks in flight carry on across slices.
+
+One process probes a location at a time (a lease in the database, renewed with every slice): other
+workers running the job stand by and take over within LEASE_SECONDS when the holder stops or dies.
+"""
 
 import asyncio
 import threading
 import time
+from datetime import timedelta
 
 from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from signalpost.events.work import worker_name
 
 from . import store
 from .engine import Check, Engine
-from .models import Monitor
+from .models import Monitor, ProbeLease
 
 SLICE_SECONDS = 5.0
+LEASE_SECONDS = 30.0
+
+
+def take_lease(location: str, holder: str, seconds: float = LEASE_SECONDS) -> bool:
+    """Take or renew the location's lease; False while another live holder has it."""
+    now = timezone.now()
+    until = now + timedelta(seconds=seconds)
+    free = Q(holder=holder) | Q(until__lt=now)
+    if ProbeLease.objects.filter(free, location=location).update(holder=holder, until=until):
+        return True
+    try:
+        with transaction.atomic():
+            ProbeLease.objects.create(location=location, holder=holder, until=until)
+        return True
+    except IntegrityError:
+        return False
+
+
+def release_lease(location: str, holder: str) -> None:
+    ProbeLease.objects.filter(location=location, holder=holder).delete()
 
 
 def load_checks() -> list[Check]:
@@ -33,10 +63,16 @@ class ProbeRunner:
 
     def __init__(self, location: str | None = None):
         self.location = location or settings.MONITOR_LOCATION
+        self.holder = worker_name()
         self.loop: asyncio.AbstractEventLoop | None = None
         self.engine: Engine | None = None
 
     def run_once(self, stopping: threading.Event) -> str:
+        if not take_lease(self.location, self.holder):
+            self.close()  # it had lost its lease (the database was away longer than the lease): stand by
+            holder = ProbeLease.objects.filter(location=self.location).values_list("holder", flat=True).first()
+            stopping.wait(SLICE_SECONDS)
+            return f"standing by: {holder} probes {self.location}"
         if self.loop is None:
             self.loop = asyncio.new_event_loop()
             self.engine = Engine(load_checks, lambda batch: store.record(self.location, batch),
@@ -56,3 +92,4 @@ class ProbeRunner:
         self.loop.run_until_complete(self.engine.close())
         self.loop.close()
         self.loop, self.engine = None, None
+        release_lease(self.location, self.holder)

@@ -37,11 +37,12 @@ STALE_INTERVALS = 3
 
 def record(location: str, outcomes: list[Outcome]) -> list[StateChange]:
     """Store a batch of results from one location and move the verdicts they change. Results of a
-    monitor removed meanwhile are dropped. Returns the state changes made."""
+    monitor removed or paused meanwhile are dropped. Returns the state changes made."""
     if not outcomes:
         return []
     with transaction.atomic():
-        monitors = Monitor.objects.in_bulk({o.monitor_id for o in outcomes})
+        # A monitor paused or removed since its check began: its results no longer count.
+        monitors = Monitor.objects.filter(paused=False).in_bulk({o.monitor_id for o in outcomes})
         outcomes = sorted((o for o in outcomes if o.monitor_id in monitors), key=lambda o: o.at)
         CheckResult.objects.bulk_create(
             CheckResult(monitor_id=o.monitor_id, location=location, at=o.at, verdict=o.verdict,

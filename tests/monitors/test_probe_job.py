@@ -4,11 +4,13 @@ target fails and back to operational when it recovers, on the public page too.""
 
 import ipaddress
 import time
+from datetime import timedelta
 
 import pytest
+from django.utils import timezone
 
 from signalpost.cli import main
-from signalpost.monitors.models import CheckResult, Monitor, StateChange
+from signalpost.monitors.models import CheckResult, Monitor, ProbeLease, StateChange
 from signalpost.status import derive, services
 from tests.monitors.targets import HttpTarget
 from tests.publishing import publish
@@ -69,3 +71,17 @@ def test_a_monitor_at_an_internal_address_is_refused_without_the_setting(start_w
     assert (result.verdict, result.reason) == (
         "down", "refused: 127.0.0.1 is a loopback address (allow it with SIGNALPOST_OUTBOUND_ALLOW)")
     assert target.hits == 0
+
+
+def test_one_process_probes_a_location_at_a_time_and_another_takes_over_when_it_stops(db):
+    from signalpost.monitors.probe import release_lease, take_lease
+
+    assert take_lease("local", "web1:100")
+    assert take_lease("local", "web1:100")  # renewed
+    assert not take_lease("local", "web2:200")
+    assert take_lease("zurich", "web2:200")  # another location is another lease
+    release_lease("local", "web1:100")
+    assert take_lease("local", "web2:200")
+    assert not take_lease("local", "web3:300")
+    ProbeLease.objects.filter(location="local").update(until=timezone.now() - timedelta(seconds=1))
+    assert take_lease("local", "web3:300")  # the holder died: its lease ran out

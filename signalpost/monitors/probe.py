@@ -12,7 +12,7 @@ import time
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -68,7 +68,14 @@ class ProbeRunner:
         self.engine: Engine | None = None
 
     def run_once(self, stopping: threading.Event) -> str:
-        if not take_lease(self.location, self.holder):
+        try:
+            held = take_lease(self.location, self.holder)
+        except DatabaseError:  # the database is away: a running engine goes on, its results wait in memory
+            held = self.loop is not None
+            if not held:
+                stopping.wait(SLICE_SECONDS)
+                return "waiting for the database"
+        if not held:
             self.close()  # it had lost its lease (the database was away longer than the lease): stand by
             holder = ProbeLease.objects.filter(location=self.location).values_list("holder", flat=True).first()
             stopping.wait(SLICE_SECONDS)

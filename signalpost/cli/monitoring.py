@@ -14,7 +14,7 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
                                    "`apply FILE` makes the monitors match the file. See docs/monitoring.md.")
     actions = monitors.add_subparsers(dest="monitors_command", metavar="ACTION")
     actions.required = True
-    listing = actions.add_parser("list", help="every monitor with its state and its last failure")
+    listing = actions.add_parser("list", help="every monitor with its state and its last failure or warning")
     listing.set_defaults(func=cmd_list)
     export = actions.add_parser("export", help="write every monitor as YAML (to standard output)")
     export.set_defaults(func=cmd_export)
@@ -32,9 +32,9 @@ def cmd_list(args) -> int:
     setup_django()
     from signalpost.monitors.models import LocationState, Monitor
 
-    rows = [("NAME", "KIND", "TARGET", "EVERY", "STATE", "SINCE", "LAST FAILURE")]
-    failures = {}
-    for state in LocationState.objects.exclude(last_verdict="up").exclude(last_reason="").order_by("last_at"):
+    rows = [("NAME", "KIND", "TARGET", "EVERY", "STATE", "SINCE", "LAST PROBLEM")]
+    failures = {}  # the latest failure or warning (a certificate about to expire) at any location
+    for state in LocationState.objects.exclude(last_reason="").order_by("last_at"):
         failures[state.monitor_id] = f"{state.location}: {state.last_reason}"
     for monitor in Monitor.objects.order_by("name"):
         state = "paused" if monitor.paused else monitor.state

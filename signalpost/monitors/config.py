@@ -49,6 +49,7 @@ DEFAULTS: dict[str, Any] = {
     "degraded_above_ms": None,
     "follow_redirects": True,
     "verify_tls": True,
+    "tls_expiry_days": 14,
     "paused": False,
     "failures_to_down": 3,
     "successes_to_up": 2,
@@ -56,7 +57,7 @@ DEFAULTS: dict[str, Any] = {
     "components": [],
 }
 HTTP_ONLY = ("method", "headers", "body", "expected_status", "keyword", "keyword_absent", "degraded_above_ms",
-             "follow_redirects", "verify_tls")
+             "follow_redirects", "verify_tls", "tls_expiry_days")
 STATUSES = [s for s in ComponentStatus.values if s != ComponentStatus.OPERATIONAL]
 DEFAULT_DOWN, DEFAULT_DEGRADED = ComponentStatus.MAJOR_OUTAGE.value, ComponentStatus.DEGRADED_PERFORMANCE.value
 MAX_INTERVAL = 86400
@@ -86,7 +87,7 @@ def monitor_values(monitor: Monitor) -> dict[str, Any]:
         "body": monitor.body, "expected_status": list(monitor.expected_statuses or []),
         "keyword": monitor.keyword, "keyword_absent": monitor.keyword_absent,
         "degraded_above_ms": monitor.degraded_above_ms, "follow_redirects": monitor.follow_redirects,
-        "verify_tls": monitor.verify_tls, "paused": monitor.paused, "failures_to_down": monitor.failures_to_down,
+        "verify_tls": monitor.verify_tls, "tls_expiry_days": monitor.tls_expiry_days, "paused": monitor.paused, "failures_to_down": monitor.failures_to_down,
         "successes_to_up": monitor.successes_to_up, "locations_needed": monitor.locations_needed,
         "components": sorted((link.component.public_id, link.down_status, link.degraded_status) for link in links),
     }
@@ -267,6 +268,7 @@ def _validate(item: dict, errors: list[str], label: str) -> dict[str, Any] | Non
         "degraded_above_ms": lambda v: None if v is None else _whole(v, 1, 600_000),
         "follow_redirects": _flag,
         "verify_tls": _flag,
+        "tls_expiry_days": lambda v: _whole(v, 0, 365),
         "paused": _flag,
         "failures_to_down": lambda v: _whole(v, 1, 100),
         "successes_to_up": lambda v: _whole(v, 1, 100),

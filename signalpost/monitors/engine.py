@@ -77,6 +77,7 @@ class Check:
     degraded_above_ms: int | None = None
     follow_redirects: bool = True
     verify_tls: bool = True
+    tls_expiry_days: int = 14
 
 
 def offset(public_id: str, interval: float) -> float:
@@ -190,6 +191,7 @@ async def check_http(session: aiohttp.ClientSession, check: Check) -> tuple[str,
                 if status == 303 or (status in (301, 302) and method == "POST"):
                     method, body = "GET", None
                 continue
+            expiry = _certificate_expiry(session, url) if check.tls_expiry_days else None
             wanted = bool(check.keyword or check.keyword_absent)
             content = await _read_capped(response, BODY_CAP)  # the answer's time includes its body
             if not status_expected(status, check.expected):
@@ -201,8 +203,58 @@ async def check_http(session: aiohttp.ClientSession, check: Check) -> tuple[str,
                     return "down", status, f"keyword '{check.keyword}' missing"
                 if check.keyword_absent and check.keyword_absent in text:
                     return "down", status, f"keyword '{check.keyword_absent}' present"
-            return "up", status, ""
+            return "up", status, _expiry_warning(expiry, check.tls_expiry_days)
     raise Failure(f"more than {MAX_REDIRECTS} redirects")
+
+
+class _CertificateConnector(aiohttp.TCPConnector):
+    """A connector that keeps the certificate each new TLS connection was shown, by host and port (every
+    check opens its own connection, so after a check its host's entry is what that check saw)."""
+
+    def __init__(self, *args, **kw):
+        super().__init__(*args, **kw)
+        self.certificates: dict[tuple[str, int], bytes] = {}
+
+    async def connect(self, req, traces, timeout):
+        connection = await super().connect(req, traces, timeout)
+        transport = connection.transport
+        ssl_object = transport.get_extra_info("ssl_object") if transport is not None else None
+        if ssl_object is not None:
+            # The DER form: getpeercert() without it is empty when verification is off.
+            der = ssl_object.getpeercert(binary_form=True)
+            if der:
+                self.certificates[(req.host, req.port)] = der
+        return connection
+
+
+def _certificate_expiry(session: aiohttp.ClientSession, url: str) -> datetime | None:
+    """When the certificate the last connection to the URL's host was shown expires; None over HTTP."""
+    from yarl import URL
+
+    connector = session.connector
+    parsed = URL(url)
+    der = getattr(connector, "certificates", {}).pop((parsed.host, parsed.port), None)
+    if der is None:
+        return None
+    from cryptography import x509
+
+    try:
+        return x509.load_der_x509_certificate(der).not_valid_after_utc
+    except ValueError:
+        return None
+
+
+def _expiry_warning(expiry: datetime | None, days: int) -> str:
+    """An up check's reason when the certificate expires within `days`: the warning, not a failure."""
+    if expiry is None:
+        return ""
+    left = expiry - datetime.now(dt_timezone.utc)
+    if left.total_seconds() > days * 86400:
+        return ""
+    if left.total_seconds() <= 0:
+        return f"TLS certificate expired on {expiry:%Y-%m-%d}"
+    whole = int(left.total_seconds() // 86400)
+    return f"TLS certificate expires in {whole} day{'s' if whole != 1 else ''} (on {expiry:%Y-%m-%d})"
 
 
 async def check_tcp(check: Check) -> tuple[str, int | None, str]:
@@ -381,7 +433,7 @@ class Engine:
             return
         self._overall = asyncio.Semaphore(self.concurrency)
         self._flush_now = asyncio.Event()
-        connector = aiohttp.TCPConnector(resolver=_CheckedResolver(), limit=self.concurrency,
+        connector = _CertificateConnector(resolver=_CheckedResolver(), limit=self.concurrency,
                                          limit_per_host=self.per_host, ttl_dns_cache=60,
                                          force_close=True)  # each check connects, as a visitor would
         self._session = aiohttp.ClientSession(connector=connector, timeout=aiohttp.ClientTimeout(total=None),

@@ -49,6 +49,7 @@ class Monitor(models.Model):
     degraded_above_ms = models.PositiveIntegerField(null=True, blank=True)
     follow_redirects = models.BooleanField(default=True)
     verify_tls = models.BooleanField(default=True)
+    tls_expiry_days = models.PositiveIntegerField(default=14)  # warn this many days ahead; 0: never
     # Verdicts.
     paused = models.BooleanField(default=False)
     failures_to_down = models.PositiveIntegerField(default=3)

@@ -54,7 +54,8 @@ def load_checks() -> list[Check]:
             timeout=float(m.timeout_seconds), method=m.method, headers=tuple((m.headers or {}).items()),
             body=m.body, expected=tuple(m.expected_statuses or ()), keyword=m.keyword,
             keyword_absent=m.keyword_absent, degraded_above_ms=m.degraded_above_ms,
-            follow_redirects=m.follow_redirects, verify_tls=m.verify_tls))
+            follow_redirects=m.follow_redirects, verify_tls=m.verify_tls,
+            tls_expiry_days=m.tls_expiry_days))
     return checks
 
 

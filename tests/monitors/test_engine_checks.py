@@ -7,7 +7,7 @@ import time
 import pytest
 
 from signalpost.monitors.engine import Check, Engine, next_due, offset, status_expected
-from tests.monitors.targets import HttpTarget, TcpListener, closed_port
+from tests.monitors.targets import HttpTarget, TcpListener, closed_port, self_signed_context
 
 ALLOW = "127.0.0.1/32"
 
@@ -156,3 +156,51 @@ def test_checks_fall_on_the_monitor_s_own_slot_of_its_interval():
 def test_expected_statuses_take_codes_classes_and_ranges():
     assert status_expected(204, ["2xx"]) and not status_expected(301, ["2xx"])
     assert status_expected(418, [200, "400-499"]) and status_expected(200, [200])
+
+
+def test_a_self_signed_certificate_is_refused_unless_verification_is_off(tmp_path, allow_loopback):
+    server = HttpTarget(self_signed_context(tmp_path, days=200)).start()
+    try:
+        results = run_checks(http(1, server.url()), http(2, server.url(), verify_tls=False))
+    finally:
+        server.stop()
+    verdict, _, reason = first(results, 1)
+    assert verdict == "down" and reason.startswith(f"TLS certificate of 127.0.0.1:{server.port} not accepted: ")
+    assert first(results, 2) == ("up", 200, "")
+
+
+def test_a_certificate_expiring_within_the_warning_days_is_said_on_an_up_check(tmp_path, allow_loopback):
+    server = HttpTarget(self_signed_context(tmp_path, days=3)).start()
+    try:
+        results = run_checks(http(1, server.url(), verify_tls=False),
+                             http(2, server.url(), verify_tls=False, tls_expiry_days=2),
+                             http(3, server.url(), verify_tls=False, tls_expiry_days=0))
+    finally:
+        server.stop()
+    verdict, _, reason = first(results, 1)
+    assert verdict == "up" and reason.startswith("TLS certificate expires in 3 days (on ")
+    assert first(results, 2) == ("up", 200, "")
+    assert first(results, 3) == ("up", 200, "")
+
+
+def test_results_wait_in_memory_while_the_database_is_away(target, allow_loopback):
+    written, failing = [], [3]
+
+    def sink(batch):
+        if failing[0]:
+            failing[0] -= 1
+            raise OSError("the database is away")
+        written.extend(batch)
+
+    async def main():
+        engine = Engine(lambda: [http(1, target.url(), interval=0.2)], sink)
+        deadline = time.monotonic() + 30
+        await engine.run(lambda: len(written) >= 3 or time.monotonic() > deadline)
+        await engine.close(grace=0.1)
+        return engine
+
+    engine = asyncio.run(main())
+    assert len(written) >= 3 and failing == [0]
+    assert engine.checked == len(written)  # nothing was lost while the writes failed
+    ats = [o.at for o in written]
+    assert ats == sorted(ats)

@@ -181,5 +181,5 @@ def test_list_shows_each_monitor_with_its_state(signalpost, write, components):
     signalpost("monitors", "apply", write(FILE))
     code, out, _ = signalpost("monitors", "list")
     lines = out.splitlines()
-    assert lines[0].split() == ["NAME", "KIND", "TARGET", "EVERY", "STATE", "SINCE", "LAST", "FAILURE"]
+    assert lines[0].split() == ["NAME", "KIND", "TARGET", "EVERY", "STATE", "SINCE", "LAST", "PROBLEM"]
     assert lines[1].split()[:2] == ["API", "health"] and "unknown" in lines[1] and "30s" in lines[1]

@@ -373,7 +373,9 @@ class Engine:
         return slot
 
     async def _run(self, check: Check) -> None:
-        async with self._overall, self._host_slot(check):
+        # The host's slot first: a host with many monitors waits for its own turns without holding the
+        # slots of every other host's checks.
+        async with self._host_slot(check), self._overall:
             at = datetime.now(dt_timezone.utc)
             started = time.monotonic()
             status_code = None

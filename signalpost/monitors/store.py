@@ -68,17 +68,22 @@ def record(location: str, outcomes: list[Outcome]) -> list[StateChange]:
         latest = {}
         for outcome in outcomes:
             latest[outcome.monitor_id] = outcome.at
+        every_location = defaultdict(list)  # the other locations' states too: one query for the batch
+        for state in LocationState.objects.filter(monitor_id__in=latest):
+            every_location[state.monitor_id].append(state)
         changes = [change for monitor_id, at in latest.items()
-                   if (change := evaluate(monitors[monitor_id], at)) is not None]
+                   if (change := evaluate(monitors[monitor_id], at, every_location[monitor_id])) is not None]
         _roll_up(location, outcomes)
     return changes
 
 
-def evaluate(monitor: Monitor, now: datetime) -> StateChange | None:
+def evaluate(monitor: Monitor, now: datetime, locations: list[LocationState] | None = None) -> StateChange | None:
     """The monitor's state from its locations' now; a change is recorded and reported. Inside a transaction."""
+    if locations is None:
+        locations = list(LocationState.objects.filter(monitor=monitor))
     fresh = now - timedelta(seconds=STALE_INTERVALS * monitor.interval_seconds + monitor.timeout_seconds)
     views = [verdict.LocationView(s.location, s.state, s.last_reason)
-             for s in LocationState.objects.filter(monitor=monitor, last_at__gte=fresh)]
+             for s in locations if s.last_at is not None and s.last_at >= fresh]
     combined = verdict.combine(views, monitor.locations_needed)
     if combined.state == monitor.state or combined.state == State.UNKNOWN:
         return None

@@ -31,7 +31,7 @@ from signalpost.status import services as status_services
 from signalpost.status.models import ComponentStatus
 
 from .engine import split_host_port
-from .models import HTTP_METHODS, Monitor, MonitorComponent, MonitorKind
+from .models import HTTP_METHODS, Monitor, MonitorComponent, MonitorKind, State, StateChange
 from .store import component_status
 
 # The fields of a monitor in the file, with their defaults (None: required or none).
@@ -423,12 +423,15 @@ def apply(specs: list[Spec], prune: bool = False, dry_run: bool = False) -> list
                 if key != "components":
                     setattr(monitor, COLUMNS.get(key, key), value)
             if before is not None and before["paused"] is False and spec.values["paused"]:
-                monitor.state, monitor.state_changed_at, monitor.state_reason = "unknown", now, "paused"
+                if monitor.state != State.UNKNOWN:  # its history says when it stopped being watched
+                    StateChange.objects.create(monitor=monitor, at=now, from_state=monitor.state,
+                                               to_state=State.UNKNOWN, reason="paused")
+                monitor.state, monitor.state_changed_at, monitor.state_reason = State.UNKNOWN, now, "paused"
             monitor.updated_at = now
             monitor.save()
             _link(monitor, spec.values["components"], now)
-            if before is not None and ("target" in change.fields or "kind" in change.fields):
-                monitor.locations.all().delete()  # a new target starts its runs afresh
+            if before is not None and ({"target", "kind"} & set(change.fields) or spec.values["paused"]):
+                monitor.locations.all().delete()  # a new target, or a resumed monitor, starts its runs afresh
             if spec.values["paused"]:
                 status_services.forget_source(monitor.source, now=now)
             after = monitor_values(monitor)

@@ -122,6 +122,8 @@ def test_pausing_or_unlinking_a_failing_monitor_clears_the_status_it_gave(signal
     signalpost("monitors", "apply", write(FILE.replace("    interval: 30\n", "    interval: 30\n    paused: true\n")))
     assert derive.current_statuses([zh1, de1]) == {zh1.pk: "operational", de1.pk: "operational"}
     assert not ComponentSignal.objects.filter(end__isnull=True).exists()
+    assert list(api.state_changes.values_list("to_state", "reason"))[-1] == ("unknown", "paused")
+    assert not api.locations.exists()  # resumed, it starts its runs afresh
 
 
 BAD = """\

@@ -156,3 +156,23 @@ def test_the_public_page_shows_the_outage_and_then_operational_again(client, com
     publish()
     summary = client.get("/api/v2/components.json").json()
     assert {c["name"]: c["status"] for c in summary["components"]}["zh1.single"] == "operational"
+
+
+def test_yesterday_s_outage_seen_by_a_monitor_colours_its_bar_and_lowers_the_uptime(client, components, monitor):
+    import re
+    from zoneinfo import ZoneInfo
+
+    from tests.public.test_pages import bars, component_html
+
+    zurich = ZoneInfo("Europe/Zurich")  # the page's zone
+    yesterday = (datetime.now(zurich) - timedelta(days=1)).replace(hour=12, minute=0, second=0, microsecond=0)
+    monitor.interval_seconds = 600
+    monitor.save()
+    checks(monitor, "local", yesterday - timedelta(minutes=30), "uxxxxxxuu")  # down from 12:00 to 12:50
+    page = client.get("/").content.decode()
+    zh1 = component_html(page, components["zh1"])
+    status, title = bars(zh1)[-2]
+    assert status == "major_outage" and "Major outage" in title
+    uptime = float(re.search(r'legend__uptime">([\d.]+)% uptime', zh1).group(1))
+    assert 99.8 < uptime < 100
+    assert all(s == "operational" for s, _ in bars(component_html(page, components["zh2"])))

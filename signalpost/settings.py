@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "signalpost.console",
     "signalpost.postmortems",
     "signalpost.notify",
+    "signalpost.monitors",
     "django_otp",
     "django_otp.plugins.otp_totp",
 ]
@@ -210,6 +211,10 @@ for _range in envlist("SIGNALPOST_OUTBOUND_ALLOW", []):
         OUTBOUND_ALLOW.append(ipaddress.ip_network(_range, strict=False))
     except ValueError:
         raise ConfigError(f"SIGNALPOST_OUTBOUND_ALLOW: {_range!r} is not a CIDR range (e.g. 127.0.0.1/32)") from None
+# Monitors' raw check results are kept this many days (roll-ups and state changes stay).
+MONITOR_RAW_DAYS = envint("SIGNALPOST_MONITOR_RAW_DAYS", 14)
+# The name of the place this machine's probe checks from (results and verdicts are kept per location).
+MONITOR_LOCATION = envstr("SIGNALPOST_MONITOR_LOCATION", "local")
 # Behind a reverse proxy, the client address is the last one in X-Forwarded-For (login throttling).
 BEHIND_PROXY = envbool("SIGNALPOST_BEHIND_PROXY", False)
 DEMO = envbool("SIGNALPOST_DEMO", True)

@@ -346,3 +346,20 @@ class AffectedComponent(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["component"])]
+
+
+class ComponentSignal(models.Model):
+    """A status an automatic source (a monitor, "monitor:<public id>") reports for a component, from start
+    until end (open while null). One more cause of the derived status, beside incidents, maintenance and
+    overrides; the status core owns these rows, whoever reports them."""
+
+    component = models.ForeignKey(Component, on_delete=models.CASCADE, related_name="signals")
+    source = models.CharField(max_length=64)
+    status = models.CharField(max_length=32, choices=ComponentStatus.choices)
+    reason = models.CharField(max_length=500, blank=True, default="")
+    start = models.DateTimeField(default=timezone.now)
+    end = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["start"]
+        indexes = [models.Index(fields=["component", "start"]), models.Index(fields=["source", "end"])]

@@ -5,7 +5,8 @@
 - transitions: starts and completes maintenance on time;
 - clock: records the events that time alone makes (a new day, every few minutes for relative times,
   reminders before maintenance) and forgets old events;
-- deliveries: sends the notifications the notifier made (notify/delivery.py).
+- deliveries: sends the notifications the notifier made (notify/delivery.py);
+- probe: runs the monitors' checks (signalpost/monitors/engine.py) and writes their verdicts.
 """
 
 import logging
@@ -39,6 +40,8 @@ class Job:
     description: str
     run_once: Callable[[threading.Event], str]  # one pass; returns what it did (IDLE: nothing), for the heartbeat
     wait: Callable[[threading.Event], None]  # until the next pass is due (or the job is stopping)
+    continuous: bool = False  # it never runs out of work (the probe): `worker --once` makes one pass of it
+    close: Callable[[], None] | None = None  # what it holds between passes, released when the job ends
 
 
 def consumer_job(name: str) -> Job:
@@ -152,6 +155,19 @@ def deliveries_job() -> Job:
     return Job("deliveries", "sends the notifications: e-mail, webhooks, chat", run_once, wait)
 
 
+def probe_job() -> Job:
+    from signalpost.monitors.probe import ProbeRunner
+
+    runner = ProbeRunner()
+
+    def run_once(stopping: threading.Event) -> str:
+        with audit.acting(audit.SYSTEM):
+            return runner.run_once(stopping)
+
+    return Job("probe", "checks the monitors on their intervals and turns their verdicts into component status",
+               run_once, lambda stopping: None, continuous=True, close=runner.close)
+
+
 def jobs() -> list[Job]:
     """Every job: those that make events first, so that one pass (`worker --once`) also handles them."""
     return [
@@ -159,10 +175,11 @@ def jobs() -> list[Job]:
             _periodic_wait(settings.WORKER_INTERVAL_SECONDS)),
         Job("clock", "records the events time makes (a new day, relative times), forgets old events", _clock,
             _periodic_wait(5.0)),
+        probe_job(),
         *(consumer_job(c.name) for c in consumers.registered()),
         deliveries_job(),
     ]
 
 
 def job_names() -> list[str]:
-    return ["transitions", "clock"] + [c.name for c in consumers.registered()] + ["deliveries"]
+    return ["transitions", "clock", "probe"] + [c.name for c in consumers.registered()] + ["deliveries"]

@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "signalpost.console",
     "signalpost.postmortems",
     "signalpost.notify",
+    "signalpost.monitors",
     "django_otp",
     "django_otp.plugins.otp_totp",
 ]
@@ -179,6 +180,10 @@ EVENTS_BACKOFF_SECONDS = envfloat("SIGNALPOST_EVENTS_BACKOFF", 1.0)
 EVENTS_MAX_ATTEMPTS = envint("SIGNALPOST_EVENTS_MAX_ATTEMPTS", 0) or None
 # A claim not finished within this many seconds (its worker died) is taken again; 0: each consumer's own.
 EVENTS_LEASE_SECONDS = envfloat("SIGNALPOST_EVENTS_LEASE", 0.0) or None
+# Self-signup on the public page: at most this many requests per hour for one address (e-mail or URL)
+# and from one client address; over it, the page answers 429 and sends nothing.
+SIGNUP_PER_ADDRESS = envint("SIGNALPOST_SIGNUP_PER_ADDRESS", 3)
+SIGNUP_PER_IP = envint("SIGNALPOST_SIGNUP_PER_IP", 20)
 # Notifications (docs/notifications.md). Component status changes without an incident notify only when on.
 NOTIFY_COMPONENT_CHANGES = envbool("SIGNALPOST_NOTIFY_COMPONENT_CHANGES", False)
 # Reminders before a maintenance window starts, e.g. "24h,1h" (h or m; empty: none).
@@ -198,10 +203,6 @@ NOTIFY_HTTP_TIMEOUT = envfloat("SIGNALPOST_NOTIFY_HTTP_TIMEOUT", 30.0)  # a webh
 NOTIFY_RATE_EMAIL = envfloat("SIGNALPOST_NOTIFY_RATE_EMAIL", 0.0)
 NOTIFY_RATE_WEBHOOK = envfloat("SIGNALPOST_NOTIFY_RATE_WEBHOOK", 0.0)
 NOTIFY_RATE_CHAT = envfloat("SIGNALPOST_NOTIFY_RATE_CHAT", 0.0)
-# Self-signup on the public page: at most this many requests per hour for one address (e-mail or URL)
-# and from one client address; over it, the page answers 429 and sends nothing.
-SIGNUP_PER_ADDRESS = envint("SIGNALPOST_SIGNUP_PER_ADDRESS", 3)
-SIGNUP_PER_IP = envint("SIGNALPOST_SIGNUP_PER_IP", 20)
 # Outbound requests to addresses users give (webhooks, chat, alert channels) never reach loopback, private,
 # link-local, CGNAT, multicast or metadata addresses, except in these CIDR ranges (e.g. 127.0.0.1/32).
 OUTBOUND_ALLOW = []
@@ -210,6 +211,10 @@ for _range in envlist("SIGNALPOST_OUTBOUND_ALLOW", []):
         OUTBOUND_ALLOW.append(ipaddress.ip_network(_range, strict=False))
     except ValueError:
         raise ConfigError(f"SIGNALPOST_OUTBOUND_ALLOW: {_range!r} is not a CIDR range (e.g. 127.0.0.1/32)") from None
+# Monitors' raw check results are kept this many days (roll-ups and state changes stay).
+MONITOR_RAW_DAYS = envint("SIGNALPOST_MONITOR_RAW_DAYS", 14)
+# The name of the place this machine's probe checks from (results and verdicts are kept per location).
+MONITOR_LOCATION = envstr("SIGNALPOST_MONITOR_LOCATION", "local")
 # Behind a reverse proxy, the client address is the last one in X-Forwarded-For (login throttling).
 BEHIND_PROXY = envbool("SIGNALPOST_BEHIND_PROXY", False)
 DEMO = envbool("SIGNALPOST_DEMO", True)

@@ -39,6 +39,14 @@ def _pass(job: Job, worker: str, stopping: threading.Event, fresh_connection: bo
         return IDLE
 
 
+def _close(job: Job) -> None:
+    if job.close is not None:
+        try:
+            job.close()
+        except Exception:
+            log.exception("job %s: closing failed", job.name)
+
+
 def run_job(job: Job, stopping: threading.Event) -> None:
     worker = worker_name()
     log.info("job %s started: %s", job.name, job.description)
@@ -53,6 +61,7 @@ def run_job(job: Job, stopping: threading.Event) -> None:
         except Exception:  # the database is down: wait like a poll, then try again
             log.exception("job %s: waiting failed", job.name)
             stopping.wait(5.0)
+    _close(job)
     try:
         health.stopped(job.name, worker)
     except Exception:
@@ -75,8 +84,9 @@ class Worker:
         """Every job until it has nothing more to do, in this thread (`signalpost worker --once`)."""
         worker = worker_name()
         for job in self.jobs:
-            while _pass(job, worker, self.stopping, fresh_connection=False) != IDLE:
+            while _pass(job, worker, self.stopping, fresh_connection=False) != IDLE and not job.continuous:
                 pass
+            _close(job)
 
     def run(self) -> None:
         threads = [threading.Thread(target=run_job, args=(job, self.stopping), name=f"job-{job.name}")

@@ -174,6 +174,8 @@ def console_objects(components: dict) -> dict:
     }
     if apps.is_installed("signalpost.postmortems"):
         objects.update(_postmortem_objects(components))
+    if apps.is_installed("signalpost.notify"):
+        objects.update(_notify_objects(incident))
     if apps.is_installed("signalpost.console"):
         try:
             template_model = apps.get_model("console", "MessageTemplate")
@@ -208,6 +210,30 @@ def _postmortem_objects(components: dict) -> dict:
             "postmortem_template": template}
 
 
+def _notify_objects(incident) -> dict:
+    """A paused webhook subscriber, a failed delivery to it with one attempt, a team alert channel and
+    the team's own wording of the incident e-mail."""
+    from django.utils import timezone
+
+    from signalpost.notify.models import Attempt, Delivery, Subscriber, TeamChannel
+
+    subscriber = Subscriber.objects.create(
+        channel="webhook", address="https://hooks.example.com/status", address_key="https://hooks.example.com/status",
+        secret="whsec_c2lnbmFscG9zdA==", confirmed_at=timezone.now(), paused_at=timezone.now(),
+        paused_reason="10 failures within an hour")
+    delivery = Delivery.objects.create(
+        key=f"1.{subscriber.public_id}", event_id=1, event_kind="incident.opened", subject=f"incident:{incident.public_id}",
+        about=incident.name, subscriber=subscriber, channel="webhook", address=subscriber.address, state="failed",
+        attempts=10, last_error="HTTP 500")
+    Attempt.objects.create(delivery=delivery, ok=False, status=500, error="HTTP 500")
+    channel = TeamChannel.objects.create(name="On-call", url="json://127.0.0.1:9/alerts", shown_url="json://127.0.0.1:9/…",
+                                         kinds=["delivery.failed"])
+    from signalpost.notify.models import EmailTemplate
+
+    own = EmailTemplate.objects.create(kind="incident", subject="[{{ page }}] {{ name }} ({{ status }})")
+    return {"subscriber": subscriber, "delivery": delivery, "team_channel": channel, "email_template": own}
+
+
 # (first segment of the console route, parameter) -> how to name the object in the URL
 _PARAMS: dict[tuple[str, str], Callable[[dict], object]] = {
     ("incidents", "public_id"): lambda o: o["incident"].public_id,
@@ -226,6 +252,10 @@ _PARAMS: dict[tuple[str, str], Callable[[dict], object]] = {
     ("action-items", "kind_id"): lambda o: o["item_kind"].public_id,
     ("action-items", "item_id"): lambda o: o["action_item"].public_id,
     ("postmortem-templates", "template_id"): lambda o: o["postmortem_template"].public_id,
+    ("subscribers", "public_id"): lambda o: o["subscriber"].public_id,
+    ("deliveries", "delivery_id"): lambda o: o["delivery"].pk,
+    ("team-alerts", "channel_id"): lambda o: o["team_channel"].pk,
+    ("email-templates", "kind"): lambda o: o["email_template"].kind,
 }
 
 

@@ -6,6 +6,7 @@ The write routes are found, not listed: every write operation of /api/v1 and eve
 takes a POST must have a scenario below, or the walker test fails naming it. (The CLI's entries are
 tested in tests/cli/test_audit.py.)"""
 
+import ipaddress
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -28,6 +29,8 @@ from signalpost.worker import Worker
 from tests.accounts.audit_scenarios import SCENARIOS as ACCOUNTS_SCENARIOS
 from tests.console.audit_scenarios import SCENARIOS as EVENTS_AND_COMPONENTS_SCENARIOS
 from tests.console.postmortem_routes import CONSOLE_SCENARIOS as POSTMORTEM_SCENARIOS
+from tests.console.subscriber_routes import API_SCENARIOS as SUBSCRIBER_API_SCENARIOS
+from tests.console.subscriber_routes import CONSOLE_SCENARIOS as SUBSCRIBER_SCENARIOS
 from tests.routes import (
     UNSET,
     api_operations,
@@ -77,6 +80,7 @@ class World:
 def world(client, components, settings) -> World:
     settings.SMTP_CONFIGURED = True  # password reset by e-mail is offered; mail stays in memory
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    settings.OUTBOUND_ALLOW = (ipaddress.ip_network("127.0.0.1/32"),)  # team alert channels on this machine
     objects = console_objects(components)
     services.set_override(components["mail"], "degraded_performance", reason="Provider reports delays")
     owner = get_user_model().objects.create_user("olivia", email="olivia@example.com", password=PASSWORD)
@@ -210,6 +214,7 @@ API_SCENARIOS.update({
     "POST /postmortems/{postmortem_id}/publish": lambda w: ({"postmortem_id": _approved(w)["id"]}, None),
     "POST /postmortems/{postmortem_id}/unpublish": lambda w: ({"postmortem_id": _published(w)["id"]}, None),
 })
+API_SCENARIOS.update(SUBSCRIBER_API_SCENARIOS)
 
 API_WRITES = [op for op in api_operations() if op.method in WRITE_METHODS]
 
@@ -229,8 +234,10 @@ def test_an_api_write_records_one_entry_naming_the_token(world, op):
     params, body = API_SCENARIOS[op.key](world)
     before = AuditEvent.objects.count()
     script = Client()  # a script's request: the token, no console session
-    response = script.generic(op.method, op.url(**params), b"" if body is None else json.dumps(body),
-                              content_type="application/json", headers={"Authorization": f"Bearer {plain}"})
+    # A body is JSON, or (bytes, media type) for an operation that takes another kind (a CSV import).
+    data, kind = body if isinstance(body, tuple) else (b"" if body is None else json.dumps(body), "application/json")
+    response = script.generic(op.method, op.url(**params), data, content_type=kind,
+                              headers={"Authorization": f"Bearer {plain}"})
     assert 200 <= response.status_code < 300, f"{op.key}: {response.status_code} {response.content[:300]!r}"
     entries = _new_entries(before)
     assert len(entries) == 1, f"{op.key} recorded {[e.action for e in entries]}"
@@ -308,6 +315,7 @@ CONSOLE_SCENARIOS: dict[str, Callable[[World], tuple]] = {
     **ACCOUNTS_SCENARIOS,
     **EVENTS_AND_COMPONENTS_SCENARIOS,
     **POSTMORTEM_SCENARIOS,
+    **SUBSCRIBER_SCENARIOS,
 }
 
 CONSOLE = [route for route in console_routes() if route.role is not UNSET]

@@ -123,6 +123,26 @@ EXPECTED = {
     "console:audit": "admin",
     "console:audit_export_csv": "admin",
     "console:audit_export_json": "admin",
+    "console:subscribers": "admin",
+    "console:subscriber_new": "admin",
+    "console:subscriber_import": "admin",
+    "console:subscriber_export": "admin",
+    "console:subscriber": "admin",
+    "console:subscriber_remove": "admin",
+    "console:subscriber_resume": "admin",
+    "console:incident_deliveries": "admin",
+    "console:maintenance_deliveries": "admin",
+    "console:dead_letters": "admin",
+    "console:deliveries_retry": "admin",
+    "console:delivery": "admin",
+    "console:delivery_retry": "admin",
+    "console:team_alerts": "admin",
+    "console:team_channel_new": "admin",
+    "console:team_channel_test": "admin",
+    "console:team_channel_remove": "admin",
+    "console:email_templates": "admin",
+    "console:email_template": "admin",
+    "console:email_template_reset": "admin",
 }
 
 # "METHOD /path" under /api/v1 -> least token scope. Reading: read; incidents, maintenance, overrides
@@ -185,6 +205,16 @@ EXPECTED_API = {
     "GET /postmortems/{postmortem_id}/versions": "read",
     "GET /postmortems/{postmortem_id}/versions/{number}": "read",
     "GET /postmortems/{postmortem_id}/diff": "read",
+    "GET /subscribers": "admin",
+    "POST /subscribers": "admin",
+    "GET /subscribers/export": "admin",
+    "POST /subscribers/import": "admin",
+    "GET /subscribers/{subscriber_id}": "admin",
+    "DELETE /subscribers/{subscriber_id}": "admin",
+    "POST /subscribers/{subscriber_id}/resume": "admin",
+    "GET /deliveries": "admin",
+    "GET /deliveries/{delivery_id}": "admin",
+    "POST /deliveries/{delivery_id}/retry": "admin",
 }
 
 CONSOLE = console_routes()

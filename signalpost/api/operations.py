@@ -62,7 +62,8 @@ def component_statuses(refs: Mapping[str, str] | None, field: str = "components"
 
 def _components() -> QuerySet:
     open_overrides = Prefetch(
-        "overrides", queryset=StatusOverride.objects.filter(cleared_at__isnull=True), to_attr="open_overrides"
+        "overrides", queryset=StatusOverride.objects.filter(readable.overrides(), cleared_at__isnull=True),
+        to_attr="open_overrides",
     )
     return Component.objects.select_related("group").prefetch_related(open_overrides).order_by(*page_order_sql())
 

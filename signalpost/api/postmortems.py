@@ -360,7 +360,7 @@ def postmortem_out(pm: Postmortem) -> dict:
         "first_published_at": pm.first_published_at, "revised_at": pm.revised_at, "withdrawn_at": pm.withdrawn_at,
         "figures": [{"label": f.label, "value": f.value} for f in pm.figures.all()],
         "timeline": [{"id": e.public_id, "at": e.on or e.at, "text": e.text, "source": e.source}
-                     for e in pm.timeline.all()],
+                     for e in pm.readable_timeline()],
         "action_items": [
             {"id": i.public_id, "title": i.title, "kind": i.kind.name, "owner": i.owner, "due_date": i.due_date,
              "state": i.state, "link": i.link, "description": i.description, "position": i.position}

@@ -480,7 +480,8 @@ class MaintenanceUpdateIn(Input):
     body: str = ""
     scheduled_until: Instant | None = Field(None, description="a new end of the window (an overrun)")
     components: ComponentStatuses | None = None
-    display_at: Instant | None = None
+    display_at: DateOrMoment | None = Field(None, description="show the update as posted at this earlier time; a "
+                                                               "date alone when the time is unknown")
     deliver_notifications: bool = True
     overrun: bool = Field(False, description="it takes longer than planned: without a new scheduled_until, the "
                                              "window stays open until it is completed")

@@ -82,7 +82,8 @@ api = SignalpostAPI(
     description=(
         "Manage the status page: components, incidents, maintenance. Authenticate with "
         "`Authorization: Bearer <token>`; scopes: read (every GET), write (incidents, maintenance, "
-        "overrides), admin (components, groups, page). Send `Idempotency-Key` on a POST to make a retry safe."
+        "overrides), admin (components, groups, page, subscribers and deliveries). Send "
+        "`Idempotency-Key` on a POST to make a retry safe."
     ),
     auth=auth.read,
     docs_decorator=_docs_csp,
@@ -335,3 +336,11 @@ def list_maintenance_updates(request: HttpRequest, maintenance_id: str, params: 
 from .postmortems import router as postmortems_router  # noqa: E402
 
 api.add_router("/postmortems", postmortems_router)
+
+# --- subscribers and deliveries (their own module: signalpost/api/subscribers.py) ---------------------
+
+from .subscribers import deliveries as deliveries_router  # noqa: E402
+from .subscribers import subscribers as subscribers_router  # noqa: E402
+
+api.add_router("/subscribers", subscribers_router)
+api.add_router("/deliveries", deliveries_router)

@@ -1,6 +1,7 @@
 """The `signalpost` command: run the service, administer it, and respond to incidents from a shell.
 
-server.py: run, web, worker, migrate, createadmin, token, demo, publish, export.
+server.py: run, web, worker, probe, migrate, createadmin, token, demo, publish, export.
+monitoring.py: monitors list, export, apply.
 responder.py: incident, maintenance, component (the responders' commands).
 backends.py: where those act: the local database (through the API's own operations) or a server's API.
 """
@@ -14,7 +15,7 @@ from .common import CliError, setup_django  # noqa: F401  (what the commands sha
 def build_parser() -> argparse.ArgumentParser:
     from signalpost import __version__
 
-    from . import responder, server
+    from . import monitoring, responder, server
 
     parser = argparse.ArgumentParser(
         prog="signalpost",
@@ -25,6 +26,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands.required = True
     server.add_commands(commands)
     responder.add_commands(commands)
+    monitoring.add_commands(commands)
     return parser
 
 

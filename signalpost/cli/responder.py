@@ -14,7 +14,7 @@ from datetime import timezone as dt_timezone
 from typing import Any, Callable
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from signalpost.status.ranges import RANGE_TEXT, instant_problem
+from signalpost.status.ranges import RANGE_TEXT, day_problem, instant_problem
 
 from .common import CliError
 from .backends import backend, json_default
@@ -203,6 +203,7 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
       -m "The upgrade is taking longer than anticipated."
   signalpost maintenance update m4qz1h7x0abc --status in_progress --overrun
   signalpost maintenance update m4qz1h7x0abc --status completed
+  signalpost maintenance update m4qz1h7x0abc --status completed --at 2017-09-13
   signalpost maintenance update m4qz1h7x0abc --status cancelled -m "Postponed to next week."
 """, cmd_maintenance_update)
     p.add_argument("id", metavar="ID", help="the maintenance's id (as in its URL)")
@@ -211,6 +212,8 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     p.add_argument("--until", metavar="DATETIME", help="move the end of the window (an overrun)")
     p.add_argument("--overrun", action="store_true",
                    help="it takes longer than planned: without --until, the window stays open until completed")
+    p.add_argument("--at", metavar="DATETIME", help="show the update as posted at this earlier time (or on this date "
+                                                "alone: 2026-11-25)")
 
     p = leaf(verbs, "list", "list maintenance, newest first", """\
   signalpost maintenance list --upcoming
@@ -333,9 +336,13 @@ def parse_when_or_date(text: str | None, option: str, zone: ZoneInfo | None = No
     """A time, or a date alone ("2015-07-22") for one whose time is not known."""
     if text is not None and _DATE_ONLY.match(text.strip()):
         try:
-            return date.fromisoformat(text.strip())
+            day = date.fromisoformat(text.strip())
         except ValueError:
             raise CliError(f'{option}: "{text}" is not a date (e.g. 2015-07-22)') from None
+        problem = day_problem(day)
+        if problem is not None:
+            raise CliError(f"{option}: {problem}")
+        return day
     return parse_when(text, option, zone)
 
 
@@ -531,6 +538,8 @@ def cmd_maintenance_update(args: argparse.Namespace) -> int:
         payload["scheduled_until"] = parse_when(args.until, "--until", zone)
     if args.overrun:
         payload["overrun"] = True
+    if args.at:
+        payload["display_at"] = parse_when_or_date(args.at, "--at", zone)
     maintenance = backend(args).post_maintenance_update(args.id, payload)
     note = maintenance.get("status", "")
     if args.until:

@@ -1,4 +1,4 @@
-"""Server and administration commands: run, web, worker, migrate, createadmin, token, demo, publish."""
+"""Server and administration commands: run, web, worker, probe, migrate, createadmin, token, demo, publish."""
 
 import argparse
 import os
@@ -48,6 +48,14 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
                         help="run only this job (repeatable); `signalpost worker --list` names them")
     worker.add_argument("--list", action="store_true", help="list the jobs and exit")
     worker.set_defaults(func=cmd_worker)
+
+    probe = commands.add_parser("probe", help="the monitors' probe alone (checks and verdicts)",
+                                description="Run the probe engine: check every monitor on its interval and turn "
+                                "the verdicts into component status (`signalpost run` and `signalpost worker` "
+                                "run it as their probe job). SIGTERM writes the results in hand, then exits.")
+    probe.add_argument("--location", default=None, metavar="NAME",
+                       help="the place these checks are made from (default SIGNALPOST_MONITOR_LOCATION or local)")
+    probe.set_defaults(func=cmd_probe)
 
     migrate = commands.add_parser("migrate", help="create or upgrade the database schema",
                                   description="Apply database migrations (never drops data) and record that the "
@@ -290,6 +298,21 @@ def cmd_worker(args) -> int:
     if args.once:
         worker.run_once()
         return 0
+    worker.install_signal_handlers()
+    worker.run()
+    return 0
+
+
+def cmd_probe(args) -> int:
+    if args.location is not None:
+        name = args.location.strip()
+        if not name or len(name) > 64:
+            raise CliError("--location: give a name of 1 to 64 characters")
+        os.environ["SIGNALPOST_MONITOR_LOCATION"] = name
+    setup_django()
+    from signalpost.worker import Worker
+
+    worker = Worker(only=["probe"])
     worker.install_signal_handlers()
     worker.run()
     return 0

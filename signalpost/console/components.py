@@ -19,7 +19,7 @@ from django.views.decorators.http import require_POST, require_safe
 
 from signalpost.accounts.models import AuditEvent
 from signalpost.accounts.roles import has_role, role_required
-from signalpost.status import derive, layout, services
+from signalpost.status import derive, layout, readable, services
 from signalpost.errors import InvalidInput
 from signalpost.status.models import (
     Component,
@@ -135,7 +135,7 @@ def _with_status(components: list[Component]) -> list[Component]:
 
 def _components(queryset) -> list[Component]:
     return _with_status(list(queryset.select_related("group").prefetch_related(
-        Prefetch("overrides", queryset=StatusOverride.objects.filter(cleared_at__isnull=True),
+        Prefetch("overrides", queryset=StatusOverride.objects.filter(readable.overrides(), cleared_at__isnull=True),
                  to_attr="open_overrides"))))
 
 
@@ -200,7 +200,7 @@ def _component_page(request: HttpRequest, component: Component, *, edit_form: Co
     roles = _roles(request)
     context = {
         "component": component,
-        "history": StatusOverride.objects.filter(component=component).order_by("-set_at", "-id")[:OVERRIDE_HISTORY],
+        "history": StatusOverride.objects.filter(readable.overrides(), component=component).order_by("-set_at", "-id")[:OVERRIDE_HISTORY],
         "error": error,
         **roles,
     }

@@ -24,6 +24,7 @@ from signalpost.status.models import (
     MaintenanceStatus,
 )
 from signalpost.status.layout import page_order
+from signalpost.status.ranges import day_problem
 
 from .localtime import LocalTimeError, aware_in_zone, local_input_value, zone_names
 from .models import MessageTemplate
@@ -70,12 +71,16 @@ def zone_field(initial: str, label: str = "Time zone of these times") -> forms.C
 
 
 class ZonedTimesMixin:
-    """Reads the form's LocalDateTimeFields in the zone its `time_zone` field (or `zone_name`) names."""
+    """Reads the form's LocalDateTimeFields in the zone its `time_zone` field (or `zone_name`) names;
+    those in `page_zone_fields` always in `zone_name` (the page's: the form's zone choice is for others)."""
 
     zone_name: str = "UTC"
+    page_zone_fields: tuple[str, ...] = ()
+
+    def _zone_of(self, name: str, cleaned: dict) -> str:
+        return self.zone_name if name in self.page_zone_fields else cleaned.get("time_zone") or self.zone_name
 
     def _aware_times(self, cleaned: dict) -> None:
-        zone = cleaned.get("time_zone") or self.zone_name
         for name, field in self.fields.items():
             value = cleaned.get(name)
             if not isinstance(field, LocalDateTimeField) or not isinstance(value, datetime):
@@ -83,7 +88,7 @@ class ZonedTimesMixin:
             if value.tzinfo is not None:  # typed with an explicit offset: already one instant
                 continue
             try:
-                cleaned[name] = aware_in_zone(value, zone)
+                cleaned[name] = aware_in_zone(value, self._zone_of(name, cleaned))
             except LocalTimeError as error:
                 self.add_error(name, str(error))
 
@@ -93,8 +98,13 @@ class ZonedTimesMixin:
         for name, flag in flags.items():
             value = cleaned.get(name)
             if cleaned.get(flag) and isinstance(value, datetime):
-                cleaned[name] = value.date() if value.tzinfo is None else value.astimezone(
-                    ZoneInfo(cleaned.get("time_zone") or self.zone_name)).date()
+                day = value.date() if value.tzinfo is None else value.astimezone(
+                    ZoneInfo(self._zone_of(name, cleaned))).date()
+                problem = day_problem(day)
+                if problem is not None:
+                    self.add_error(name, problem)
+                else:
+                    cleaned[name] = day
 
 
 def date_only_field() -> forms.BooleanField:
@@ -224,22 +234,39 @@ class IncidentOpenForm(ComponentStatusesMixin, ZonedTimesMixin, forms.Form):
         return cleaned
 
 
-class IncidentUpdateForm(ComponentStatusesMixin, forms.Form):
+def display_time_field(zone_name: str) -> LocalDateTimeField:
+    """When an update is shown as posted, for one written down after the fact."""
+    return LocalDateTimeField(
+        label="Shown as posted at", required=False,
+        help_text=f"Optional, in {zone_name} time: when this was said, if earlier than now. Empty means now.")
+
+
+class IncidentUpdateForm(ComponentStatusesMixin, ZonedTimesMixin, forms.Form):
     reopen = forms.BooleanField(required=False, widget=forms.HiddenInput)
     status = forms.ChoiceField(choices=IncidentStatus.choices)
     body = body_field()
     impact = forms.ChoiceField(choices=INCIDENT_IMPACT_CHOICES)
+    display_date_only = date_only_field()
     deliver_notifications = notify_field()
 
-    def __init__(self, *args, incident, blocks: list[ComponentBlock], current: dict[int, str], **kwargs):
+    def __init__(self, *args, incident, blocks: list[ComponentBlock], current: dict[int, str],
+                 zone_name: str = "UTC", **kwargs):
         resolved = incident.status == IncidentStatus.RESOLVED
         initial = {"reopen": resolved, "impact": incident.impact,
                    "status": IncidentStatus.INVESTIGATING if resolved else incident.status}
         super().__init__(*args, initial=initial, **kwargs)
+        self.zone_name = zone_name
+        self.fields["display_at"] = display_time_field(zone_name)
         self.reopening = resolved
         if resolved:  # a resolved incident takes an update only to reopen it
             self.fields["status"].choices = OPEN_STATUS_CHOICES
         self._add_component_fields(blocks, current)
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        self._dates_only(cleaned, display_at="display_date_only")
+        self._aware_times(cleaned)
+        return cleaned
 
 
 class IncidentEditForm(ZonedTimesMixin, forms.Form):
@@ -332,6 +359,7 @@ class MaintenanceForm(ZonedTimesMixin, forms.Form):
 
 
 class MaintenanceUpdateForm(ZonedTimesMixin, forms.Form):
+    page_zone_fields = ("display_at",)
     status = forms.ChoiceField(choices=MaintenanceStatus.choices)
     body = body_field(help_text="Markdown. Empty with a new status: the usual words for that status.")
     scheduled_until = LocalDateTimeField(
@@ -343,12 +371,17 @@ class MaintenanceUpdateForm(ZonedTimesMixin, forms.Form):
         help_text="Without a new end, the window stays open until someone completes it.")
     deliver_notifications = notify_field()
 
+    display_date_only = date_only_field()
+
     def __init__(self, *args, maintenance, zone_name: str, **kwargs):
         super().__init__(*args, initial={"status": maintenance.status}, **kwargs)
+        self.zone_name = zone_name
         self.fields["time_zone"] = zone_field(zone_name, "Time zone of the new end")
+        self.fields["display_at"] = display_time_field(zone_name)
 
     def clean(self) -> dict:
         cleaned = super().clean()
+        self._dates_only(cleaned, display_at="display_date_only")
         self._aware_times(cleaned)
         return cleaned
 

@@ -147,7 +147,7 @@ def _incident_page(request: HttpRequest, incident: Incident, *, update_form=None
         current = {link.component_id: link.status for link in context["affected"]}
         context.update(
             update_form=update_form or IncidentUpdateForm(incident=incident, blocks=component_blocks(),
-                                                          current=current),
+                                                          current=current, zone_name=page_zone_name()),
             edit_form=edit_form or IncidentEditForm(prefix="edit", incident=incident, zone_name=page_zone_name()),
             templates=message_templates(Kind.INCIDENT),
         )
@@ -166,7 +166,8 @@ def incident_detail(request: HttpRequest, public_id: str) -> HttpResponse:
 def incident_update(request: HttpRequest, public_id: str) -> HttpResponse:
     incident = find_event(public_id, Kind.INCIDENT)
     current = dict(IncidentComponent.objects.filter(incident=incident).values_list("component_id", "status"))
-    form = IncidentUpdateForm(request.POST, incident=incident, blocks=component_blocks(), current=current)
+    form = IncidentUpdateForm(request.POST, incident=incident, blocks=component_blocks(), current=current,
+                              zone_name=page_zone_name())
     if form.is_valid():
         data = form.cleaned_data
         try:
@@ -175,7 +176,8 @@ def incident_update(request: HttpRequest, public_id: str) -> HttpResponse:
                 # Only what the responder changed: resolving returns the rest to operational by itself.
                 components=form.component_statuses(changed_only=True),
                 impact=data["impact"] if data["impact"] != incident.impact else None,
-                reopen=data["reopen"], deliver_notifications=data["deliver_notifications"],
+                display_at=data["display_at"], reopen=data["reopen"],
+                deliver_notifications=data["deliver_notifications"],
             )
         except InvalidInput as refusal:
             show_refusal(form, refusal)

@@ -121,7 +121,8 @@ def maintenance_update(request: HttpRequest, public_id: str) -> HttpResponse:
         try:
             services.post_maintenance_update(
                 maintenance, status=data["status"], body=data["body"], scheduled_until=data["scheduled_until"],
-                deliver_notifications=data["deliver_notifications"], overrun=data["overrun"],
+                display_at=data["display_at"], deliver_notifications=data["deliver_notifications"],
+                overrun=data["overrun"],
             )
         except InvalidInput as refusal:
             show_refusal(form, refusal)

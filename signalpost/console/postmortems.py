@@ -174,7 +174,7 @@ def editor(request: HttpRequest, postmortem: Postmortem, *, status: int = 200, *
     zone_name = postmortem.timeline_zone
     incidents = services.incidents_of(postmortem)
     kinds = services.action_item_kinds()
-    entries = list(postmortem.timeline.all())
+    entries = list(postmortem.readable_timeline())
     doc_zone = zone_of(zone_name)
     for entry in entries:
         entry.local = short_date(entry.on) if entry.on else local_text(entry.at, doc_zone)

@@ -15,4 +15,5 @@ urlpatterns = [
     path("", include("signalpost.console.urls_components")),
     path("", include("signalpost.console.urls_postmortems")),
     path("", include("signalpost.console.urls_accounts")),
+    path("", include("signalpost.console.urls_subscribers")),
 ]

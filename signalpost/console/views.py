@@ -8,7 +8,7 @@ from django.views.decorators.http import require_POST, require_safe
 
 from signalpost.accounts.roles import role_required
 from signalpost.presentation.markdown import render_markdown
-from signalpost.status import derive
+from signalpost.status import derive, readable
 from signalpost.status.models import (
     Component,
     ComponentGroup,
@@ -43,7 +43,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     maintenance = _events(Incident.objects.filter(kind=Kind.MAINTENANCE).exclude(status__in=MAINTENANCE_FINISHED)
                           .order_by("scheduled_for"))
     components = list(Component.objects.select_related("group").prefetch_related(
-        Prefetch("overrides", queryset=StatusOverride.objects.filter(cleared_at__isnull=True), to_attr="open_overrides")
+        Prefetch("overrides", queryset=StatusOverride.objects.filter(readable.overrides(), cleared_at__isnull=True),
+                 to_attr="open_overrides")
     ))
     statuses = derive.current_statuses(components, now)
     reasons = derive.status_reasons(components, now)

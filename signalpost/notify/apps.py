@@ -10,7 +10,8 @@ class NotifyConfig(AppConfig):
     def ready(self) -> None:
         from signalpost.events.consumers import register
 
-        from . import consumer, signup
+        from . import consumer, signup, team
 
         register(consumer.CONSUMER)
         register(signup.CONSUMER)
+        register(team.CONSUMER)

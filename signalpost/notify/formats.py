@@ -278,8 +278,8 @@ def _text(message: dict, tool: str) -> str:
     if message["markdown"]:
         return markup.convert(message["text"], tool)
     if tool == "slack":
-        return markup._slack_escape(message["text"])
-    return markup._markdown_escape(message["text"])
+        return markup.slack_escape(message["text"])
+    return markup.markdown_escape(message["text"])
 
 
 def _page_name() -> str:
@@ -287,7 +287,7 @@ def _page_name() -> str:
 
 
 def _slack(message: dict, event: Event, link: str) -> dict:
-    esc = markup._slack_escape
+    esc = markup.slack_escape
     title = f"*<{link}|{esc(message['title'])}>*" if link else f"*{esc(message['title'])}*"
     header = f"{esc(message['headline'])}: {title}"
     if message["status"]:
@@ -306,7 +306,7 @@ def _slack(message: dict, event: Event, link: str) -> dict:
 
 
 def _discord(message: dict, event: Event, link: str) -> dict:
-    esc = markup._markdown_escape
+    esc = markup.markdown_escape
     description = _text(message, "discord")
     if message["status"]:
         description = f"**{esc(message['status'])}**" + (f"\n\n{description}" if description else "")
@@ -326,19 +326,19 @@ def _discord(message: dict, event: Event, link: str) -> dict:
 def _teams(message: dict, event: Event, link: str) -> dict:
     style = _TEAMS_STYLE.get(message["colour"], "default")
     heading = [
-        {"type": "TextBlock", "text": markup._markdown_escape(message["headline"]), "size": "Small",
+        {"type": "TextBlock", "text": markup.markdown_escape(message["headline"]), "size": "Small",
          "weight": "Bolder", "wrap": True, "isSubtle": True},
-        {"type": "TextBlock", "text": markup._markdown_escape(message["title"]), "size": "Large",
+        {"type": "TextBlock", "text": markup.markdown_escape(message["title"]), "size": "Large",
          "weight": "Bolder", "wrap": True, "spacing": "None"},
     ]
     if message["status"]:
-        heading.append({"type": "TextBlock", "text": markup._markdown_escape(message["status"]), "wrap": True,
+        heading.append({"type": "TextBlock", "text": markup.markdown_escape(message["status"]), "wrap": True,
                         "spacing": "Small"})
     body: list[dict] = [{"type": "Container", "style": style, "bleed": True, "items": heading}]
     text = _text(message, "teams")
     if text:
         body.append({"type": "TextBlock", "text": text, "wrap": True})
-    body.append({"type": "TextBlock", "text": markup._markdown_escape(_page_name()), "size": "Small",
+    body.append({"type": "TextBlock", "text": markup.markdown_escape(_page_name()), "size": "Small",
                  "isSubtle": True, "wrap": True})
     card: dict = {
         "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",

@@ -20,12 +20,12 @@ def _parser() -> MarkdownIt:
     return MarkdownIt("commonmark", {"html": False, "breaks": True}).enable(["table", "strikethrough"])
 
 
-def _slack_escape(text: str) -> str:
+def slack_escape(text: str) -> str:
     # Slack's three control characters; a "<" left as is could start a <!channel> mention.
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def _markdown_escape(text: str) -> str:
+def markdown_escape(text: str) -> str:
     # Discord and Teams read Markdown: characters that would change the text's meaning are escaped.
     for char in "\\*_~`|[]":
         text = text.replace(char, "\\" + char)
@@ -35,7 +35,7 @@ def _markdown_escape(text: str) -> str:
 def _inline(tokens: list[Token], tool: str) -> str:
     out: list[str] = []
     links: list[str] = []
-    escape = _slack_escape if tool == "slack" else _markdown_escape
+    escape = slack_escape if tool == "slack" else markdown_escape
     bold, italic, strike = ("*", "_", "~") if tool == "slack" else ("**", "_", "~~")
     for token in tokens:
         kind = token.type
@@ -49,7 +49,7 @@ def _inline(tokens: list[Token], tool: str) -> str:
             out.append(strike)
         elif kind == "code_inline":
             code = token.content.replace("`", "\u2018")
-            out.append(f"`{_slack_escape(code) if tool == 'slack' else code}`")
+            out.append(f"`{slack_escape(code) if tool == 'slack' else code}`")
         elif kind in ("softbreak", "hardbreak"):
             out.append("\n")
         elif kind == "link_open":
@@ -111,11 +111,11 @@ def convert(markdown: str, tool: str) -> str:
             blocks.append((text, list_number if is_item else 0))
         elif kind in ("fence", "code_block"):
             code = token.content.rstrip()
-            blocks.append((f"{fence}\n{_slack_escape(code) if tool == 'slack' else code}\n{fence}", 0))
+            blocks.append((f"{fence}\n{slack_escape(code) if tool == 'slack' else code}\n{fence}", 0))
         elif kind == "hr":
             blocks.append(("———", 0))
         elif kind == "html_block":
-            escaped = _slack_escape(token.content) if tool == "slack" else _markdown_escape(token.content)
+            escaped = slack_escape(token.content) if tool == "slack" else markdown_escape(token.content)
             blocks.append((escaped.rstrip(), 0))
     # Items of one list stay on consecutive lines; paragraphs are apart.
     text = ""

@@ -118,6 +118,14 @@ class Attempt(models.Model):
         indexes = [models.Index(fields=["delivery", "at"])]
 
 
+class SignupRequest(models.Model):
+    """One request to subscribe made on the public page, kept for an hour to limit how often one address
+    is signed up and one client asks (shared by all instances). The address is kept as a keyed digest,
+    never as given: these rows outlive a reader who leaves, for that hour."""
+
+    address_digest = models.CharField(max_length=64, db_index=True)
+    client_address = models.GenericIPAddressField(null=True)
+    at = models.DateTimeField(default=timezone.now, db_index=True)
 class TemplateKind(models.TextChoices):
     INCIDENT = "incident", "Incident opened, updated, resolved"
     MAINTENANCE = "maintenance", "Maintenance scheduled, reminded, started, completed"
@@ -141,11 +149,27 @@ class EmailTemplate(models.Model):
         return self.get_kind_display()
 
 
-class SignupRequest(models.Model):
-    """One request to subscribe made on the public page, kept for an hour to limit how often one address
-    is signed up and one client asks (shared by all instances). The address is kept as a keyed digest,
-    never as given: these rows outlive a reader who leaves, for that hour."""
+class TeamAlert(models.TextChoices):
+    """What the team's own channels can be told about (the monitors will add theirs)."""
 
-    address_digest = models.CharField(max_length=64, db_index=True)
-    client_address = models.GenericIPAddressField(null=True)
-    at = models.DateTimeField(default=timezone.now, db_index=True)
+    DELIVERY_FAILED = "delivery.failed", "A delivery ran out of attempts (dead letter)"
+    SUBSCRIBER_PAUSED = "subscriber.paused", "A subscriber's webhook was paused after repeated failures"
+
+
+class TeamChannel(models.Model):
+    """One of the team's own alert channels: an Apprise URL (Slack, Matrix, ntfy, e-mail, a JSON
+    endpoint...). The URL holds the service's credentials: it is never shown back after saving (the
+    console shows `shown_url`, Apprise's own form of it with the secrets elided), and is kept out of the
+    audit trail and of error messages."""
+
+    name = models.CharField(max_length=100)
+    url = models.TextField()
+    shown_url = models.CharField(max_length=300)  # the URL with its credentials elided
+    kinds = models.JSONField(default=list)  # the TeamAlert values it takes
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return self.name
+
+    def takes(self, kind: str) -> bool:
+        return kind in self.kinds

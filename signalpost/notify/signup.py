@@ -95,8 +95,12 @@ def address_key(channel: str, address: str) -> str:
     if channel == Channel.EMAIL:
         return address.lower()
     parts = urlsplit(address)
+    try:
+        port = parts.port
+    except ValueError:  # not a port: the URL is refused elsewhere, this only has to not fail
+        port = None
     host = (parts.hostname or "").rstrip(".")
-    netloc = host + (f":{parts.port}" if parts.port else "")
+    netloc = host + (f":{port}" if port else "")
     return urlunsplit((parts.scheme.lower(), netloc, parts.path or "/", parts.query, ""))
 
 

@@ -13,6 +13,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from signalpost.status import readable
 from signalpost.status.models import Incident, new_public_id
 
 
@@ -152,6 +153,12 @@ class Postmortem(models.Model):
     @property
     def is_published(self) -> bool:
         return self.status == State.PUBLISHED
+
+    def readable_timeline(self):
+        """Its timeline entries as every page shows them: one whose time is outside the accepted range
+        (stored by an older version or by hand) is left out, kept in the table, so that it cannot stop
+        the document from being shown."""
+        return self.timeline.filter(readable.within(("at",)))
 
     @property
     def document_label(self) -> str:

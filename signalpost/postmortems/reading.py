@@ -104,7 +104,7 @@ def build(postmortem: Postmortem) -> DocumentView:
     zone = zone_of(postmortem)
     incidents = services.incidents_of(postmortem)
     figures = compute(postmortem, incidents)
-    entries = list(postmortem.timeline.all())
+    entries = list(postmortem.readable_timeline())
     named = {"started_at": figures.started_at, "ended_at": figures.ended_at,
              "first_signal_at": figures.first_signal_at, "detected_at": figures.detected_at,
              "acknowledged_at": figures.acknowledged_at}

@@ -280,7 +280,7 @@ def update_postmortem(postmortem: Postmortem, *, user=None, now: datetime | None
 
 def _add_entries(postmortem: Postmortem, entries: Iterable[tuple[datetime, str, str, date | None]]) -> int:
     """Add (at, text, source, on) entries not already there (same instant, same text)."""
-    existing = set(postmortem.timeline.values_list("at", "text"))
+    existing = set(postmortem.readable_timeline().values_list("at", "text"))
     last = postmortem.timeline.aggregate(m=Max("position"))["m"] or 0
     added = 0
     for at, text, source, on in entries:

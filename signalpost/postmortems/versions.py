@@ -33,7 +33,7 @@ def document(postmortem: Postmortem) -> dict:
     content["figures"] = [{"label": f.label, "value": f.value} for f in postmortem.figures.all()]
     content["timeline"] = [
         {"id": e.public_id, "at": e.on.isoformat() if e.on else _iso(e.at), "text": e.text, "source": e.source}
-        for e in postmortem.timeline.all()
+        for e in postmortem.readable_timeline()
     ]
     content["action_items"] = [
         {"id": i.public_id, "title": i.title, "kind": i.kind.name, "owner": i.owner,

@@ -152,7 +152,7 @@ def event_view(incident: Incident, now: datetime, changes: bool = False) -> Even
         duration=duration,
         overrun=overrun,
         originally_until=originally_until,
-        started_on=incident.started_on if not incident.is_maintenance else None,
+        started_on=incident.started_on,
         resolved_on=incident.resolved_on,
         impact_duration=impact_duration,
     )

@@ -8,7 +8,8 @@ Kinds:
   maintenance.completed, maintenance.cancelled (called off before it started), maintenance.edited,
   maintenance.update_edited;
   component.created, component.changed, component.hidden, component.shown, component.removed,
-  component.override_set, component.override_cleared; the same for group.*;
+  component.override_set, component.override_cleared, component.signal_changed (a monitor's verdict);
+  the same for group.*;
   page.changed (settings, branding, order).
 
 Every incident and maintenance event names the subject "incident:<id>" (maintenance is an incident

@@ -1,7 +1,8 @@
 """Component status and the page indicator, derived from their causes.
 
 Every status shown anywhere comes from `component_timelines`: incidents' per-component statuses as of
-each update, running maintenance windows and manual overrides, each an interval. The current status
+each update, running maintenance windows, manual overrides and what monitors report (ComponentSignal),
+each an interval. The current status
 is the same timeline read at one instant, so the page and the uptime bars can never disagree.
 """
 
@@ -11,7 +12,7 @@ from datetime import datetime, timedelta
 from datetime import timezone as dt_timezone
 from typing import Iterable
 
-from django.db.models import Q
+from django.db.models import Q, Value
 from django.utils import timezone
 
 from . import readable
@@ -19,6 +20,7 @@ from .models import (
     SEVERITY,
     AffectedComponent,
     Component,
+    ComponentSignal,
     ComponentStatus,
     Impact,
     Incident,
@@ -51,7 +53,8 @@ class _Cause:
     status: str
     forced: bool = False  # a manual override wins over every other cause
     incident_id: int | None = None  # the incident or maintenance behind it, if any
-    reason: str = ""  # an override's reason
+    reason: str = ""  # an override's or a monitor's reason
+    kind: str = ""  # "monitor" for a reported signal; otherwise told by forced and incident_id
 
 
 def worst(statuses: Iterable[str]) -> str:
@@ -116,13 +119,17 @@ def _causes(component_ids: list[int], start: datetime, end: datetime) -> dict[in
             causes[component_id].append(_Cause(imp_start, imp_end or resolved_at or FAR_FUTURE,
                                                IMPACT_STATUS[impact], incident_id=incident_id))
 
+    # Manual overrides (they win over every other cause) and what monitors report (a cause like an
+    # incident's), read in one query.
     overrides = StatusOverride.objects.filter(component_id__in=component_ids, set_at__lt=end).filter(
         Q(cleared_at__isnull=True) | Q(cleared_at__gt=start)
-    )
-    for component_id, status, set_at, cleared_at, reason in overrides.values_list(
-        "component_id", "status", "set_at", "cleared_at", "reason"
-    ):
-        causes[component_id].append(_Cause(set_at, cleared_at or FAR_FUTURE, status, forced=True, reason=reason))
+    ).filter(readable.overrides()).order_by().annotate(forced=Value(True)).values_list("component_id", "status", "set_at", "cleared_at", "reason", "forced")
+    signals = ComponentSignal.objects.filter(component_id__in=component_ids, start__lt=end).filter(
+        Q(end__isnull=True) | Q(end__gt=start)
+    ).order_by().annotate(forced=Value(False)).values_list("component_id", "status", "start", "end", "reason", "forced")
+    for component_id, status, cause_start, cause_end, reason, forced in overrides.union(signals, all=True):
+        causes[component_id].append(_Cause(cause_start, cause_end or FAR_FUTURE, status, forced=bool(forced),
+                                           reason=reason, kind="" if forced else "monitor"))
     return causes
 
 
@@ -198,12 +205,13 @@ def current_statuses(components: Iterable[Component | int], at: datetime | None 
 
 @dataclass(frozen=True)
 class Reason:
-    """Why a component has a status now: an incident, a running maintenance, or a manual override."""
+    """Why a component has a status now: an incident, a running maintenance, a manual override, or a
+    monitor's verdict."""
 
     status: str
-    kind: str  # incident, maintenance, override
+    kind: str  # incident, maintenance, override, monitor
     incident: Incident | None = None
-    reason: str = ""  # an override's
+    reason: str = ""  # an override's, or a monitor's ("monitor 'API' down: HTTP 503 from 2 of 2 locations")
     wins: bool = False  # the cause that decides the status shown
 
 
@@ -224,7 +232,7 @@ def status_reasons(components: Iterable[Component | int], at: datetime | None = 
         rows = []
         for cause in sorted(active, key=lambda c: (c is not decider, -SEVERITY[c.status])):
             incident = incidents.get(cause.incident_id) if cause.incident_id else None
-            kind = "override" if cause.forced else (incident.kind if incident else "incident")
+            kind = "override" if cause.forced else cause.kind or (incident.kind if incident else "incident")
             rows.append(Reason(cause.status, kind, incident, cause.reason, cause is decider))
         reasons[cid] = rows
     return reasons

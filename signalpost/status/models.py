@@ -31,6 +31,28 @@ class ComponentStatus(models.TextChoices):
 SEVERITY = {status: rank for rank, status in enumerate(ComponentStatus.values)}
 
 
+class ComponentStatusField(models.CharField):
+    """A component status column. The forms, the API and the services only ever store one of
+    ComponentStatus, but a row written by an older version or by hand may hold any text; read back, such
+    a value is operational (it stands for no outage), so that one row cannot break every page that
+    derives a status from it. A manual override holding one is also left out of the causes (see
+    readable.overrides), so that it forces nothing. Stored as a plain CharField: only reading differs."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("max_length", 32)
+        kwargs.setdefault("choices", ComponentStatus.choices)
+        super().__init__(*args, **kwargs)
+
+    def deconstruct(self):
+        name, _path, args, kwargs = super().deconstruct()
+        return name, "django.db.models.CharField", args, kwargs
+
+    def from_db_value(self, value, expression, connection):
+        if value is None or value in SEVERITY:
+            return value
+        return ComponentStatus.OPERATIONAL.value
+
+
 class Impact(models.TextChoices):
     NONE = "none", "None"
     MINOR = "minor", "Minor"
@@ -186,7 +208,7 @@ class StatusOverride(models.Model):
     """A status set by hand on a component, from set_at until cleared_at (open while null)."""
 
     component = models.ForeignKey(Component, on_delete=models.CASCADE, related_name="overrides")
-    status = models.CharField(max_length=32, choices=ComponentStatus.choices)
+    status = ComponentStatusField()
     reason = models.CharField(max_length=500, blank=True, default="")
     set_at = models.DateTimeField(default=timezone.now)
     cleared_at = models.DateTimeField(null=True, blank=True)
@@ -275,7 +297,7 @@ class IncidentComponent(models.Model):
 
     incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="affected")
     component = models.ForeignKey(Component, on_delete=models.PROTECT, related_name="+")
-    status = models.CharField(max_length=32, choices=ComponentStatus.choices)
+    status = ComponentStatusField()
 
     class Meta:
         constraints = [
@@ -319,8 +341,25 @@ class AffectedComponent(models.Model):
 
     update = models.ForeignKey(IncidentUpdate, on_delete=models.CASCADE, related_name="component_changes")
     component = models.ForeignKey(Component, on_delete=models.PROTECT, related_name="+")
-    old_status = models.CharField(max_length=32, choices=ComponentStatus.choices)
-    new_status = models.CharField(max_length=32, choices=ComponentStatus.choices)
+    old_status = ComponentStatusField()
+    new_status = ComponentStatusField()
 
     class Meta:
         indexes = [models.Index(fields=["component"])]
+
+
+class ComponentSignal(models.Model):
+    """A status an automatic source (a monitor, "monitor:<public id>") reports for a component, from start
+    until end (open while null). One more cause of the derived status, beside incidents, maintenance and
+    overrides; the status core owns these rows, whoever reports them."""
+
+    component = models.ForeignKey(Component, on_delete=models.CASCADE, related_name="signals")
+    source = models.CharField(max_length=64)
+    status = models.CharField(max_length=32, choices=ComponentStatus.choices)
+    reason = models.CharField(max_length=500, blank=True, default="")
+    start = models.DateTimeField(default=timezone.now)
+    end = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["start"]
+        indexes = [models.Index(fields=["component", "start"]), models.Index(fields=["source", "end"])]

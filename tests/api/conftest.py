@@ -1,5 +1,6 @@
 """Fixtures for the management API: clients holding a token of a given scope, and a few incidents."""
 
+from collections import Counter
 from datetime import timedelta
 
 import pytest
@@ -67,3 +68,16 @@ def incident(components):
 @pytest.fixture
 def admin(as_scope):
     return as_scope("admin")
+
+
+# Status codes of the generated requests (test_schemathesis.py), reported once the run ends.
+GENERATED_ANSWERS: Counter[int] = Counter()
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    total = sum(GENERATED_ANSWERS.values())
+    if total:
+        succeeded = sum(count for code, count in GENERATED_ANSWERS.items() if 200 <= code < 300)
+        codes = ", ".join(f"{code}: {count}" for code, count in sorted(GENERATED_ANSWERS.items()))
+        terminalreporter.write_line(f"generated requests (schemathesis): {total} sent, {succeeded} succeeded (2xx); "
+                                    f"by status {codes}")

@@ -18,6 +18,8 @@ def test_it_publishes_an_openapi_document_listing_every_path(client, db):
         assert operation["security"] == [{"TokenAuth": []}]
         if "204" in operation["responses"]:  # a removal answers with no body
             continue
+        if "text/csv" in operation["responses"].get("200", {}).get("content", {}):  # an export: a CSV file
+            continue
         assert "$ref" in str(operation["responses"]["200" if "200" in operation["responses"] else "201"])
     assert document["components"]["securitySchemes"]["TokenAuth"] == {"type": "http", "scheme": "bearer"}
     posts = [path["post"] for path in document["paths"].values() if "post" in path]

@@ -196,3 +196,38 @@ def test_an_impact_that_began_the_day_before_the_first_post_marks_that_day_too(w
     bars = re.findall(r'<li class="bar(?: bar--(\w+))?"(?: title="([^"]*)")?></li>', row)
     status, title = bars[-3]  # two days ago
     assert status == "major_outage" and "Certificates expired" in html.unescape(title)
+
+
+def test_a_maintenance_update_takes_its_date_alone_and_the_pages_show_that_date(writer, client, components):
+    body = writer.post("/api/v1/maintenance", {
+        "name": "Weekly maintenance", "scheduled_for": "2017-09-12T20:00:00Z", "scheduled_until": "2017-09-12T22:25:00Z",
+        "components": ["zh1.single"], "auto_start": False, "auto_complete": False, "deliver_notifications": False,
+    }).json()
+    started = writer.post(f"/api/v1/maintenance/{body['id']}/updates",
+                          {"status": "in_progress", "display_at": "2017-09-12", "body": "Under way."})
+    assert started.status_code == 201, started.content
+    done = writer.post(f"/api/v1/maintenance/{body['id']}/updates",
+                       {"status": "completed", "display_at": "2017-09-13", "body": "Done."})
+    assert done.status_code == 201, done.content
+    got = done.json()
+    assert (got["started_at"], got["resolved_at"]) == ("2017-09-12", "2017-09-13")
+    assert [u["display_at"] for u in got["updates"]][:2] == ["2017-09-13", "2017-09-12"]
+    # Sorted after the announcement shown on the same day, and before the completion.
+    assert [u["body"] for u in got["updates"]] == ["Done.", "Under way.", ""]
+
+    page = client.get(f"/maintenance/{body['id']}").content.decode()
+    shown = re.sub(r"<[^>]+>", " ", page)
+    assert '<time class="day" datetime="2017-09-12">' in page and '<time class="day" datetime="2017-09-13">' in page
+    assert "00:00" not in shown and "time not known" in shown
+    # The Statuspage API keeps its own shape: an instant for every time.
+    v2 = client.get("/api/v2/scheduled-maintenances.json").json()["scheduled_maintenances"][0]
+    assert v2["incident_updates"][0]["display_at"] == "2017-09-13T00:00:00.000+02:00"
+
+
+def test_a_maintenance_update_dated_out_of_range_is_refused_naming_the_field(writer, components):
+    body = writer.post("/api/v1/maintenance", {
+        "name": "Weekly maintenance", "scheduled_for": "2017-09-12T20:00:00Z", "scheduled_until": "2017-09-12T22:25:00Z",
+        "auto_start": False, "auto_complete": False,
+    }).json()
+    refused = writer.post(f"/api/v1/maintenance/{body['id']}/updates", {"status": "in_progress", "display_at": "1969-12-31"})
+    assert refused.status_code == 422 and "display_at" in field_errors(refused), refused.content

@@ -78,3 +78,17 @@ def test_it_enters_a_date_alone_and_an_impact_window_through_a_server(signalpost
     code, out, err = signalpost("incident", "edit", incident_id, "--impact-ended", "2015-07-22T16:20:00Z")
     assert (code, err) == (0, "")
     assert "customer impact 2015-07-22 15:00 UTC to 2015-07-22 16:20 UTC" in out
+
+
+def test_it_posts_a_maintenance_update_known_by_its_day_alone(signalpost, components):
+    code, out, err = signalpost("maintenance", "schedule", "Weekly maintenance", "--start", "2017-09-12T20:00:00Z",
+                                "--end", "2017-09-12T22:25:00Z", "--no-auto-start", "--no-auto-complete")
+    assert (code, err) == (0, ""), err
+    maintenance_id = opened_id(out)
+    code, out, err = signalpost("maintenance", "update", maintenance_id, "--status", "completed", "--at", "2017-09-13",
+                                "--json")
+    assert (code, err) == (0, "")
+    assert '"resolved_at": "2017-09-13"' in out and '"display_at": "2017-09-13"' in out
+    assert services.find_incident(maintenance_id).resolved_on == date(2017, 9, 13)
+    code, out, err = signalpost("maintenance", "update", maintenance_id, "--status", "completed", "--at", "1969-12-31")
+    assert (code != 0, out, err) == (True, "", "signalpost: --at: must be from 1970-01-01 to 2199-12-31\n")

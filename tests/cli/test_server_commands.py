@@ -128,8 +128,9 @@ def test_run_serves_the_demo_page_and_stops_cleanly_on_ctrl_c(tmp_path):
         def all_jobs_running() -> dict | None:
             found = health()
             jobs = found.get("jobs", {})
-            ready = set(jobs) == {"transitions", "clock", "publisher", "mailer", "signups", "notifier",
-                                  "deliveries"} and all(
+            every = {"transitions", "clock", "probe", "publisher", "mailer", "notifier", "deliveries", "team_alerts",
+                     "signups"}
+            ready = set(jobs) == every and all(
                 job["state"] == "ok" for job in jobs.values()) and found["publisher"]["pending"] == 0
             return found if ready else None
 

@@ -144,3 +144,62 @@ def test_a_timeline_entry_known_by_its_day_alone_is_entered_in_the_editor(signed
         f"{prefix}-shown_zone": "America/Los_Angeles"})
     entry.refresh_from_db()
     assert entry.on is None and entry.at == datetime(2026, 2, 1, 23, 40, tzinfo=UTC)  # 15:40 PST, now known
+
+
+# --- update forms: when an update is shown as posted, a date alone --------------------------------------
+
+
+def test_a_maintenance_update_known_by_its_day_alone_shows_that_day(responder, components, client):
+    maintenance = services.schedule_maintenance(
+        name="Regular Weekly Maintenance", scheduled_for=datetime(2017, 9, 12, 20, 0, tzinfo=UTC),
+        scheduled_until=datetime(2017, 9, 12, 22, 25, tzinfo=UTC), components=[components["zh1"]],
+        auto_start=False, auto_complete=False, deliver_notifications=False)
+    page = responder.get(f"/console/maintenance/{maintenance.public_id}").content.decode()
+    assert 'name="display_date_only"' in page and 'name="display_at"' in page
+    response = responder.post(f"/console/maintenance/{maintenance.public_id}/update", {
+        "status": "completed", "body": "Done.", "time_zone": "UTC", "display_at": "2017-09-13T00:00",
+        "display_date_only": "on"})
+    assert response.status_code == 302, text(response.content.decode())
+    maintenance.refresh_from_db()
+    assert (maintenance.started_on, maintenance.resolved_on) == (date(2017, 9, 13), date(2017, 9, 13))
+    assert maintenance.updates.order_by("-display_at", "-id").first().display_on == date(2017, 9, 13)
+    console = text(responder.get(f"/console/maintenance/{maintenance.public_id}").content.decode())
+    assert "Completed Sep 13, 2017" in console and "Sep 13, 2017 00:00" not in console
+    public = client.get(f"/maintenance/{maintenance.public_id}").content.decode()
+    assert '<time class="day" datetime="2017-09-13">' in public and "00:00" not in text(public)
+
+
+def test_an_incident_update_takes_the_time_it_is_shown_at_in_the_pages_zone(responder, components, client):
+    began = datetime(2026, 11, 18, 8, 0, tzinfo=UTC)
+    incident = services.open_incident(name="503s", display_at=began, components={components["zh1"]: "partial_outage"})
+    page = responder.get(f"/console/incidents/{incident.public_id}").content.decode()
+    assert 'name="display_at"' in page and "in Europe/Zurich time" in page
+    response = responder.post(f"/console/incidents/{incident.public_id}/update", {
+        "status": "identified", "impact": "minor", f"component_{components['zh1'].public_id}": "partial_outage",
+        "body": "Found it.", "display_at": "2026-11-18T10:15"})
+    assert response.status_code == 302, text(response.content.decode())
+    update = incident.updates.order_by("-display_at").first()
+    assert update.display_at == datetime(2026, 11, 18, 9, 15, tzinfo=UTC)  # 10:15 in Zurich (CET)
+    assert "Nov 18, 2026 10:15 CET" in text(client.get(f"/incidents/{incident.public_id}").content.decode())
+
+    response = responder.post(f"/console/incidents/{incident.public_id}/update", {
+        "status": "monitoring", "impact": "minor", f"component_{components['zh1'].public_id}": "partial_outage",
+        "body": "Watching.", "display_at": "2026-11-19T00:00", "display_date_only": "on"})
+    assert response.status_code == 302
+    assert incident.updates.order_by("-display_at").first().display_on == date(2026, 11, 19)
+
+
+@pytest.mark.parametrize("typed, date_only, message", [
+    ("9999-12-31T23:00", "", "must be from 1970-01-01T00:00:00Z to 2200-01-01T00:00:00Z"),
+    ("1969-07-20T20:17", "on", "must be from 1970-01-01 to 2199-12-31"),
+    ("2199-12-31T23:59", "", "is in the future"),
+])
+def test_an_incident_update_time_out_of_range_is_refused_beside_the_field(responder, components, typed, date_only,
+                                                                         message):
+    incident = services.open_incident(name="503s", components={components["zh1"]: "partial_outage"})
+    before = row_counts()
+    response = responder.post(f"/console/incidents/{incident.public_id}/update", {
+        "status": "identified", "impact": "minor", f"component_{components['zh1'].public_id}": "partial_outage",
+        "body": "Found it.", "display_at": typed, "display_date_only": date_only})
+    assert_refused_beside(response, "id_display_at", message)
+    assert row_counts() == before

@@ -20,7 +20,7 @@ from signalpost.worker import Worker
 from tests.publishing import publish, republish_everything
 
 
-def _wait_for(predicate, timeout: float = 5.0, step: float = 0.05) -> float:
+def _wait_for(predicate, timeout: float = 30.0, step: float = 0.05) -> float:
     started = time.monotonic()
     while time.monotonic() - started < timeout:
         if predicate():
@@ -298,5 +298,9 @@ def test_a_page_on_its_way_to_the_snapshot_is_answered_by_django_meanwhile(publi
     server = start_server(worker=False)  # no publisher: what it has to do stays waiting
     _wait_for(lambda: b"No page of Example Status" in server.get("/incidents/nosuchid")[2])
     incident = services.open_incident(name="Database failover", impact="major")
-    status, _, body = server.get(incident.public_path)
-    assert status == 200 and b"Database failover" in body
+
+    def answered() -> bool:  # once the server has heard of the event (a datagram, or its poll)
+        status, _, body = server.get(incident.public_path)
+        return status == 200 and b"Database failover" in body
+
+    _wait_for(answered, timeout=30)

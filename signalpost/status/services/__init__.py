@@ -25,10 +25,11 @@ from .maintenance import (
 )
 from .ordering import reorder_group, reorder_top_level
 from .page import update_page
+from .signals import forget_source, set_signal
 
 __all__ = [
     "DEFAULT_BODIES", "backfill_incident", "cancel_maintenance", "clear_override", "complete_maintenance", "create_component",
-    "create_group", "edit_incident", "edit_update", "find_components", "find_group", "find_incident", "get_page",
+    "create_group", "edit_incident", "forget_source", "set_signal", "edit_update", "find_components", "find_group", "find_incident", "get_page",
     "open_incident", "post_maintenance_update", "post_update", "remove_component", "remove_group",
     "reorder_group", "reorder_top_level",
     "resolve_incident", "run_due_transitions", "schedule_maintenance", "set_override", "start_maintenance",

@@ -3,7 +3,7 @@ audit entry keeps. Who is acting is never a parameter: it is the audit actor of 
 command or the worker job (accounts/audit.py), which every verb's audit entry records."""
 
 from collections.abc import Iterable, Mapping
-from datetime import datetime
+from datetime import date, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
@@ -52,6 +52,13 @@ def page_time_zone() -> ZoneInfo:
         return ZoneInfo(get_page().time_zone)
     except (ZoneInfoNotFoundError, ValueError):
         return ZoneInfo("UTC")
+
+
+def after_same_day(at: datetime, on: date | None, floor: datetime | None, zone: ZoneInfo) -> datetime:
+    """A time known by its date alone sorts after what is already shown on that day (`floor`)."""
+    if on is not None and floor is not None and at < floor and floor.astimezone(zone).date() == on:
+        return floor
+    return at
 
 
 def touch_page(now: datetime) -> None:

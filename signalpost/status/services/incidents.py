@@ -2,7 +2,6 @@
 
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime
-from zoneinfo import ZoneInfo
 
 from django.db import transaction
 from django.utils import timezone
@@ -32,6 +31,7 @@ from ..validation import (
 from .common import (
     INCIDENT_FIELDS,
     ComponentStatuses,
+    after_same_day,
     apply_components,
     components_audit,
     page_time_zone,
@@ -40,13 +40,6 @@ from .common import (
 
 # "Leave as it is", for the fields a caller may also set to None (clearing them).
 UNSET = object()
-
-
-def after_same_day(at: datetime, on: date | None, floor: datetime | None, zone: ZoneInfo) -> datetime:
-    """A time known by its date alone sorts after what is already shown on that day (`floor`)."""
-    if on is not None and floor is not None and at < floor and floor.astimezone(zone).date() == on:
-        return floor
-    return at
 
 
 def open_incident(

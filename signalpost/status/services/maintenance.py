@@ -3,7 +3,7 @@ completing it, by hand or on time by the worker."""
 
 import logging
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import date, datetime
 
 from django.db import transaction
 from django.utils import timezone
@@ -23,8 +23,16 @@ from ..models import (
     MaintenanceStatus,
     MAINTENANCE_FINISHED,
 )
-from ..validation import aware, choice, component_statuses, impact_window, not_future, required_text, text
-from .common import MAINTENANCE_FIELDS, ComponentStatuses, apply_components, components_audit, touch_page
+from ..validation import aware, choice, component_statuses, impact_window, moment, not_future, required_text, text
+from .common import (
+    MAINTENANCE_FIELDS,
+    ComponentStatuses,
+    after_same_day,
+    apply_components,
+    components_audit,
+    page_time_zone,
+    touch_page,
+)
 
 log = logging.getLogger("signalpost.status")
 
@@ -126,9 +134,12 @@ def _event_kind(status_before: str, status: str, until_before: datetime | None,
 def _transition(maintenance: Incident, status: str, body: str, now: datetime, display_at: datetime,
                 deliver_notifications: bool, components: dict[Component, str],
                 scheduled_until: datetime | None = None, status_before: str | None = None,
-                watch: ComponentWatch | None = None, overrun: bool = False) -> IncidentUpdate:
+                watch: ComponentWatch | None = None, overrun: bool = False,
+                display_on: date | None = None) -> IncidentUpdate:
     """Write one update of a maintenance, its status and times, its audit entry and its event. The
-    caller holds the row (select_for_update, or the claiming UPDATE of the worker)."""
+    caller holds the row (select_for_update, or the claiming UPDATE of the worker). `display_on`: the
+    update is known by its date alone (display_at is that day's first instant in the page's zone), and
+    so are the start or end it sets."""
     status_before = status_before or maintenance.status
     before = {**audit.snapshot(maintenance, MAINTENANCE_FIELDS), "status": status_before}
     until_before = maintenance.scheduled_until
@@ -141,20 +152,17 @@ def _transition(maintenance: Incident, status: str, body: str, now: datetime, di
             components.setdefault(link.component, window_status)
     watch = watch or ComponentWatch(components, now)
     update = IncidentUpdate.objects.create(
-        incident=maintenance, status=status, body=body, display_at=display_at, created_at=now, updated_at=now,
-        deliver_notifications=deliver_notifications, scheduled_until=scheduled_until,
+        incident=maintenance, status=status, body=body, display_at=display_at, display_on=display_on,
+        created_at=now, updated_at=now, deliver_notifications=deliver_notifications, scheduled_until=scheduled_until,
     )
     apply_components(maintenance, update, components)
     maintenance.status = status
-    if status in ACTIVE and maintenance.started_at is None:
-        maintenance.started_at = display_at
+    if status in ACTIVE + [MaintenanceStatus.COMPLETED] and maintenance.started_at is None:
+        maintenance.started_at, maintenance.started_on = display_at, display_on
     if status == MaintenanceStatus.VERIFYING and maintenance.monitoring_at is None:
         maintenance.monitoring_at = display_at
-    if status == MaintenanceStatus.COMPLETED:
-        maintenance.started_at = maintenance.started_at or display_at
-        maintenance.resolved_at = display_at
-    if status == MaintenanceStatus.CANCELLED:
-        maintenance.resolved_at = display_at  # over, without having started
+    if status in (MaintenanceStatus.COMPLETED, MaintenanceStatus.CANCELLED):  # cancelled: over, never started
+        maintenance.resolved_at, maintenance.resolved_on = display_at, display_on
     if scheduled_until is not None:
         maintenance.scheduled_until = scheduled_until
     elif overrun:
@@ -182,22 +190,28 @@ def post_maintenance_update(
     body: str = "",
     components: ComponentStatuses | None = None,
     scheduled_until: datetime | None = None,
-    display_at: datetime | None = None,
+    display_at: datetime | date | None = None,
     deliver_notifications: bool = True,
     overrun: bool = False,
     now: datetime | None = None,
 ) -> IncidentUpdate:
     """An update to a maintenance: a status change, or news such as an overrun ("taking longer than
     anticipated"). An overrun may extend the window with a new scheduled_until; without one, the
-    window stays open until it is completed (it no longer completes by itself at its old end)."""
+    window stays open until it is completed (it no longer completes by itself at its old end).
+    `display_at` may be a date alone: the update is then shown on that day, after the updates already
+    shown on it."""
     now = now or timezone.now()
     choice("status", status, MaintenanceStatus)
     statuses = component_statuses("components", components)
     text("body", body)
-    display_at = not_future("display_at", display_at, now) or now
+    zone = page_time_zone()
+    display_at, display_on = moment("display_at", display_at, now, zone)
+    display_at = display_at or now
     scheduled_until = aware("scheduled_until", scheduled_until)
     with transaction.atomic():
         maintenance = Incident.objects.select_for_update().get(pk=maintenance.pk)
+        latest = maintenance.updates.order_by("-display_at").values_list("display_at", flat=True).first()
+        display_at = after_same_day(display_at, display_on, latest, zone)
         if maintenance.status in MAINTENANCE_FINISHED:
             raise InvalidInput("status", f"the maintenance is {maintenance.status}; it takes no more updates")
         if status == MaintenanceStatus.CANCELLED and maintenance.status != MaintenanceStatus.SCHEDULED:
@@ -209,7 +223,6 @@ def post_maintenance_update(
         if scheduled_until is not None and scheduled_until <= maintenance.scheduled_for:
             raise InvalidInput("scheduled_until", "must be after scheduled_for (the window ends before it starts)")
         if status != maintenance.status:
-            latest = maintenance.updates.order_by("-display_at").values_list("display_at", flat=True).first()
             if latest is not None and display_at < latest:
                 # Shown under the latest update, the new status would not be the one the list starts with.
                 raise InvalidInput("display_at", "is before the latest update; a change of status comes after it")
@@ -227,7 +240,7 @@ def post_maintenance_update(
         return _transition(
             maintenance, status, body or DEFAULT_BODIES.get(status, "") if status != maintenance.status else body,
             now, display_at, deliver_notifications and not entered_in_the_past(maintenance), statuses,
-            scheduled_until, overrun=overrun,
+            scheduled_until, overrun=overrun, display_on=display_on,
         )
 
 

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('notify', '0002_signup_requests'),
+        ('notify', '0001_initial'),
     ]
 
     operations = [

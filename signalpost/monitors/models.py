@@ -1,0 +1,162 @@
+"""A monitor (what to check, how often, what counts as down) and what its checks produced: raw results
+(kept a few days), each location's run of verdicts, the monitor's state changes, per-minute roll-ups."""
+
+from django.db import models
+from django.utils import timezone
+
+from signalpost.status.models import Component, ComponentStatus, new_public_id
+
+
+class MonitorKind(models.TextChoices):
+    HTTP = "http", "HTTP(S)"
+    TCP = "tcp", "TCP port"
+
+
+class Verdict(models.TextChoices):
+    UP = "up", "Up"
+    DEGRADED = "degraded", "Degraded"
+    DOWN = "down", "Down"
+
+
+class State(models.TextChoices):
+    UNKNOWN = "unknown", "Unknown"  # not checked yet (or not enough checks to say)
+    UP = "up", "Up"
+    DEGRADED = "degraded", "Degraded"
+    DOWN = "down", "Down"
+
+
+HTTP_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
+
+def default_expected_statuses() -> list:
+    return ["2xx", "3xx"]
+
+
+class Monitor(models.Model):
+    public_id = models.CharField(max_length=12, unique=True, default=new_public_id)
+    name = models.CharField(max_length=200, unique=True)
+    kind = models.CharField(max_length=8, choices=MonitorKind.choices, default=MonitorKind.HTTP)
+    target = models.CharField(max_length=2000)  # a URL (http) or host:port (tcp)
+    interval_seconds = models.PositiveIntegerField(default=60)
+    timeout_seconds = models.FloatField(default=10.0)
+    # HTTP only.
+    method = models.CharField(max_length=8, default="GET")
+    headers = models.JSONField(default=dict, blank=True)
+    body = models.TextField(blank=True, default="")
+    expected_statuses = models.JSONField(default=default_expected_statuses)  # codes and "2xx" classes
+    keyword = models.CharField(max_length=500, blank=True, default="")  # must be in the body
+    keyword_absent = models.CharField(max_length=500, blank=True, default="")  # must not be
+    degraded_above_ms = models.PositiveIntegerField(null=True, blank=True)
+    follow_redirects = models.BooleanField(default=True)
+    verify_tls = models.BooleanField(default=True)
+    tls_expiry_days = models.PositiveIntegerField(default=14)  # warn this many days ahead; 0: never
+    # Verdicts.
+    paused = models.BooleanField(default=False)
+    failures_to_down = models.PositiveIntegerField(default=3)
+    successes_to_up = models.PositiveIntegerField(default=2)
+    locations_needed = models.PositiveIntegerField(null=True, blank=True)  # null: a majority of those reporting
+    components = models.ManyToManyField(Component, through="MonitorComponent", related_name="monitors")
+    # The monitor's current verdict, as its checks made it (not configuration: never exported).
+    state = models.CharField(max_length=8, choices=State.choices, default=State.UNKNOWN)
+    state_changed_at = models.DateTimeField(null=True, blank=True)
+    state_reason = models.CharField(max_length=500, blank=True, default="")
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def source(self) -> str:
+        """The name its verdicts carry in the status core's signals."""
+        return f"monitor:{self.public_id}"
+
+
+class MonitorComponent(models.Model):
+    """A component a monitor's verdict is reported on, with the status each verdict gives it."""
+
+    monitor = models.ForeignKey(Monitor, on_delete=models.CASCADE, related_name="links")
+    component = models.ForeignKey(Component, on_delete=models.CASCADE, related_name="+")
+    down_status = models.CharField(max_length=32, choices=ComponentStatus.choices,
+                                   default=ComponentStatus.MAJOR_OUTAGE)
+    degraded_status = models.CharField(max_length=32, choices=ComponentStatus.choices,
+                                       default=ComponentStatus.DEGRADED_PERFORMANCE)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["monitor", "component"], name="monitor_component_unique")]
+
+
+class CheckResult(models.Model):
+    """One check, as taken: kept SIGNALPOST_MONITOR_RAW_DAYS, then pruned (roll-ups and state changes stay)."""
+
+    monitor = models.ForeignKey(Monitor, on_delete=models.CASCADE, related_name="+")
+    location = models.CharField(max_length=64)
+    at = models.DateTimeField()
+    verdict = models.CharField(max_length=8, choices=Verdict.choices)
+    latency_ms = models.PositiveIntegerField(null=True, blank=True)
+    status_code = models.PositiveIntegerField(null=True, blank=True)
+    reason = models.CharField(max_length=300, blank=True, default="")
+
+    class Meta:
+        indexes = [models.Index(fields=["monitor", "at"]), models.Index(fields=["at"])]
+
+
+class LocationState(models.Model):
+    """A monitor's verdict at one location and the runs of checks that lead to the next one."""
+
+    monitor = models.ForeignKey(Monitor, on_delete=models.CASCADE, related_name="locations")
+    location = models.CharField(max_length=64)
+    state = models.CharField(max_length=8, choices=State.choices, default=State.UNKNOWN)
+    down_run = models.PositiveIntegerField(default=0)  # consecutive checks down
+    bad_run = models.PositiveIntegerField(default=0)  # consecutive checks degraded or down
+    up_run = models.PositiveIntegerField(default=0)  # consecutive checks up
+    ok_run = models.PositiveIntegerField(default=0)  # consecutive checks up or degraded
+    last_at = models.DateTimeField(null=True, blank=True)
+    last_verdict = models.CharField(max_length=8, blank=True, default="")
+    last_reason = models.CharField(max_length=300, blank=True, default="")
+    last_status_code = models.PositiveIntegerField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["monitor", "location"], name="monitor_location_unique")]
+
+
+class StateChange(models.Model):
+    monitor = models.ForeignKey(Monitor, on_delete=models.CASCADE, related_name="state_changes")
+    at = models.DateTimeField()
+    from_state = models.CharField(max_length=8, choices=State.choices)
+    to_state = models.CharField(max_length=8, choices=State.choices)
+    reason = models.CharField(max_length=500, blank=True, default="")
+
+    class Meta:
+        ordering = ["at", "id"]
+        indexes = [models.Index(fields=["monitor", "at"])]
+
+
+class MinuteRollup(models.Model):
+    """A monitor's checks at one location in one minute: what uptime and response-time charts read."""
+
+    monitor = models.ForeignKey(Monitor, on_delete=models.CASCADE, related_name="+")
+    location = models.CharField(max_length=64)
+    minute = models.DateTimeField()
+    checks = models.PositiveIntegerField(default=0)
+    failures = models.PositiveIntegerField(default=0)  # down verdicts
+    degraded = models.PositiveIntegerField(default=0)
+    latency_p50_ms = models.PositiveIntegerField(null=True, blank=True)
+    latency_p95_ms = models.PositiveIntegerField(null=True, blank=True)
+    latency_max_ms = models.PositiveIntegerField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["monitor", "location", "minute"], name="rollup_minute_unique")]
+
+
+class ProbeLease(models.Model):
+    """Which process probes a location now: one at a time, so that several workers running the probe job
+    check each monitor once, not once each. A holder renews its lease every few seconds; one whose lease
+    ran out (its process died) is replaced."""
+
+    location = models.CharField(max_length=64, unique=True)
+    holder = models.CharField(max_length=200)
+    until = models.DateTimeField()

@@ -43,7 +43,7 @@ def test_opening_an_incident_records_one_event_with_the_statuses_it_changed(comp
     assert event.data["update"] == incident.updates.get().public_id
     assert event.occurred_at == incident.started_at
     # Every registered consumer has the event to work through.
-    assert set(Handling.objects.filter(event=event).values_list("consumer", flat=True)) == {"publisher"}
+    assert set(Handling.objects.filter(event=event).values_list("consumer", flat=True)) == {"publisher", "notifier"}
 
 
 def test_updates_resolutions_reopenings_and_edits_each_record_their_kind(components, recorded):

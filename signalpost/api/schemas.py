@@ -25,7 +25,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from signalpost.status import readable, validation
-
+from signalpost.status import reminders as reminder_offsets
 from signalpost.status.models import (
     AffectedComponent,
     Component,
@@ -400,6 +400,8 @@ class MaintenanceOut(IncidentOut):
     scheduled_until: datetime
     auto_start: bool
     auto_complete: bool
+    reminders: list[str] | None = Field(description='its own reminders before it starts ("24h", "30m"), longest '
+                                                    "first; null: the page's (SIGNALPOST_NOTIFY_REMINDERS)")
 
 
 class BackfillUpdateIn(Input):
@@ -466,6 +468,8 @@ class MaintenanceIn(Input):
     display_at: Instant | None = Field(None, description="when it was announced, if not now (not in the future)")
     impact_started_at: Instant | None = Field(None, description="when customers began to be affected")
     impact_ended_at: Instant | None = Field(None, description="when customers stopped being affected")
+    reminders: list[str] | None = Field(None, description='reminders before it starts, e.g. ["24h", "1h"] (h or m, at most 30 days '
+                                                 "and 10 of them); null: the page's default; []: none")
 
 
 class MaintenancePatch(Input):
@@ -473,6 +477,8 @@ class MaintenancePatch(Input):
     impact: ImpactName = None
     impact_started_at: Instant | None = Field(None, description="null clears it")
     impact_ended_at: Instant | None = Field(None, description="null clears it")
+    reminders: list[str] | None = Field(None, description='reminders before it starts, e.g. ["24h", "1h"] (h or m, at most 30 days '
+                                                 "and 10 of them); null: the page's default; []: none")
 
 
 class MaintenanceUpdateIn(Input):
@@ -559,6 +565,7 @@ def incident_out(incident: Incident) -> dict:
         result.update(
             scheduled_for=incident.scheduled_for, scheduled_until=incident.scheduled_until,
             auto_start=incident.auto_start, auto_complete=incident.auto_complete,
+            reminders=reminder_offsets.texts(incident.reminders),
         )
     return result
 

@@ -8,9 +8,10 @@ they are inserted with ignore_conflicts: an event handled twice (a worker killed
 event done) makes nothing twice. The subscribers are read as bare ids in chunks and the deliveries
 written in chunks, so an event for 100,000 subscribers never holds them all in memory.
 
-Reminders before a maintenance window (SIGNALPOST_NOTIFY_REMINDERS, 24 h and 1 h) are events too,
-`maintenance.reminder`, recorded by the worker's clock once each (a key names the window, the offset
-and the start, so a window moved to a new time is reminded again).
+Reminders before a maintenance window (the window's own, else SIGNALPOST_NOTIFY_REMINDERS, 24 h and
+1 h) are events too, `maintenance.reminder`, recorded by the worker's clock once each (a key names the
+window, the offset and the start, so a window moved to a new time is reminded again, and one whose
+reminders are changed after one was sent does not send that one again).
 """
 
 import logging
@@ -26,6 +27,7 @@ from signalpost.events.consumers import Consumer
 from signalpost.events.models import Event
 from signalpost.events.record import record as record_event
 from signalpost.events.work import Work
+from signalpost.status import reminders
 from signalpost.status.models import (ComponentStatus, Incident, IncidentComponent, IncidentStatus, IncidentUpdate,
                                       Kind, MaintenanceStatus)
 
@@ -166,17 +168,20 @@ def record_due_reminders(now: datetime | None = None) -> list[str]:
     """Record a `maintenance.reminder` for each window announced with notifications whose reminder
     time has come: the shortest offset reached, and only if the window was announced before it (one
     announced 3 hours ahead gets the 1-hour reminder, not a late 24-hour one). Once each, however many
-    workers run. Returns the keys recorded."""
-    offsets = settings.NOTIFY_REMINDERS
-    if not offsets:
-        return []
+    workers run. Each window follows its own reminders, or the page's when it has none. Returns the keys
+    recorded."""
     now = now or timezone.now()
+    page = reminders.default()
+    longest = max(page + [reminders.LONGEST])  # no window's own reminder comes earlier than this
     windows = Incident.objects.filter(kind=Kind.MAINTENANCE, status=MaintenanceStatus.SCHEDULED,
-                                      scheduled_for__gt=now, scheduled_for__lte=now + timedelta(seconds=max(offsets)))
+                                      scheduled_for__gt=now, scheduled_for__lte=now + timedelta(seconds=longest))
     recorded = []
     for window in windows:
         left = window.scheduled_for - now
-        offset = min(o for o in offsets if left <= timedelta(seconds=o))
+        reached = [o for o in reminders.of(window) if left <= timedelta(seconds=o)]
+        if not reached:
+            continue
+        offset = min(reached)
         if window.created_at > window.scheduled_for - timedelta(seconds=offset):
             continue  # announced within this reminder's span: the announcement itself told them
         key = f"maintenance.reminder:{window.public_id}:{offset}:{window.scheduled_for.isoformat()}"

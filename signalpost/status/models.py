@@ -236,6 +236,9 @@ class Incident(models.Model):
     scheduled_until = models.DateTimeField(null=True, blank=True)
     auto_start = models.BooleanField(default=True)
     auto_complete = models.BooleanField(default=True)
+    # The reminders before the window starts, as seconds before it, longest first: null for the page's
+    # (SIGNALPOST_NOTIFY_REMINDERS), an empty list for none.
+    reminders = models.JSONField(null=True, blank=True, default=None)
     # When customers were affected, apart from when the incident was opened and resolved or when the
     # maintenance ran: the computed figures (uptime, downtime, durations) read this window when it is set.
     impact_started_at = models.DateTimeField(null=True, blank=True)

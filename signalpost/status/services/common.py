@@ -31,7 +31,7 @@ COMPONENT_FIELDS = ("name", "group", "description", "position", "hidden", "third
                     "start_date")
 INCIDENT_FIELDS = ("name", "status", "impact", "started_at", "resolved_at", "impact_started_at", "impact_ended_at")
 MAINTENANCE_FIELDS = ("name", "status", "impact", "scheduled_for", "scheduled_until", "auto_start", "auto_complete",
-                      "impact_started_at", "impact_ended_at")
+                      "impact_started_at", "impact_ended_at", "reminders")
 
 
 def components_audit(statuses: Mapping[Component, str]) -> dict[str, str]:

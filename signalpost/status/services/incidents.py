@@ -9,6 +9,7 @@ from django.utils import timezone
 from signalpost.accounts import audit
 from signalpost.errors import InvalidInput
 
+from .. import reminders as reminder_offsets
 from ..changes import ComponentWatch, record_incident
 from ..models import (
     ComponentStatus,
@@ -181,13 +182,16 @@ def resolve_incident(incident: Incident, *, body: str = "This incident has been 
 
 
 def edit_incident(incident: Incident, *, name: str | None = None, impact: str | None = None,
-                  impact_started_at=UNSET, impact_ended_at=UNSET, now: datetime | None = None) -> Incident:
-    """Correct an incident's (or maintenance's) title, impact or impact window (None clears a bound):
-    no update is posted, nobody is told."""
+                  impact_started_at=UNSET, impact_ended_at=UNSET, reminders=UNSET,
+                  now: datetime | None = None) -> Incident:
+    """Correct an incident's (or maintenance's) title, impact or impact window (None clears a bound), or
+    a maintenance's reminders (None: the page's; an empty list: none): no update is posted, nobody is
+    told. A reminder already sent is not sent again (its event's key is taken)."""
     now = now or timezone.now()
     with transaction.atomic():
         incident = Incident.objects.select_for_update().get(pk=incident.pk)
-        before = audit.snapshot(incident, INCIDENT_FIELDS)
+        fields = INCIDENT_FIELDS + ("reminders",) if incident.is_maintenance else INCIDENT_FIELDS
+        before = audit.snapshot(incident, fields)
         status_before, impact_before = incident.status, incident.impact
         if name is not None:
             incident.name = required_text("name", name, 300)
@@ -203,9 +207,13 @@ def edit_incident(incident: Incident, *, name: str | None = None, impact: str | 
             incident.impact_ended_at = impact_ended_at
         if impact_started_at is not UNSET or impact_ended_at is not UNSET:
             impact_window(incident.impact_started_at, incident.impact_ended_at, now)
+        if reminders is not UNSET:
+            if not incident.is_maintenance:
+                raise InvalidInput("reminders", "are for maintenance; an incident has none")
+            incident.reminders = reminder_offsets.parse("reminders", reminders)
         incident.updated_at = now
         incident.save()
-        audit.record(f"{incident.kind}.edit", incident, before=before, after=audit.snapshot(incident, INCIDENT_FIELDS))
+        audit.record(f"{incident.kind}.edit", incident, before=before, after=audit.snapshot(incident, fields))
         record_incident(f"{incident.kind}.edited", incident, status_before=status_before,
                         impact_before=impact_before, occurred_at=now,
                         extra={"name_before": before["name"]})

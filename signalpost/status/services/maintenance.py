@@ -11,6 +11,7 @@ from django.utils import timezone
 from signalpost.accounts import audit
 from signalpost.errors import InvalidInput
 
+from .. import reminders as reminder_offsets
 from ..changes import ComponentWatch, entered_in_the_past, record_incident
 from ..models import (
     Component,
@@ -61,15 +62,19 @@ def schedule_maintenance(
     display_at: datetime | None = None,
     impact_started_at: datetime | None = None,
     impact_ended_at: datetime | None = None,
+    reminders: Iterable[str] | str | None = None,
     now: datetime | None = None,
 ) -> Incident:
     """Announce a maintenance window. `display_at` dates the announcement, for one entered after the
     fact (it was announced weeks before, elsewhere). A window that has already ended when it is entered
     is a record: it starts and completes at its own times and tells nobody. The announcement comes
     before its window: one entered after the window began is shown at the window's start unless
-    `display_at` says when it was announced (so it never sorts above the start and completion)."""
+    `display_at` says when it was announced (so it never sorts above the start and completion).
+    `reminders` ("24h", "30m"...): the window's own reminders before it starts; None for the page's,
+    an empty list for none."""
     now = now or timezone.now()
     name = required_text("name", name, 300)
+    offsets = reminder_offsets.parse("reminders", reminders)
     choice("impact", impact, Impact)
     text("body", body)
     display_at = not_future("display_at", display_at, now)
@@ -95,7 +100,7 @@ def schedule_maintenance(
             kind=Kind.MAINTENANCE, name=name, status=MaintenanceStatus.SCHEDULED, impact=impact,
             scheduled_for=scheduled_for, scheduled_until=scheduled_until, auto_start=auto_start,
             auto_complete=auto_complete, impact_started_at=impact_started_at, impact_ended_at=impact_ended_at,
-            created_at=now, updated_at=now,
+            reminders=offsets, created_at=now, updated_at=now,
         )
         notify = deliver_notifications and not entered_in_the_past(maintenance)
         IncidentComponent.objects.bulk_create(

@@ -43,6 +43,7 @@ EXPECTED = {
     "console:maintenance_complete": "responder",
     "console:maintenance_cancel": "responder",
     "console:maintenance_impact": "responder",
+    "console:maintenance_reminders": "responder",
     "console:component_remove": "admin",
     "console:group_remove": "admin",
     "console:templates": "responder",

@@ -23,6 +23,7 @@ from signalpost.status.models import (
     Kind,
     MaintenanceStatus,
 )
+from signalpost.status import reminders as reminder_offsets
 from signalpost.status.layout import page_order
 from signalpost.status.ranges import day_problem
 
@@ -327,6 +328,36 @@ class BackfillForm(ComponentStatusesMixin, ZonedTimesMixin, forms.Form):
 # --- maintenance ----------------------------------------------------------------------------------
 
 
+def reminders_field() -> forms.CharField:
+    """The reminders before a window starts, as written ("24h, 1h"): empty for the page's, "none" for none."""
+    page = reminder_offsets.described(reminder_offsets.default())
+    return forms.CharField(
+        label="Remind subscribers before it starts", required=False, max_length=200,
+        widget=forms.TextInput(attrs={"placeholder": ", ".join(reminder_offsets.texts(reminder_offsets.default()))
+                                      or "none"}),
+        help_text=f"Times before the start, such as 24h, 1h or 30m. Empty: the page's default ({page}); "
+                  "“none”: no reminders.")
+
+
+def clean_reminders(value: str) -> list[str] | None:
+    """The field's text as the services take it: None for the page's default, [] for none."""
+    value = value.strip()
+    if not value:
+        return None
+    if value.lower() == "none":
+        return []
+    try:
+        return reminder_offsets.texts(reminder_offsets.parse("reminders", value))
+    except InvalidInput as refusal:
+        raise ValidationError(refusal.message) from None
+
+
+def reminders_initial(offsets: list[int] | None) -> str:
+    if offsets is None:
+        return ""
+    return ", ".join(reminder_offsets.texts(offsets)) or "none"
+
+
 class MaintenanceForm(ZonedTimesMixin, forms.Form):
     name = forms.CharField(label="Title", max_length=300, widget=forms.TextInput(attrs={"autofocus": True}))
     scheduled_for = LocalDateTimeField(label="Window starts")
@@ -342,6 +373,7 @@ class MaintenanceForm(ZonedTimesMixin, forms.Form):
 
     def __init__(self, *args, blocks: list[ComponentBlock], zone_name: str, **kwargs):
         super().__init__(*args, **kwargs)
+        self.fields["reminders"] = reminders_field()
         self.fields["time_zone"] = zone_field(zone_name, "Time zone of the window")
         self.blocks = blocks
         self._by_id = {c.public_id: c for block in blocks for c in block.components}
@@ -350,6 +382,9 @@ class MaintenanceForm(ZonedTimesMixin, forms.Form):
     @property
     def chosen_ids(self) -> list[str]:
         return [str(v) for v in (self["components"].value() or [])]
+
+    def clean_reminders(self) -> list[str] | None:
+        return clean_reminders(self.cleaned_data.get("reminders", ""))
 
     def clean(self) -> dict:
         cleaned = super().clean()
@@ -412,6 +447,19 @@ class MaintenanceImpactForm(ZonedTimesMixin, forms.Form):
         cleaned = super().clean()
         self._aware_times(cleaned)
         return cleaned
+
+
+class MaintenanceRemindersForm(forms.Form):
+    """A window's reminders, changed before it starts (a reminder already sent is not sent again)."""
+
+    def __init__(self, *args, maintenance=None, **kwargs):
+        if maintenance is not None:
+            kwargs["initial"] = {"reminders": reminders_initial(maintenance.reminders)}
+        super().__init__(*args, **kwargs)
+        self.fields["reminders"] = reminders_field()
+
+    def clean_reminders(self) -> list[str] | None:
+        return clean_reminders(self.cleaned_data.get("reminders", ""))
 
 
 def window_initial(scheduled_for: datetime | None, scheduled_until: datetime | None, zone: ZoneInfo) -> dict:

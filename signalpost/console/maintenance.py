@@ -11,6 +11,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST, require_safe
 
 from signalpost.accounts.roles import has_role, role_required
+from signalpost.status import reminders as reminder_offsets
 from signalpost.status import services
 from signalpost.errors import InvalidInput
 from signalpost.status.models import (
@@ -24,6 +25,7 @@ from signalpost.status.models import (
 from .forms import (
     MaintenanceForm,
     MaintenanceImpactForm,
+    MaintenanceRemindersForm,
     MaintenanceUpdateForm,
     component_blocks,
     show_refusal,
@@ -72,6 +74,7 @@ def maintenance_new(request: HttpRequest) -> HttpResponse:
                 name=data["name"], scheduled_for=data["scheduled_for"], scheduled_until=data["scheduled_until"],
                 body=data["body"], components=data["components"], auto_start=data["auto_start"],
                 auto_complete=data["auto_complete"], deliver_notifications=data["deliver_notifications"],
+                reminders=data["reminders"],
             )
         except InvalidInput as refusal:
             show_refusal(form, refusal)
@@ -85,13 +88,15 @@ def maintenance_new(request: HttpRequest) -> HttpResponse:
 
 
 def _maintenance_page(request: HttpRequest, maintenance: Incident, *, update_form=None, impact_form=None,
-                      error: str = "") -> HttpResponse:
+                      reminders_form=None, error: str = "") -> HttpResponse:
     maintenance = with_updates(Incident.objects.filter(pk=maintenance.pk)).get()
     context = {
         "maintenance": maintenance, "updates": updates_of(maintenance),
         "affected": list(maintenance.affected.all()), "error": error,
         "for_utc": utc_text(maintenance.scheduled_for), "until_utc": utc_text(maintenance.scheduled_until),
         "completed": maintenance.status in MAINTENANCE_FINISHED,
+        "reminders": reminder_offsets.described(reminder_offsets.of(maintenance)),
+        "own_reminders": maintenance.reminders is not None,
     }
     if has_role(request.user, "responder") and not context["completed"]:
         context.update(
@@ -101,7 +106,10 @@ def _maintenance_page(request: HttpRequest, maintenance: Incident, *, update_for
     if has_role(request.user, "responder"):  # the impact is often known only after the window
         context["impact_form"] = impact_form or MaintenanceImpactForm(
             prefix="impact", maintenance=maintenance, zone_name=page_zone_name())
-    failed = error or any(f is not None and f.errors for f in (update_form, impact_form))
+    if has_role(request.user, "responder") and maintenance.status == MaintenanceStatus.SCHEDULED:
+        context["reminders_form"] = reminders_form or MaintenanceRemindersForm(
+            prefix="reminders", maintenance=maintenance)
+    failed = error or any(f is not None and f.errors for f in (update_form, impact_form, reminders_form))
     return render(request, "console/maintenance.html", context, status=400 if failed else 200)
 
 
@@ -186,3 +194,21 @@ def maintenance_impact(request: HttpRequest, public_id: str) -> HttpResponse:
             messages.success(request, "Customer impact saved; uptime and durations count it.")
             return redirect("console:maintenance_detail", maintenance.public_id)
     return _maintenance_page(request, maintenance, impact_form=form)
+
+
+@role_required("responder")
+@require_POST
+def maintenance_reminders(request: HttpRequest, public_id: str) -> HttpResponse:
+    maintenance = find_event(public_id, Kind.MAINTENANCE)
+    form = MaintenanceRemindersForm(request.POST, prefix="reminders")
+    if form.is_valid():
+        try:
+            services.edit_incident(maintenance, reminders=form.cleaned_data["reminders"])
+        except InvalidInput as refusal:
+            show_refusal(form, refusal)
+        else:
+            maintenance.refresh_from_db()
+            messages.success(request, "Reminders saved: "
+                                      f"{reminder_offsets.described(reminder_offsets.of(maintenance))}.")
+            return redirect("console:maintenance_detail", maintenance.public_id)
+    return _maintenance_page(request, maintenance, reminders_form=form)

@@ -20,6 +20,7 @@ urlpatterns = [
     path("maintenance/<str:public_id>/complete", maintenance.maintenance_complete, name="maintenance_complete"),
     path("maintenance/<str:public_id>/cancel", maintenance.maintenance_cancel, name="maintenance_cancel"),
     path("maintenance/<str:public_id>/impact", maintenance.maintenance_impact, name="maintenance_impact"),
+    path("maintenance/<str:public_id>/reminders", maintenance.maintenance_reminders, name="maintenance_reminders"),
     path("templates/", message_templates.template_list, name="templates"),
     path("templates/new", message_templates.template_new, name="template_new"),
     path("templates/<int:pk>/edit", message_templates.template_edit, name="template_edit"),

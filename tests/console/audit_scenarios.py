@@ -30,6 +30,8 @@ SCENARIOS: dict[str, Callable] = {
     "console:maintenance_cancel": lambda w: (reverse("console:maintenance_cancel", args=[w.maintenance.public_id]), {}),
     "console:maintenance_impact": lambda w: (reverse("console:maintenance_impact", args=[w.maintenance.public_id]), {
         "impact-impact": "major", "impact-impact_started_at": "2026-01-10T10:00", "impact-time_zone": "UTC"}),
+    "console:maintenance_reminders": lambda w: (reverse("console:maintenance_reminders",
+                                                        args=[w.maintenance.public_id]), {"reminders-reminders": "2h"}),
     "console:maintenance_complete": lambda w: (reverse("console:maintenance_complete", args=[w.maintenance.public_id]), {}),
     "console:template_new": lambda w: (reverse("console:template_new"), {
         "name": "Provider problem", "kind": "incident", "status": "identified", "body": "Our provider has a problem."}),

@@ -183,7 +183,7 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
   signalpost maintenance schedule "Storage firmware upgrade" --start "2026-12-02T22:00:00Z" --duration 2h \\
       --component zh1.single --component "Switzerland/zh2.cluster" -m "Volumes may pause for seconds."
   signalpost maintenance schedule "Database failover test" --start "2026-12-03 06:00" --end "2026-12-03 06:30" \\
-      --tz Europe/Zurich --no-auto-complete
+      --tz Europe/Zurich --no-auto-complete --remind 2h,15m
 """, cmd_maintenance_schedule)
     p.add_argument("title", metavar="TITLE", help="the maintenance's title")
     p.add_argument("--start", required=True, metavar="DATETIME", help="when the window opens")
@@ -195,6 +195,10 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     _message_options(p, "announcement's text")
     p.add_argument("--no-auto-start", action="store_true", help="do not start it by itself at --start")
     p.add_argument("--no-auto-complete", action="store_true", help="do not complete it by itself at the end")
+    remind = p.add_mutually_exclusive_group()
+    remind.add_argument("--remind", metavar="TIMES", help="remind subscribers this long before it starts (e.g. "
+                                                          "24h,1h or 30m; default: the page's reminders)")
+    remind.add_argument("--no-remind", action="store_true", help="send no reminders before it starts")
     _impact_options(p)
 
     p = leaf(verbs, "update", "post an update to a maintenance (start, extend, complete or cancel it)", """\
@@ -525,6 +529,12 @@ def cmd_maintenance_schedule(args: argparse.Namespace) -> int:
         "components": args.component, "auto_start": not args.no_auto_start,
         "auto_complete": not args.no_auto_complete, **_impact_payload(args, zone),
     }
+    if args.no_remind:
+        payload["reminders"] = []
+    elif args.remind is not None:
+        payload["reminders"] = [part.strip() for part in args.remind.split(",") if part.strip()]
+        if not payload["reminders"]:
+            raise CliError('--remind: give times such as 24h,1h (or --no-remind for none)')
     maintenance = backend(args).schedule_maintenance(payload)
     window = (f'{_show_time(maintenance.get("scheduled_for"), zone)} to '
               f'{_show_time(maintenance.get("scheduled_until"), zone)}')

@@ -556,3 +556,36 @@ def test_a_published_time_before_the_incident_ended_is_refused_over_the_api_too(
                             "published after its incidents"
     code, out, err = signalpost("postmortem", "publish", pm.public_id)
     assert (code, err) == (0, "") and out.startswith(f"published postmortem {pm.public_id} (")
+
+
+# --- a window's reminders -----------------------------------------------------------------------------
+
+
+def test_it_schedules_maintenance_with_its_own_reminders_or_none(signalpost, components):
+    start = ("--start", "2030-01-15T22:00:00Z", "--duration", "1h")
+    code, out, err = signalpost("maintenance", "schedule", "Reminded", *start, "--remind", "2h, 15m")
+    assert (code, err) == (0, "")
+    assert services.find_incident(opened_id(out), Kind.MAINTENANCE).reminders == [7200, 900]
+    code, out, _ = signalpost("maintenance", "schedule", "Quiet", *start, "--no-remind")
+    assert services.find_incident(opened_id(out), Kind.MAINTENANCE).reminders == []
+    code, out, _ = signalpost("maintenance", "schedule", "Usual", *start)
+    assert services.find_incident(opened_id(out), Kind.MAINTENANCE).reminders is None
+
+
+def test_it_refuses_bad_reminders_in_one_line_and_schedules_nothing(signalpost, components):
+    start = ("--start", "2030-01-15T22:00:00Z", "--duration", "1h")
+    code, _, err = signalpost("maintenance", "schedule", "Reminded", *start, "--remind", "2h,soon")
+    assert code != 0 and "reminders" in one_line(err) and '"soon"' in err
+    code, _, err = signalpost("maintenance", "schedule", "Reminded", *start, "--remind", ",")
+    assert code != 0 and "--remind" in one_line(err)
+    assert not Incident.objects.exists()
+
+
+def test_it_sets_reminders_through_the_api_as_it_does_locally(signalpost, components, remote):
+    code, out, err = signalpost("maintenance", "schedule", "Upgrade", "--start", "2030-01-15T22:00:00Z",
+                                "--duration", "2h", "--remind", "90m")
+    assert (code, err) == (0, "")
+    assert services.find_incident(opened_id(out), Kind.MAINTENANCE).reminders == [5400]
+    code, _, err = signalpost("maintenance", "schedule", "Upgrade", "--start", "2030-01-15T22:00:00Z",
+                              "--duration", "2h", "--remind", "0h")
+    assert code != 0 and "reminders" in one_line(err)

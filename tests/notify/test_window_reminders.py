@@ -25,6 +25,7 @@ def test_subscribers_are_reminded_at_the_window_own_times(sink, components):
     notify_and_send()  # the announcement
     assert record_due_reminders(start - timedelta(hours=49)) == []
     assert record_due_reminders(start - timedelta(hours=47)) != []
+    notify_and_send()  # each before the next: the order they arrive in is the order they were sent
     assert record_due_reminders(start - timedelta(hours=23)) == []  # not the page's 24-hour one
     assert record_due_reminders(start - timedelta(minutes=59)) == []  # nor its 1-hour one
     assert record_due_reminders(start - timedelta(minutes=29)) != []
@@ -56,6 +57,7 @@ def test_changing_the_reminders_after_one_was_sent_does_not_send_it_again(sink, 
     maintenance = window(components, reminders=["24h"])
     start = maintenance.scheduled_for
     assert len(record_due_reminders(start - timedelta(hours=23))) == 1
+    notify_and_send()
     services.edit_incident(maintenance, reminders=["24h", "1h"])
     assert record_due_reminders(start - timedelta(hours=22)) == []  # the 24-hour one is sent already
     assert len(record_due_reminders(start - timedelta(minutes=59))) == 1

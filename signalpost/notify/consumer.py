@@ -182,8 +182,9 @@ def record_due_reminders(now: datetime | None = None) -> list[str]:
         if not reached:
             continue
         offset = min(reached)
-        if window.created_at > window.scheduled_for - timedelta(seconds=offset):
-            continue  # announced within this reminder's span: the announcement itself told them
+        told = max(window.created_at, window.reminders_changed_at or window.created_at)
+        if told > window.scheduled_for - timedelta(seconds=offset):
+            continue  # announced (or this reminder set) within its span: too late to remind at that time
         key = f"maintenance.reminder:{window.public_id}:{offset}:{window.scheduled_for.isoformat()}"
         if Event.objects.filter(key=key).exists():
             continue

@@ -239,6 +239,8 @@ class Incident(models.Model):
     # The reminders before the window starts, as seconds before it, longest first: null for the page's
     # (SIGNALPOST_NOTIFY_REMINDERS), an empty list for none.
     reminders = models.JSONField(null=True, blank=True, default=None)
+    # When they were last changed: a reminder whose time had passed by then is not sent late.
+    reminders_changed_at = models.DateTimeField(null=True, blank=True)
     # When customers were affected, apart from when the incident was opened and resolved or when the
     # maintenance ran: the computed figures (uptime, downtime, durations) read this window when it is set.
     impact_started_at = models.DateTimeField(null=True, blank=True)

@@ -65,3 +65,15 @@ def test_changing_the_reminders_after_one_was_sent_does_not_send_it_again(sink, 
     assert [m["Subject"] for m in sink.messages()][1:] == [
         "[Example Status] Reminder: Database upgrade in 24 hours",
         "[Example Status] Reminder: Database upgrade in 1 hour"]
+
+
+def test_a_reminder_added_after_its_time_is_not_sent_late(components):
+    now = timezone.now()
+    maintenance = services.schedule_maintenance(name="Soon", scheduled_for=now + timedelta(hours=30),
+                                                scheduled_until=now + timedelta(hours=31), reminders=["24h"],
+                                                now=now - timedelta(days=3))  # announced days ago
+    start = maintenance.scheduled_for
+    services.edit_incident(maintenance, reminders=["48h", "24h"])  # 48 hours before has passed already
+    assert record_due_reminders(now + timedelta(minutes=1)) == []
+    [key] = record_due_reminders(start - timedelta(hours=23))
+    assert f":{24 * 3600}:" in key

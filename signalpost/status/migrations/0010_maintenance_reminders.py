@@ -15,4 +15,9 @@ class Migration(migrations.Migration):
             name='reminders',
             field=models.JSONField(blank=True, default=None, null=True),
         ),
+        migrations.AddField(
+            model_name='incident',
+            name='reminders_changed_at',
+            field=models.DateTimeField(blank=True, null=True),
+        ),
     ]

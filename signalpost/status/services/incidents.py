@@ -210,7 +210,9 @@ def edit_incident(incident: Incident, *, name: str | None = None, impact: str | 
         if reminders is not UNSET:
             if not incident.is_maintenance:
                 raise InvalidInput("reminders", "are for maintenance; an incident has none")
-            incident.reminders = reminder_offsets.parse("reminders", reminders)
+            offsets = reminder_offsets.parse("reminders", reminders)
+            if offsets != incident.reminders:
+                incident.reminders, incident.reminders_changed_at = offsets, now
         incident.updated_at = now
         incident.save()
         audit.record(f"{incident.kind}.edit", incident, before=before, after=audit.snapshot(incident, fields))

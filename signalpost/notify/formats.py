@@ -20,7 +20,7 @@ from standardwebhooks import Webhook
 from signalpost.events.models import Event
 from signalpost.postmortems.models import Postmortem, State
 from signalpost.presentation.statuspage import Json, Render, build_render, component_json, incident_json, with_history
-from signalpost.status import derive
+from signalpost.status import derive, reminders
 from signalpost.status.models import Component, Incident, IncidentUpdate, Kind
 from signalpost.status.services import get_page
 
@@ -135,7 +135,7 @@ def incident_body(incident_id: int) -> dict:
         "backfilled": incident.retroactive,
         "scheduled_for": render.ts(incident.scheduled_for) if maintenance else None,
         "scheduled_until": render.ts(incident.scheduled_until) if maintenance else None,
-        "scheduled_remind_prior": maintenance,  # reminders go before every window
+        "scheduled_remind_prior": maintenance and bool(reminders.of(incident)),  # none: not reminded
         "scheduled_reminded_at": None,
         "impact_override": None,
         "scheduled_auto_in_progress": maintenance and incident.auto_start,

@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from django.utils import timezone
 
+from signalpost.notify import formats
 from signalpost.notify.consumer import record_due_reminders
 from signalpost.status import services
 
@@ -77,3 +78,9 @@ def test_a_reminder_added_after_its_time_is_not_sent_late(components):
     assert record_due_reminders(now + timedelta(minutes=1)) == []
     [key] = record_due_reminders(start - timedelta(hours=23))
     assert f":{24 * 3600}:" in key
+
+
+def test_the_webhook_body_says_whether_the_window_is_reminded(components):
+    assert formats.incident_body(window(components).pk)["incident"]["scheduled_remind_prior"] is True
+    quiet = window(components, reminders=[])
+    assert formats.incident_body(quiet.pk)["incident"]["scheduled_remind_prior"] is False

@@ -101,13 +101,12 @@ def _free_port() -> int:
         return probe.getsockname()[1]
 
 
-@pytest.fixture
-def smtp_server(settings):
-    """A real SMTP server (aiosmtpd) on a free port of 127.0.0.1, with Django's settings pointed at it."""
+def serve_smtp(settings, mailbox):
+    """A real SMTP server (aiosmtpd) on a free port of 127.0.0.1 delivering into `mailbox`, with Django's
+    settings pointed at it, while the generator is suspended (a fixture's body)."""
     from aiosmtpd.controller import Controller
 
     logging.getLogger("mail.log").setLevel(logging.WARNING)  # aiosmtpd logs every connection
-    mailbox = Mailbox()
     port = _free_port()
     controller = Controller(mailbox, hostname="127.0.0.1", port=port)
     controller.start()
@@ -120,3 +119,9 @@ def smtp_server(settings):
         yield mailbox
     finally:
         controller.stop()
+
+
+@pytest.fixture
+def smtp_server(settings):
+    """A real SMTP server (aiosmtpd) on a free port of 127.0.0.1, with Django's settings pointed at it."""
+    yield from serve_smtp(settings, Mailbox())

@@ -6,7 +6,7 @@ from urllib.parse import urlsplit
 def field_error(response, field: str) -> str:
     """The error shown beside a form field (console/_field.html), or "" when there is none."""
     found = re.findall(rf'<p class="error" id="id_{field}_error">(.*?)</p>', response.content.decode(), re.DOTALL)
-    return html.unescape(" ".join(found))
+    return html.unescape(" ".join(found)).strip()
 
 
 def alert(response) -> str:

@@ -101,16 +101,21 @@ RETURNING id
 """
 
 
-def claim(consumer: Consumer, worker: str, limit: int | None = None, now: datetime | None = None) -> list[Handling]:
-    """Take up to `limit` of the consumer's due handlings, oldest first, marked as this worker's."""
-    now = now or timezone.now()
-    sql = _CLAIM.format(lock="FOR UPDATE SKIP LOCKED" if connection.vendor == "postgresql" else "")
-    params = {"worker": worker, "until": now + lease(consumer), "consumer": consumer.name,
-              "now": now, "limit": limit or consumer.batch_size}
+def claimed_ids(sql: str, params: dict) -> list[int]:
+    """Run a claiming UPDATE ... RETURNING id (its `{lock}` becomes FOR UPDATE SKIP LOCKED on PostgreSQL, where
+    several workers claim at once) and return the ids it marked."""
+    sql = sql.format(lock="FOR UPDATE SKIP LOCKED" if connection.vendor == "postgresql" else "")
     with transaction.atomic():
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
-            ids = [row[0] for row in cursor.fetchall()]
+            return [row[0] for row in cursor.fetchall()]
+
+
+def claim(consumer: Consumer, worker: str, limit: int | None = None, now: datetime | None = None) -> list[Handling]:
+    """Take up to `limit` of the consumer's due handlings, oldest first, marked as this worker's."""
+    now = now or timezone.now()
+    ids = claimed_ids(_CLAIM, {"worker": worker, "until": now + lease(consumer), "consumer": consumer.name,
+                               "now": now, "limit": limit or consumer.batch_size})
     if not ids:
         return []
     return list(Handling.objects.filter(pk__in=ids).select_related("event").order_by("event_id"))

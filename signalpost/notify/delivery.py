@@ -31,6 +31,7 @@ from django.utils import timezone
 from signalpost.events import wake
 from signalpost.events.models import Event
 from signalpost.events.record import record as record_event
+from signalpost.events.work import claimed_ids
 from signalpost.presentation.zone import page_zone
 
 from . import email
@@ -62,13 +63,8 @@ RETURNING id
 
 
 def claim(worker: str, limit: int, now: datetime) -> list[Delivery]:
-    sql = _CLAIM.format(lock="FOR UPDATE SKIP LOCKED" if connection.vendor == "postgresql" else "")
-    params = {"worker": worker, "until": now + timedelta(seconds=settings.NOTIFY_LEASE_SECONDS), "now": now,
-              "limit": limit}
-    with transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute(sql, params)
-            ids = [row[0] for row in cursor.fetchall()]
+    ids = claimed_ids(_CLAIM, {"worker": worker, "until": now + timedelta(seconds=settings.NOTIFY_LEASE_SECONDS),
+                               "now": now, "limit": limit})
     if not ids:
         return []
     return list(Delivery.objects.filter(pk__in=ids).select_related("subscriber").order_by("created_at", "id"))

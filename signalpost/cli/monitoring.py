@@ -39,7 +39,7 @@ def cmd_list(args) -> int:
     for monitor in Monitor.objects.order_by("name"):
         state = "paused" if monitor.paused else monitor.state
         since = monitor.state_changed_at.isoformat(timespec="seconds") if monitor.state_changed_at else "-"
-        rows.append((monitor.name, monitor.kind, monitor.target, f"{monitor.interval_seconds}s", state, since,
+        rows.append((monitor.name, monitor.kind, _target(monitor), _every(monitor), state, since,
                      failures.get(monitor.pk, "")))
     if len(rows) == 1:
         print("no monitors (create them with `signalpost monitors apply FILE`)", file=sys.stderr)
@@ -48,6 +48,28 @@ def cmd_list(args) -> int:
     for row in rows:
         print("  ".join(cell.ljust(width) for cell, width in zip(row, widths)) + "  " + row[-1])
     return 0
+
+
+def _target(monitor) -> str:
+    """What is checked: a heartbeat's ping URL (its secret: the list is for the server's admins), a DNS
+    monitor's record type and name."""
+    from signalpost.monitors.heartbeat import ping_path
+    from signalpost.monitors.models import MonitorKind
+
+    if monitor.kind == MonitorKind.HEARTBEAT:
+        return ping_path(monitor)
+    if monitor.kind == MonitorKind.DNS:
+        return f"{monitor.record_type} {monitor.target}" + (f" @{monitor.resolver}" if monitor.resolver else "")
+    return monitor.target
+
+
+def _every(monitor) -> str:
+    from signalpost.monitors.models import MonitorKind
+
+    if monitor.kind == MonitorKind.HEARTBEAT:
+        schedule = f"cron '{monitor.cron}' {monitor.cron_zone}" if monitor.cron else f"{monitor.interval_seconds}s"
+        return f"{schedule} +{monitor.grace_seconds}s"
+    return f"{monitor.interval_seconds}s"
 
 
 def cmd_export(args) -> int:
@@ -72,6 +94,8 @@ def cmd_apply(args) -> int:
         for line in bad.errors:
             print(f"signalpost: {args.file}: {line}", file=sys.stderr)
         return 1
+    for line in config.warnings(specs):
+        print(f"signalpost: {args.file}: warning: {line}", file=sys.stderr)
     changes = config.apply(specs, prune=args.prune, dry_run=args.dry_run)
     for change in changes:
         print(change.line())

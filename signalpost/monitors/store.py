@@ -87,7 +87,9 @@ def evaluate(monitor: Monitor, now: datetime, locations: list[LocationState] | N
     combined = verdict.combine(views, monitor.locations_needed)
     if combined.state == monitor.state or combined.state == State.UNKNOWN:
         return None
-    if verdict.damped(monitor.state, monitor.state_changed_at, combined.state, now, monitor.interval_seconds):
+    # A heartbeat's ping is a report its job chose to make, not a sample: it is never damped.
+    damping = 0 if monitor.kind == "heartbeat" else monitor.interval_seconds
+    if verdict.damped(monitor.state, monitor.state_changed_at, combined.state, now, damping):
         return None
     return change_state(monitor, combined.state, verdict.describe(monitor.name, combined), now)
 

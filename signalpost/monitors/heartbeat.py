@@ -126,14 +126,14 @@ def receive(key: str, signal: str, exit_status: int | None = None, now: datetime
                 start_due_at=now + timedelta(seconds=monitor.grace_seconds))
             return Answer(200, "OK")
         if signal == SUCCESS:
-            verdict, reason = verdict.UP, ""
+            result, reason = verdict.UP, ""
         elif exit_status is not None:
-            verdict, reason = verdict.DOWN, f"the job exited with status {exit_status}"
+            result, reason = verdict.DOWN, f"the job exited with status {exit_status}"
         else:
-            verdict, reason = verdict.DOWN, "the job reported a failure"
+            result, reason = verdict.DOWN, "the job reported a failure"
         Monitor.objects.filter(pk=monitor.pk).update(last_ping_at=now, ping_due_at=deadline_after(monitor, now),
                                                      start_due_at=None)
-        store.record(LOCATION, [store.Outcome(monitor.pk, now, verdict, None, None, reason)])
+        store.record(LOCATION, [store.Outcome(monitor.pk, now, result, None, None, reason)])
     return Answer(200, "OK")
 
 

@@ -35,7 +35,8 @@ from signalpost.status import services as status_services
 from signalpost.status.models import ComponentStatus
 
 from . import heartbeat
-from .engine import PING_FORBIDDEN, normalize_answer, ping_allowed, split_host_port, split_resolver
+from .engine import split_host_port
+from .kinds import PING_FORBIDDEN, ping_allowed, split_resolver
 from .models import DNS_RECORD_TYPES, HTTP_METHODS, Monitor, MonitorComponent, MonitorKind, State, StateChange
 from .store import component_status
 

@@ -97,6 +97,8 @@ class Answer:
 def _take_turn(monitor: Monitor, now: datetime) -> bool:
     """One of the minute's PINGS_PER_MINUTE, claimed in the UPDATE itself (several web processes agree)."""
     minute = now.replace(second=0, microsecond=0)
+    if monitor.ping_minute == minute and monitor.pings_in_minute >= PINGS_PER_MINUTE:
+        return False  # known from the read already made: a flood costs no write
     if Monitor.objects.filter(pk=monitor.pk, ping_minute=minute, pings_in_minute__lt=PINGS_PER_MINUTE).update(
             pings_in_minute=F("pings_in_minute") + 1):
         return True
@@ -169,10 +171,11 @@ def record_missed(now: datetime | None = None) -> int:
                         reason=f"started at {_when(monitor, started)}, no success within {monitor.grace_seconds} s"))
             if monitor.ping_due_at is not None and monitor.ping_due_at <= now:
                 deadline, missed = monitor.ping_due_at, []
-                while deadline <= now:
-                    if len(missed) < MISSES_AT_ONCE:
-                        missed.append(deadline)
+                while deadline <= now and len(missed) < MISSES_AT_ONCE:
+                    missed.append(deadline)
                     deadline = deadline_after(monitor, deadline - timedelta(seconds=monitor.grace_seconds))
+                if deadline <= now:  # the worker was away a long time: the next deadline counts from now
+                    deadline = deadline_after(monitor, now)
                 if Monitor.objects.filter(pk=monitor.pk, ping_due_at=monitor.ping_due_at).update(ping_due_at=deadline):
                     grace = timedelta(seconds=monitor.grace_seconds)
                     outcomes += [store.Outcome(monitor.pk, at, verdict.DOWN,

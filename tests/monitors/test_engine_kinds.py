@@ -7,7 +7,8 @@ import ipaddress
 import jsonpath
 import pytest
 
-from signalpost.monitors.engine import PING_FORBIDDEN, Check, ping_allowed
+from signalpost.monitors.engine import Check
+from signalpost.monitors.kinds import PING_FORBIDDEN, ping_allowed
 from tests.monitors.targets import DnsTarget, HttpTarget
 from tests.monitors.test_engine_checks import first, run_checks
 
@@ -156,7 +157,7 @@ def test_where_the_machine_does_not_allow_unprivileged_ping_the_reason_says_so(a
 NAMESPACED_PING = """
 import asyncio, json, django
 django.setup()
-from signalpost.monitors.engine import Check, check_icmp, ping_allowed
+from signalpost.monitors.engine import Check\nfrom signalpost.monitors.kinds import check_icmp, ping_allowed
 check = Check(id=1, public_id="mon000000001", kind="icmp", target="127.0.0.1", interval=1.0, timeout=2.0)
 print(json.dumps([ping_allowed(), list(asyncio.run(check_icmp(check)))]))
 """

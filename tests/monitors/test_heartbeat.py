@@ -199,3 +199,14 @@ def test_the_worker_clock_job_notices_a_missing_ping_without_any_request(apply, 
     assert "heartbeats missed" not in clock.run_once(threading.Event())
     assert backup().state == "down"
     assert status_of(components["zh1"], timezone.now()) == "major_outage"
+
+
+def test_after_a_long_stop_of_the_worker_at_most_a_few_missed_deadlines_are_recorded(apply, components):
+    apply(FILE.replace("every: 3600", "every: 60").replace("grace: 600", "grace: 10"))
+    monitor = backup()
+    pinged = timezone.now()
+    heartbeat.receive(monitor.heartbeat_key, heartbeat.SUCCESS, now=pinged)
+    back = pinged + timedelta(days=30)
+    assert heartbeat.record_missed(now=back) == heartbeat.MISSES_AT_ONCE
+    assert heartbeat.record_missed(now=back + timedelta(seconds=69)) == 0  # the next deadline counts from then
+    assert heartbeat.record_missed(now=back + timedelta(seconds=71)) == 1

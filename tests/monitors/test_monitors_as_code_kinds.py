@@ -9,7 +9,7 @@ import jsonpath
 import pytest
 
 from signalpost.cli import main
-from signalpost.monitors.engine import ping_allowed
+from signalpost.monitors.kinds import ping_allowed
 from signalpost.monitors.models import Monitor
 from signalpost.monitors.probe import load_checks
 

@@ -210,3 +210,14 @@ def test_after_a_long_stop_of_the_worker_at_most_a_few_missed_deadlines_are_reco
     assert heartbeat.record_missed(now=back) == heartbeat.MISSES_AT_ONCE
     assert heartbeat.record_missed(now=back + timedelta(seconds=69)) == 0  # the next deadline counts from then
     assert heartbeat.record_missed(now=back + timedelta(seconds=71)) == 1
+
+
+def test_a_job_that_never_runs_is_noticed_and_the_audit_log_keeps_no_uuid(apply, components):
+    from signalpost.accounts.models import AuditEvent
+
+    apply(FILE)
+    monitor = backup()
+    assert heartbeat.record_missed(now=monitor.created_at + timedelta(seconds=3600 + 601)) == 1
+    assert backup().state == "down"
+    [entry] = AuditEvent.objects.filter(action="monitor.create")
+    assert str(monitor.heartbeat_key) not in str(entry.after) and entry.after["uuid"].startswith("sha256:")

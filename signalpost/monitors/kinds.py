@@ -147,10 +147,10 @@ async def check_dns(check: Check) -> tuple[str, int | None, str]:
         resolver = dns.asyncresolver.Resolver()
         asked = ""
     # Inside the check's own timeout, so that the reason says what was asked of whom.
-    resolver.lifetime = resolver.timeout = check.timeout * 0.8
+    resolver.lifetime = resolver.timeout = check.timeout * 0.7
     silent = f"DNS: no answer for {name} {kind} within {check.timeout:g} s{asked}"
     try:
-        async with asyncio.timeout(check.timeout * 0.9):
+        async with asyncio.timeout(check.timeout * 0.75):
             answer = await resolver.resolve(name, kind, search=False, raise_on_no_answer=True)
     except (asyncio.TimeoutError, TimeoutError, dns.resolver.LifetimeTimeout):
         return "down", None, silent

@@ -18,6 +18,7 @@ from signalpost.accounts.tokens import bearer_token
 from signalpost.monitors import locations
 
 from . import auth
+from .idempotency import idempotent
 from .schemas import ERRORS, Input
 
 router = Router(tags=["probes"], auth=auth.probe)
@@ -86,6 +87,7 @@ def probe_monitors(request: HttpRequest):
 
 @router.post("/results", response={200: ResultsOut, **ERRORS},
              summary="Send a batch of results from a location (recorded once, however often it is sent)")
+@idempotent
 def probe_results(request: HttpRequest, payload: ResultsIn):
     token = bearer_token(request)
     accepted = locations.accept(

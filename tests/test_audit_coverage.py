@@ -216,6 +216,22 @@ API_SCENARIOS.update({
 })
 API_SCENARIOS.update(SUBSCRIBER_API_SCENARIOS)
 
+
+def _first_batch_of_a_location(w: World) -> tuple[dict, dict]:
+    """A remote probe's results are observations, sent every second or so: the one write someone made
+    is a new location starting to report, and that first batch is what is audited (the later batches
+    count on the location, see signalpost/monitors/locations.py). The scenario is that first batch; a
+    second batch of the same location recording a second entry would fail the "exactly one" rule the
+    other way round, in tests/monitors/test_remote_locations.py."""
+    from signalpost.monitors.models import Monitor
+
+    monitor = Monitor.objects.create(name="API health", target="https://api.example.com/health")
+    return {}, {"location": "zurich", "batch": "8a2f7c4e-2b1d-4c55-9d0e-6f1b2a3c4d5e", "results": [
+        {"monitor": monitor.public_id, "at": _when(0.01), "verdict": "up", "latency_ms": 40, "status_code": 200}]}
+
+
+API_SCENARIOS["POST /probe/results"] = _first_batch_of_a_location
+
 API_WRITES = [op for op in api_operations() if op.method in WRITE_METHODS]
 
 

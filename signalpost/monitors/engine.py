@@ -178,11 +178,17 @@ async def _read_capped(response: aiohttp.ClientResponse, cap: int) -> bytes:
     return b"".join(chunks)
 
 
-async def check_http(session: aiohttp.ClientSession, check: Check) -> tuple[str, int | None, str]:
+def user_agent(location: str) -> str:
+    """The User-Agent of the checks made from a location: a target's log tells the locations apart."""
+    return f"{USER_AGENT} (location {location})"
+
+
+async def check_http(session: aiohttp.ClientSession, check: Check,
+                     agent: str = USER_AGENT) -> tuple[str, int | None, str]:
     """(verdict, status code, reason) of one HTTP check; raises for a failure to get an answer."""
     url, method = check.target, check.method.upper()
     body = check.body.encode() if check.body else None
-    headers = {"User-Agent": USER_AGENT, **dict(check.headers)}
+    headers = {"User-Agent": agent, **dict(check.headers)}
     for _hop in range(MAX_REDIRECTS + 1):
         target = parse_url(url)
         literal = _literal(target.host)
@@ -300,8 +306,10 @@ class Engine:
 
     def __init__(self, source: Callable[[], list[Check]], sink: Callable[[list[Outcome]], object], *,
                  housekeeping: Callable[[], object] | None = None, housekeeping_seconds: float = 600.0,
-                 concurrency: int = CONCURRENCY, per_host: int = PER_HOST, clock: Callable[[], float] = time.time):
+                 concurrency: int = CONCURRENCY, per_host: int = PER_HOST, clock: Callable[[], float] = time.time,
+                 agent: str = USER_AGENT):
         self.source, self.sink, self.housekeeping = source, sink, housekeeping
+        self.agent = agent
         self.housekeeping_seconds = housekeeping_seconds
         self.concurrency, self.per_host, self.clock = concurrency, per_host, clock
         self.checks: dict[int, Check] = {}
@@ -399,7 +407,7 @@ class Engine:
                     elif check.kind in OTHER_KINDS:
                         result, status_code, reason = await OTHER_KINDS[check.kind](check)
                     else:
-                        result, status_code, reason = await check_http(self._session, check)
+                        result, status_code, reason = await check_http(self._session, check, self.agent)
             except Exception as error:  # whatever the target did is this check's result, never the engine's
                 result, reason = "down", _describe(error, _where(check), check.timeout)
             latency = int((time.monotonic() - started) * 1000)

@@ -184,3 +184,36 @@ class ProbeLease(models.Model):
     location = models.CharField(max_length=64, unique=True)
     holder = models.CharField(max_length=200)
     until = models.DateTimeField()
+
+
+class ProbeLocation(models.Model):
+    """A place results come from over the API (`signalpost probe --server`): known from its first batch
+    on, with when it last sent one, how many results it sent and the token it used last."""
+
+    name = models.CharField(max_length=64, unique=True)
+    first_seen_at = models.DateTimeField(default=timezone.now)
+    last_seen_at = models.DateTimeField(default=timezone.now)
+    results_received = models.PositiveBigIntegerField(default=0)
+    token_name = models.CharField(max_length=200, blank=True, default="")  # as named when it was used
+    token_prefix = models.CharField(max_length=16, blank=True, default="")
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class AcceptedBatch(models.Model):
+    """A batch of results a location sent and the server recorded, by the id the probe gave it: the
+    same batch sent again (its acknowledgement was lost) is acknowledged without being recorded twice.
+    Kept BATCHES_KEPT_HOURS (see locations.py), far longer than a probe retries a batch."""
+
+    location = models.CharField(max_length=64)
+    batch_id = models.UUIDField()
+    accepted_at = models.DateTimeField(default=timezone.now)
+    results = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["location", "batch_id"], name="accepted_batch_unique")]
+        indexes = [models.Index(fields=["location", "accepted_at"])]

@@ -20,7 +20,7 @@ from django.utils import timezone
 from signalpost.events.work import worker_name
 
 from . import store
-from .engine import Check, Engine
+from .engine import Check, Engine, user_agent
 from .models import Monitor, MonitorKind, ProbeLease
 
 log = logging.getLogger("signalpost.probe")
@@ -97,7 +97,7 @@ class ProbeRunner:
         if self.loop is None:
             self.loop = asyncio.new_event_loop()
             self.engine = Engine(load_checks, lambda batch: store.record(self.location, batch),
-                                 housekeeping=store.prune_raw)
+                                 housekeeping=store.prune_raw, agent=user_agent(self.location))
         ends = time.monotonic() + SLICE_SECONDS
         before = self.engine.checked
         self.loop.run_until_complete(self.engine.run(lambda: stopping.is_set() or time.monotonic() >= ends))

@@ -37,7 +37,8 @@ STALE_INTERVALS = 3
 
 def record(location: str, outcomes: list[Outcome]) -> list[StateChange]:
     """Store a batch of results from one location and move the verdicts they change. Results of a
-    monitor removed or paused meanwhile are dropped. Returns the state changes made."""
+    monitor removed or paused meanwhile are dropped; results older than the location's last result of
+    their monitor are stored but move no verdict. Returns the state changes made."""
     if not outcomes:
         return []
     with transaction.atomic():
@@ -50,11 +51,18 @@ def record(location: str, outcomes: list[Outcome]) -> list[StateChange]:
             for o in outcomes)
         states = {s.monitor_id: s for s in LocationState.objects.select_for_update().filter(
             monitor_id__in=monitors, location=location)}
+        current = []  # the results that move the runs: none older than the location's last one
         for outcome in outcomes:
             monitor = monitors[outcome.monitor_id]
             state = states.get(monitor.pk)
             if state is None:
                 state = states[monitor.pk] = LocationState.objects.create(monitor=monitor, location=location)
+            if state.last_at is not None and outcome.at < state.last_at:
+                # A backlog older than what this location already reported (a remote probe's buffer
+                # arriving after newer results): kept as raw results and in the roll-ups, but the runs
+                # and the verdict, which describe the location's latest checks, do not go back in time.
+                continue
+            current.append(outcome)
             runs = verdict.step(
                 verdict.Runs(state.state, state.down_run, state.bad_run, state.up_run, state.ok_run),
                 outcome.verdict, monitor.failures_to_down, monitor.successes_to_up)
@@ -66,7 +74,7 @@ def record(location: str, outcomes: list[Outcome]) -> list[StateChange]:
             states.values(), ["state", "down_run", "bad_run", "up_run", "ok_run", "last_at", "last_verdict",
                               "last_reason", "last_status_code"])
         latest = {}
-        for outcome in outcomes:
+        for outcome in current:
             latest[outcome.monitor_id] = outcome.at
         every_location = defaultdict(list)  # the other locations' states too: one query for the batch
         for state in LocationState.objects.filter(monitor_id__in=latest):

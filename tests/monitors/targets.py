@@ -15,6 +15,7 @@ class HttpTarget:
     def __init__(self, ssl_context=None):
         self.ssl_context = ssl_context
         self.status, self.body, self.delay = 200, "all good", 0.0
+        self.status_for: dict[str, int] = {}
         self.hits = 0
         self.loop = asyncio.new_event_loop()
         self.port = 0
@@ -28,6 +29,12 @@ class HttpTarget:
         self.hits += 1
         if self.delay:
             await asyncio.sleep(self.delay)
+        # A check from a location named in status_for gets that status (the probe names its location in
+        # its User-Agent): one target that fails for some locations only.
+        agent = request.headers.get("User-Agent", "")
+        for location, status in self.status_for.items():
+            if agent.endswith(f"(location {location})"):
+                return web.Response(status=status, text=self.body)
         return web.Response(status=self.status, text=self.body)
 
     async def drip(self, request):

@@ -220,3 +220,16 @@ def test_the_list_shows_each_kind_with_what_it_watches(signalpost, components):
     assert "cron '30 2 * * *' Europe/Zurich +1800s" in rows["Nightly backup"]
     assert "AAAA api.example.com @9.9.9.9:5353" in rows["API DNS"]
     assert "paused" in rows["Router"]
+
+
+def test_a_remote_probe_is_given_the_new_kinds_settings_and_no_heartbeat(signalpost, components, client, make_token):
+    signalpost("monitors", "apply", text=FILE.replace("    paused: true\n", ""))
+    response = client.get("/api/v1/probe/monitors", headers={"Authorization": f"Bearer {make_token('probe')}"})
+    assert response.status_code == 200
+    names = dict(Monitor.objects.values_list("public_id", "name"))
+    listed = {names[m["id"]]: m for m in response.json()["monitors"]}
+    assert sorted(listed) == ["API DNS", "API replicas", "API status", "Mail exchanger", "Router"]
+    assert (listed["API DNS"]["record_type"], listed["API DNS"]["expected"], listed["API DNS"]["resolver"]) == (
+        "AAAA", ["2001:db8::10"], "9.9.9.9:5353")
+    assert (listed["API status"]["json_path"], listed["API status"]["json_expected"]) == ("$.status", '"ok"')
+    assert listed["Router"]["kind"] == "icmp"

@@ -3,6 +3,10 @@
 file does not name removed. A file with mistakes changes nothing and gets one line per mistake, naming
 the monitor and the field.
 
+The same rules make and change one monitor for the console and the management API (`create`, `change`,
+`pause`, `resume`, `remove`): a monitor is the same whichever way it came in, and refused with the same
+messages (BadMonitor: one (field, message) per mistake).
+
 The file:
 
     monitors:
@@ -61,6 +65,40 @@ HTTP_ONLY = ("method", "headers", "body", "expected_status", "keyword", "keyword
 STATUSES = [s for s in ComponentStatus.values if s != ComponentStatus.OPERATIONAL]
 DEFAULT_DOWN, DEFAULT_DEGRADED = ComponentStatus.MAJOR_OUTAGE.value, ComponentStatus.DEGRADED_PERFORMANCE.value
 MAX_INTERVAL = 86400
+NAME_PROBLEM = "is required (text of at most 200 characters)"
+
+# How the console asks for each field: (label, help, input). The inputs: text, long_text, number, flag,
+# choice (CHOICES gives the values), list (comma-separated), mapping ("Name: value" lines), components.
+FORM: dict[str, tuple[str, str, str]] = {
+    "kind": ("Kind", "", "choice"),
+    "target": ("Target", "A URL (http) or host:port (tcp).", "text"),
+    "interval": ("Interval (seconds)", "How often it is checked; default 60.", "number"),
+    "timeout": ("Timeout (seconds)", "At most the interval; empty: 10 s, or the interval when that is shorter.",
+                "number"),
+    "method": ("Method", "", "choice"),
+    "headers": ("Headers", "One per line, as Name: value.", "mapping"),
+    "body": ("Request body", "", "long_text"),
+    "expected_status": ("Expected status codes", 'Codes (200), classes (2xx) or ranges (200-299), comma-separated; '
+                        "default 2xx, 3xx.", "list"),
+    "keyword": ("Keyword present", "Must appear in the first 64 KiB of the body.", "text"),
+    "keyword_absent": ("Keyword absent", "Must not appear.", "text"),
+    "degraded_above_ms": ("Degraded above (ms)", "An answer slower than this is degraded; empty: never.", "number"),
+    "follow_redirects": ("Follow redirects", "", "flag"),
+    "verify_tls": ("Verify the TLS certificate", "", "flag"),
+    "tls_expiry_days": ("Warn of certificate expiry (days ahead)", "0: never.", "number"),
+    "paused": ("Paused", "A paused monitor is not checked and reports nothing.", "flag"),
+    "failures_to_down": ("Failures to down", "Consecutive failed checks before a location says down.", "number"),
+    "successes_to_up": ("Successes to up", "Consecutive good checks before a location says up again.", "number"),
+    "locations_needed": ("Locations needed", "How many locations must agree; empty: a majority of those reporting.",
+                         "number"),
+    "components": ("Components", "The status each verdict gives each component it reports on.", "components"),
+}
+CHOICES: dict[str, tuple[str, ...]] = {"kind": tuple(MonitorKind.values), "method": HTTP_METHODS}
+
+
+def fields_of(kind: str) -> list[str]:
+    """The fields a monitor of this kind has, in the file's order."""
+    return [key for key in DEFAULTS if kind == MonitorKind.HTTP or key not in HTTP_ONLY]
 
 
 class BadFile(Exception):
@@ -69,6 +107,14 @@ class BadFile(Exception):
     def __init__(self, errors: list[str]):
         super().__init__("\n".join(errors))
         self.errors = errors
+
+
+class BadMonitor(InvalidInput):
+    """One monitor's mistakes, as (field, message) each; the first is the InvalidInput's field and message."""
+
+    def __init__(self, problems: list[tuple[str, str]]):
+        super().__init__(*problems[0])
+        self.problems = problems
 
 
 def default_timeout(interval: float) -> float:
@@ -242,11 +288,19 @@ def _components(value: Any) -> list[tuple[str, str, str]]:
 
 
 def _validate(item: dict, errors: list[str], label: str) -> dict[str, Any] | None:
+    values, problems = check_fields(item)
+    errors += [f"{label}: {key}: {message}" for key, message in problems]
+    return None if problems else values
+
+
+def check_fields(item: dict) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+    """A monitor's fields (all but its name) checked: the values with defaults filled in, and the
+    mistakes as (field, message)."""
     values: dict[str, Any] = {}
-    before = len(errors)
+    problems: list[tuple[str, str]] = []
 
     def fail(key: str, message: str) -> None:
-        errors.append(f"{label}: {key}: {message}")
+        problems.append((key, message))
 
     unknown = [key for key in item if key not in DEFAULTS and key != "name"]
     for key in unknown:
@@ -255,7 +309,7 @@ def _validate(item: dict, errors: list[str], label: str) -> dict[str, Any] | Non
     if kind not in MonitorKind.values:
         fail("kind", f"must be one of {', '.join(MonitorKind.values)} (dns, icmp and heartbeat monitors are not "
                      "available yet)")
-        return None
+        return values, problems
     values["kind"] = kind
     checks = {
         "interval": lambda v: _whole(v, 1, MAX_INTERVAL),
@@ -298,7 +352,7 @@ def _validate(item: dict, errors: list[str], label: str) -> dict[str, Any] | Non
         fail("timeout", f"must be a number of seconds above 0 and at most the interval ({interval})")
     else:
         values["timeout"] = float(timeout)
-    return values if len(errors) == before else None
+    return values, problems
 
 
 def _method(value: Any) -> str:
@@ -338,7 +392,7 @@ def parse(text: str) -> list[Spec]:
             continue
         name = item.get("name")
         if not isinstance(name, str) or not name.strip() or len(name.strip()) > 200:
-            errors.append(f"monitor {position}: name: is required (text of at most 200 characters)")
+            errors.append(f"monitor {position}: name: {NAME_PROBLEM}")
             continue
         name = name.strip()
         label = f"monitor '{name}'"
@@ -410,34 +464,130 @@ def apply(specs: list[Spec], prune: bool = False, dry_run: bool = False) -> list
         now = timezone.now()
         for change in changes:
             if change.action == "remove":
-                monitor = Monitor.objects.get(name=change.name)
-                before = monitor_values(monitor)
-                status_services.forget_source(monitor.source, now=now)
-                audit.record("monitor.remove", monitor, before=before)
-                monitor.delete()
+                _remove(Monitor.objects.get(name=change.name), now)
                 continue
             spec = by_name[change.name]
             monitor = Monitor.objects.filter(name=change.name).first() or Monitor(name=change.name, created_at=now)
-            before = monitor_values(monitor) if monitor.pk else None
-            for key, value in spec.values.items():
-                if key != "components":
-                    setattr(monitor, COLUMNS.get(key, key), value)
-            if before is not None and before["paused"] is False and spec.values["paused"]:
-                if monitor.state != State.UNKNOWN:  # its history says when it stopped being watched
-                    StateChange.objects.create(monitor=monitor, at=now, from_state=monitor.state,
-                                               to_state=State.UNKNOWN, reason="paused")
-                monitor.state, monitor.state_changed_at, monitor.state_reason = State.UNKNOWN, now, "paused"
-            monitor.updated_at = now
-            monitor.save()
-            _link(monitor, spec.values["components"], now)
-            if before is not None and ({"target", "kind"} & set(change.fields) or spec.values["paused"]):
-                monitor.locations.all().delete()  # a new target, or a resumed monitor, starts its runs afresh
-            if spec.values["paused"]:
-                status_services.forget_source(monitor.source, now=now)
-            after = monitor_values(monitor)
-            audit.record("monitor.create" if before is None else "monitor.update", monitor, before=before,
-                         after=after)
+            _save(monitor, spec.values, now, "monitor.create" if monitor.pk is None else "monitor.update")
     return changes
+
+
+def _remove(monitor: Monitor, now) -> None:
+    before = monitor_values(monitor)
+    status_services.forget_source(monitor.source, now=now)
+    audit.record("monitor.remove", monitor, before=before)
+    monitor.delete()
+
+
+def _save(monitor: Monitor, values: dict[str, Any], now, action: str) -> None:
+    """Give the monitor (new when it has no pk) these checked values; one audit entry, `action`."""
+    before = monitor_values(monitor) if monitor.pk else None
+    changed = set(values) if before is None else {key for key, value in values.items() if before[key] != value}
+    for key, value in values.items():
+        if key != "components":
+            setattr(monitor, COLUMNS.get(key, key), value)
+    if before is not None and before["paused"] is False and values["paused"]:
+        if monitor.state != State.UNKNOWN:  # its history says when it stopped being watched
+            StateChange.objects.create(monitor=monitor, at=now, from_state=monitor.state,
+                                       to_state=State.UNKNOWN, reason="paused")
+        monitor.state, monitor.state_changed_at, monitor.state_reason = State.UNKNOWN, now, "paused"
+    monitor.updated_at = now
+    monitor.save()
+    _link(monitor, values["components"], now)
+    if before is not None and ({"target", "kind"} & changed or values["paused"]):
+        monitor.locations.all().delete()  # a new target, or a resumed monitor, starts its runs afresh
+    if values["paused"]:
+        status_services.forget_source(monitor.source, now=now)
+    audit.record(action, monitor, before=before, after=monitor_values(monitor))
+
+
+# --- one monitor at a time (the console and the management API) ------------------------------------
+
+
+def item_of(monitor: Monitor) -> dict[str, Any]:
+    """The monitor as an item of the file, with every field of its kind (components by public id): what a
+    change starts from. A timeout left to its default is left out, so that it follows the interval."""
+    values = monitor_values(monitor)
+    item: dict[str, Any] = {"name": monitor.name}
+    for key in fields_of(monitor.kind):
+        if key == "timeout" and values["timeout"] == default_timeout(values["interval"]):
+            continue
+        item[key] = values[key]
+    item["components"] = [{"component": pid, "down": down, "degraded": degraded}
+                          for pid, down, degraded in values["components"]]
+    return item
+
+
+def _checked(item: dict[str, Any], monitor: Monitor | None) -> tuple[str, dict[str, Any]]:
+    """The name and values of an item, or BadMonitor with every mistake (a name another monitor has too)."""
+    problems: list[tuple[str, str]] = []
+    name = item.get("name")
+    if not isinstance(name, str) or not name.strip() or len(name.strip()) > 200:
+        problems.append(("name", NAME_PROBLEM))
+    else:
+        name = name.strip()
+        others = Monitor.objects.filter(name=name)
+        if monitor is not None:
+            others = others.exclude(pk=monitor.pk)
+        if others.exists():
+            problems.append(("name", f"another monitor is called '{name}'"))
+    values, more = check_fields({key: value for key, value in item.items() if key != "name"})
+    problems += more
+    if problems:
+        raise BadMonitor(problems)
+    return name, values
+
+
+def create(item: dict[str, Any]) -> Monitor:
+    """A new monitor from an item of the file (name, target, ...); BadMonitor naming each mistake."""
+    with transaction.atomic():
+        name, values = _checked(item, None)
+        now = timezone.now()
+        monitor = Monitor(name=name, created_at=now)
+        _save(monitor, values, now, "monitor.create")
+    return monitor
+
+
+def change(monitor: Monitor, fields: dict[str, Any]) -> Monitor:
+    """The monitor with these fields changed, the others as they are. A field the new kind does not have
+    is dropped when the kind changes."""
+    with transaction.atomic():
+        item = item_of(monitor)
+        if "kind" in fields and fields["kind"] != monitor.kind:
+            kept = set(fields_of(fields["kind"])) if fields["kind"] in MonitorKind.values else set(DEFAULTS)
+            item = {key: value for key, value in item.items() if key == "name" or key in kept}
+        item.update(fields)
+        name, values = _checked(item, monitor)
+        monitor.name = name
+        _save(monitor, values, timezone.now(), "monitor.update")
+    return monitor
+
+
+def pause(monitor: Monitor) -> bool:
+    """Pause it (its components' status from it cleared); False when it was paused already."""
+    return _set_paused(monitor, True, "monitor.pause")
+
+
+def resume(monitor: Monitor) -> bool:
+    """Resume it: its runs start afresh at every location; False when it was not paused."""
+    return _set_paused(monitor, False, "monitor.resume")
+
+
+def _set_paused(monitor: Monitor, paused: bool, action: str) -> bool:
+    with transaction.atomic():
+        monitor = Monitor.objects.select_for_update().get(pk=monitor.pk)
+        if monitor.paused == paused:
+            return False
+        current = monitor_values(monitor)  # as they are: pausing never fails on a rule changed since
+        values = {key: current[key] for key in fields_of(monitor.kind)} | {"paused": paused}
+        _save(monitor, values, timezone.now(), action)
+    return True
+
+
+def remove(monitor: Monitor) -> None:
+    """Remove it: the status it gave its components is cleared (their past intervals stay)."""
+    with transaction.atomic():
+        _remove(monitor, timezone.now())
 
 
 def _link(monitor: Monitor, wanted: list[tuple[str, str, str]], now) -> None:

@@ -474,7 +474,7 @@ def apply(specs: list[Spec], prune: bool = False, dry_run: bool = False) -> list
 
 def _remove(monitor: Monitor, now) -> None:
     before = monitor_values(monitor)
-    status_services.forget_source(monitor.source, now=now)
+    status_services.forget_source(monitor.source, now=now, audited=False)
     audit.record("monitor.remove", monitor, before=before)
     monitor.delete()
 
@@ -497,7 +497,7 @@ def _save(monitor: Monitor, values: dict[str, Any], now, action: str) -> None:
     if before is not None and ({"target", "kind"} & changed or values["paused"]):
         monitor.locations.all().delete()  # a new target, or a resumed monitor, starts its runs afresh
     if values["paused"]:
-        status_services.forget_source(monitor.source, now=now)
+        status_services.forget_source(monitor.source, now=now, audited=False)
     audit.record(action, monitor, before=before, after=monitor_values(monitor))
 
 
@@ -591,7 +591,8 @@ def remove(monitor: Monitor) -> None:
 
 
 def _link(monitor: Monitor, wanted: list[tuple[str, str, str]], now) -> None:
-    """The monitor's components as the file gives them; each told the monitor's current verdict."""
+    """The monitor's components as the file gives them; each told the monitor's current verdict (part of the
+    monitor's own audit entry)."""
     from signalpost.status.models import Component
 
     links = {link.component.public_id: link for link in
@@ -604,7 +605,8 @@ def _link(monitor: Monitor, wanted: list[tuple[str, str, str]], now) -> None:
             link.save()
         if not monitor.paused:
             status_services.set_signal(link.component, monitor.source, component_status(link, monitor.state),
-                                       monitor.state_reason, now=now)
+                                       monitor.state_reason, now=now, audited=False)
     for link in links.values():  # unlinked: the monitor no longer speaks for it
-        status_services.set_signal(link.component, monitor.source, ComponentStatus.OPERATIONAL, now=now)
+        status_services.set_signal(link.component, monitor.source, ComponentStatus.OPERATIONAL, now=now,
+                                   audited=False)
         link.delete()

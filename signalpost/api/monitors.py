@@ -14,7 +14,7 @@ from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema, Status
 from pydantic import WithJsonSchema, create_model
 
-from signalpost.errors import NotFound
+from signalpost.errors import InvalidInput, NotFound
 from signalpost.monitors import config, overview
 from signalpost.monitors.models import Monitor, State, Verdict
 
@@ -263,8 +263,7 @@ def delete_monitor(request: HttpRequest, monitor_id: str):
 def pause_monitor(request: HttpRequest, monitor_id: str):
     monitor = _monitor(monitor_id)
     if not config.pause(monitor):
-        return Status(409, ErrorOut(detail="The monitor is paused already.",
-                                    errors=[{"field": "paused", "message": "is true already"}]))
+        raise InvalidInput("state", "is paused already")
     return _detail(_monitor(monitor_id))
 
 
@@ -274,6 +273,5 @@ def pause_monitor(request: HttpRequest, monitor_id: str):
 def resume_monitor(request: HttpRequest, monitor_id: str):
     monitor = _monitor(monitor_id)
     if not config.resume(monitor):
-        return Status(409, ErrorOut(detail="The monitor is not paused.",
-                                    errors=[{"field": "paused", "message": "is false already"}]))
+        raise InvalidInput("state", f"is {overview.state_of(monitor)}: only a paused monitor is resumed")
     return _detail(_monitor(monitor_id))

@@ -115,7 +115,7 @@ class MonitorForm(forms.Form):
             elif control == "list":
                 item[key] = [int(v) if v.isdigit() else v for v in (p.strip() for p in value.split(",")) if v]
             elif control == "mapping":
-                item[key] = _mapping(value, self, key)
+                item[key] = _mapping(value)
             else:
                 item[key] = value
         item["components"] = [{"component": component.public_id, "down": data[f"down_{component.public_id}"],
@@ -146,14 +146,15 @@ def _number(text: str, default: Any) -> Any:
     return text
 
 
-def _mapping(text: str, form: MonitorForm, key: str) -> Any:
+def _mapping(text: str) -> Any:
+    """"Name: value" lines as a mapping; text that is not such lines as typed, for the rules to refuse."""
     found = {}
     for line in (text or "").splitlines():
         if not line.strip():
             continue
         name, colon, value = line.partition(":")
         if not colon:
-            return text  # the rules say what a mapping is
+            return text
         found[name.strip()] = value.strip()
     return found
 

@@ -6,6 +6,7 @@ import ipaddress
 from datetime import timedelta
 
 import pytest
+import yaml
 from django.utils import timezone
 
 from signalpost.accounts.models import AuditEvent
@@ -52,7 +53,8 @@ def test_a_monitor_is_created_shown_changed_paused_resumed_and_removed(admin, co
 
     paused = admin.post(f"{path}/pause")
     assert (paused.status_code, paused.json()["state"]) == (200, "paused")
-    assert admin.post(f"{path}/pause").status_code == 409
+    again = admin.post(f"{path}/pause")
+    assert (again.status_code, _errors(again)) == (422, {"state": "is paused already"})
     assert admin.get(API, {"state": "paused"}).json()["count"] == 1
     resumed = admin.post(f"{path}/resume")
     assert (resumed.status_code, resumed.json()["state"]) == (200, "unknown")
@@ -101,7 +103,7 @@ def test_a_mistake_is_refused_naming_the_field_as_the_file_would(admin, body, fi
     assert not Monitor.objects.exists()
     if field not in ("colour", "name"):  # the file gets the same message
         with pytest.raises(config.BadFile) as bad:
-            config.parse(__import__("yaml").safe_dump({"monitors": [body]}))
+            config.parse(yaml.safe_dump({"monitors": [body]}))
         assert f"monitor 'X': {field}: {_errors(response)[field]}" in bad.value.errors
 
 

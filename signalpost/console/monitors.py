@@ -89,7 +89,8 @@ class MonitorForm(forms.Form):
         return [(name, self[down], self[degraded]) for name, down, degraded in self.rows]
 
     def settings(self):
-        return [self[key] for key in self.fields if key != "name" and key in config.FORM]
+        """The fields after the name and the target (those two take the form's whole width)."""
+        return [self[key] for key in self.fields if key not in ("name", "target") and key in config.FORM]
 
     @classmethod
     def initial_of(cls, item: dict) -> dict:

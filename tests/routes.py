@@ -245,7 +245,7 @@ def _monitor_objects(components: dict) -> dict:
     from signalpost.monitors import store
     from signalpost.monitors.models import Monitor, MonitorComponent
 
-    monitor = Monitor.objects.create(name="API health", target="https://api.example.com/health")
+    monitor = Monitor.objects.create(name="Shop front", target="https://shop.example.com/")
     MonitorComponent.objects.create(monitor=monitor, component=components["zh2"], down_status="partial_outage")
     now = timezone.now()
     store.record("zurich", [store.Outcome(monitor.pk, now - timedelta(seconds=s), "down", 31, 503,

@@ -28,7 +28,7 @@ def _form(w, **fields) -> dict:
 CONSOLE_SCENARIOS: dict[str, Callable] = {
     "console:monitor_new": lambda w: (reverse("console:monitor_new") + "?kind=tcp", _form(w)),
     "console:monitor_edit": lambda w: (reverse("console:monitor_edit", args=[_monitor(w).public_id]) + "?kind=tcp",
-                                       _form(w, name="API health")),
+                                       _form(w, name="Shop front")),
     "console:monitor_pause": lambda w: (reverse("console:monitor_pause", args=[_monitor(w).public_id]), {}),
     "console:monitor_resume": lambda w: (reverse("console:monitor_resume", args=[_paused(w).public_id]), {}),
     "console:monitor_remove": lambda w: (reverse("console:monitor_remove", args=[_monitor(w).public_id]), {}),

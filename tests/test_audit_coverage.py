@@ -28,6 +28,8 @@ from signalpost.status import services
 from signalpost.worker import Worker
 from tests.accounts.audit_scenarios import SCENARIOS as ACCOUNTS_SCENARIOS
 from tests.console.audit_scenarios import SCENARIOS as EVENTS_AND_COMPONENTS_SCENARIOS
+from tests.console.monitor_routes import API_SCENARIOS as MONITOR_API_SCENARIOS
+from tests.console.monitor_routes import CONSOLE_SCENARIOS as MONITOR_SCENARIOS
 from tests.console.postmortem_routes import CONSOLE_SCENARIOS as POSTMORTEM_SCENARIOS
 from tests.console.subscriber_routes import API_SCENARIOS as SUBSCRIBER_API_SCENARIOS
 from tests.console.subscriber_routes import CONSOLE_SCENARIOS as SUBSCRIBER_SCENARIOS
@@ -215,6 +217,7 @@ API_SCENARIOS.update({
     "POST /postmortems/{postmortem_id}/unpublish": lambda w: ({"postmortem_id": _published(w)["id"]}, None),
 })
 API_SCENARIOS.update(SUBSCRIBER_API_SCENARIOS)
+API_SCENARIOS.update(MONITOR_API_SCENARIOS)
 
 
 def _first_batch_of_a_location(w: World) -> tuple[dict, dict]:
@@ -332,6 +335,7 @@ CONSOLE_SCENARIOS: dict[str, Callable[[World], tuple]] = {
     **EVENTS_AND_COMPONENTS_SCENARIOS,
     **POSTMORTEM_SCENARIOS,
     **SUBSCRIBER_SCENARIOS,
+    **MONITOR_SCENARIOS,
 }
 
 CONSOLE = [route for route in console_routes() if route.role is not UNSET]

@@ -144,10 +144,19 @@ EXPECTED = {
     "console:email_templates": "admin",
     "console:email_template": "admin",
     "console:email_template_reset": "admin",
+    "console:monitors": "viewer",
+    "console:monitor_new": "admin",
+    "console:monitor": "viewer",
+    "console:monitor_edit": "admin",
+    "console:monitor_pause": "responder",
+    "console:monitor_resume": "responder",
+    "console:monitor_remove": "admin",
 }
 
 # "METHOD /path" under /api/v1 -> least token scope. Reading: read; incidents, maintenance, overrides
-# and postmortems: write; components, groups, the page and the kinds of action items: admin.
+# and postmortems: write; components, groups, the page and the kinds of action items: admin. Monitors
+# as components (admin), but pausing and resuming one as an override (write in the API, responder in
+# the console).
 EXPECTED_API = {
     "GET /page": "read",
     "PATCH /page": "admin",
@@ -218,6 +227,13 @@ EXPECTED_API = {
     "POST /deliveries/{delivery_id}/retry": "admin",
     "GET /probe/monitors": "probe",
     "POST /probe/results": "probe",
+    "GET /monitors": "read",
+    "POST /monitors": "admin",
+    "GET /monitors/{monitor_id}": "read",
+    "PATCH /monitors/{monitor_id}": "admin",
+    "DELETE /monitors/{monitor_id}": "admin",
+    "POST /monitors/{monitor_id}/pause": "write",
+    "POST /monitors/{monitor_id}/resume": "write",
 }
 
 CONSOLE = console_routes()

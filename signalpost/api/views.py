@@ -351,3 +351,9 @@ api.add_router("/deliveries", deliveries_router)
 from .probes import router as probes_router  # noqa: E402
 
 api.add_router("/probe", probes_router)
+
+# --- monitors (their own module: signalpost/api/monitors.py) ------------------------------------------
+
+from .monitors import router as monitors_router  # noqa: E402
+
+api.add_router("/monitors", monitors_router)

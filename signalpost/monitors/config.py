@@ -3,6 +3,10 @@
 file does not name removed. A file with mistakes changes nothing and gets one line per mistake, naming
 the monitor and the field.
 
+The same rules make and change one monitor for the console and the management API (`create`, `change`,
+`pause`, `resume`, `remove`): a monitor is the same whichever way it came in, and refused with the same
+messages (BadMonitor: one (field, message) per mistake).
+
 The file:
 
     monitors:
@@ -100,6 +104,56 @@ def default(kind: str, key: str) -> Any:
 STATUSES = [s for s in ComponentStatus.values if s != ComponentStatus.OPERATIONAL]
 DEFAULT_DOWN, DEFAULT_DEGRADED = ComponentStatus.MAJOR_OUTAGE.value, ComponentStatus.DEGRADED_PERFORMANCE.value
 MAX_INTERVAL = 86400
+NAME_PROBLEM = "is required (text of at most 200 characters)"
+
+# How the console asks for each field: (label, help, input). The inputs: text, long_text, number, flag,
+# choice (CHOICES gives the values), list (comma-separated), mapping ("Name: value" lines), components.
+FORM: dict[str, tuple[str, str, str]] = {
+    "kind": ("Kind", "", "choice"),
+    "target": ("Target", "A URL (http), host:port (tcp), a name (dns) or a host (icmp).", "text"),
+    "interval": ("Interval (seconds)", "How often it is checked; default 60.", "number"),
+    "timeout": ("Timeout (seconds)", "At most the interval; empty: 10 s, or the interval when that is shorter.",
+                "number"),
+    "method": ("Method", "", "choice"),
+    "headers": ("Headers", "One per line, as Name: value.", "mapping"),
+    "body": ("Request body", "", "long_text"),
+    "expected_status": ("Expected status codes", 'Codes (200), classes (2xx) or ranges (200-299), comma-separated; '
+                        "default 2xx, 3xx.", "list"),
+    "keyword": ("Keyword present", "Must appear in the first 64 KiB of the body.", "text"),
+    "keyword_absent": ("Keyword absent", "Must not appear.", "text"),
+    "json_path": ("JSON path", "A JSONPath into the answer's body ($.status); the check fails when it finds nothing.",
+                  "text"),
+    "json_expected": ("Expected JSON value", 'What every value the path finds must equal, as JSON ("ok", 3, true); '
+                      "empty: anything found.", "json"),
+    "degraded_above_ms": ("Degraded above (ms)", "An answer slower than this is degraded; empty: never.", "number"),
+    "follow_redirects": ("Follow redirects", "", "flag"),
+    "verify_tls": ("Verify the TLS certificate", "", "flag"),
+    "tls_expiry_days": ("Warn of certificate expiry (days ahead)", "0: never.", "number"),
+    "record_type": ("Record type", "", "choice"),
+    "expected": ("Expected answers", "Comma-separated; each must be among the answers given; empty: any answer.",
+                 "list"),
+    "resolver": ("Resolver", "An IP address, with an optional port; empty: this machine's resolver.", "text"),
+    "uuid": ("Ping UUID", "The secret in the job's ping URL; left out, one is made.", "text"),
+    "every": ("Every (seconds)", "How often the job pings; or give a cron schedule.", "number"),
+    "cron": ("Cron schedule", "When the job runs (30 2 * * *); or give every.", "text"),
+    "tz": ("Time zone", "Of the cron schedule (Europe/Zurich); default UTC.", "text"),
+    "grace": ("Grace (seconds)", "How late a ping may come before it counts as missed.", "number"),
+    "paused": ("Paused", "A paused monitor is not checked and reports nothing.", "flag"),
+    "failures_to_down": ("Failures to down", "Consecutive failed checks before a location says down.", "number"),
+    "successes_to_up": ("Successes to up", "Consecutive good checks before a location says up again.", "number"),
+    "locations_needed": ("Locations needed", "How many locations must agree; empty: a majority of those reporting.",
+                         "number"),
+    "components": ("Components", "The status each verdict gives each component it reports on.", "components"),
+}
+CHOICES: dict[str, tuple[str, ...]] = {"kind": tuple(MonitorKind.values), "method": HTTP_METHODS,
+                                       "record_type": tuple(DNS_RECORD_TYPES)}
+
+
+def fields_of(kind: str) -> list[str]:
+    """The fields a monitor of this kind has, in the file's order."""
+    beats = kind == MonitorKind.HEARTBEAT
+    return [key for key in DEFAULTS
+            if ONLY.get(key, kind) == kind and not (beats and key in CHECKED_ONLY) and key != "uuid"]
 
 
 class BadFile(Exception):
@@ -108,6 +162,14 @@ class BadFile(Exception):
     def __init__(self, errors: list[str]):
         super().__init__("\n".join(errors))
         self.errors = errors
+
+
+class BadMonitor(InvalidInput):
+    """One monitor's mistakes, as (field, message) each; the first is the InvalidInput's field and message."""
+
+    def __init__(self, problems: list[tuple[str, str]]):
+        super().__init__(*problems[0])
+        self.problems = problems
 
 
 def default_timeout(interval: float) -> float:
@@ -241,6 +303,8 @@ def _record_type(value: Any) -> str:
 def _answers(value: Any, record_type: str) -> list[str]:
     if isinstance(value, str):
         value = [value]
+    if isinstance(value, list):  # a number typed in a list of answers is an answer too
+        value = [str(v) if isinstance(v, int) and not isinstance(v, bool) else v for v in value]
     if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() and len(v) <= 500 for v in value):
         raise ValueError("must be an answer or a list of answers (text), each of which must be among those given")
     for text in value:
@@ -371,11 +435,19 @@ def _components(value: Any) -> list[tuple[str, str, str]]:
 
 
 def _validate(item: dict, errors: list[str], label: str) -> dict[str, Any] | None:
+    values, problems = check_fields(item)
+    errors += [f"{label}: {key}: {message}" for key, message in problems]
+    return None if problems else values
+
+
+def check_fields(item: dict) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+    """A monitor's fields (all but its name) checked: the values with defaults filled in, and the
+    mistakes as (field, message)."""
     values: dict[str, Any] = {}
-    before = len(errors)
+    problems: list[tuple[str, str]] = []
 
     def fail(key: str, message: str) -> None:
-        errors.append(f"{label}: {key}: {message}")
+        problems.append((key, message))
 
     unknown = [key for key in item if key not in DEFAULTS and key != "name"]
     for key in unknown:
@@ -383,7 +455,7 @@ def _validate(item: dict, errors: list[str], label: str) -> dict[str, Any] | Non
     kind = item.get("kind", DEFAULTS["kind"])
     if kind not in MonitorKind.values:
         fail("kind", f"must be one of {', '.join(MonitorKind.values)}")
-        return None
+        return values, problems
     values["kind"] = kind
     beats = kind == MonitorKind.HEARTBEAT
     record_type = item.get("record_type", DEFAULTS["record_type"])
@@ -437,7 +509,7 @@ def _validate(item: dict, errors: list[str], label: str) -> dict[str, Any] | Non
         values["json_expected"] = ""
     if beats:
         _validate_schedule(item, values, fail)
-        return values if len(errors) == before else None
+        return values, problems
     try:
         values["target"] = _check_target(kind, item.get("target"))
     except ValueError as error:
@@ -450,7 +522,7 @@ def _validate(item: dict, errors: list[str], label: str) -> dict[str, Any] | Non
         fail("timeout", f"must be a number of seconds above 0 and at most the interval ({interval})")
     else:
         values["timeout"] = float(timeout)
-    return values if len(errors) == before else None
+    return values, problems
 
 
 def _validate_schedule(item: dict, values: dict[str, Any], fail) -> None:
@@ -459,13 +531,13 @@ def _validate_schedule(item: dict, values: dict[str, Any], fail) -> None:
         fail("target", "a heartbeat has none: its job calls /ping/<uuid>")
     values["target"] = ""
     every, cron, zone = values.get("every"), values.get("cron", ""), values.get("tz", "UTC") or "UTC"
-    if every is None and not cron and "every" not in item and "cron" not in item:
+    if every is None and not cron:
         fail("every", "a heartbeat needs a schedule: every (seconds) or cron (with tz)")
         return
     if every is not None and cron:
         fail("cron", "give every or cron, not both")
         return
-    if "tz" in item and not cron:
+    if item.get("tz") not in (None, "", "UTC") and not cron:
         fail("tz", "is the time zone of a cron schedule (this heartbeat has none)")
         return
     if cron:
@@ -517,7 +589,7 @@ def parse(text: str) -> list[Spec]:
             continue
         name = item.get("name")
         if not isinstance(name, str) or not name.strip() or len(name.strip()) > 200:
-            errors.append(f"monitor {position}: name: is required (text of at most 200 characters)")
+            errors.append(f"monitor {position}: name: {NAME_PROBLEM}")
             continue
         name = name.strip()
         label = f"monitor '{name}'"
@@ -619,41 +691,48 @@ def apply(specs: list[Spec], prune: bool = False, dry_run: bool = False) -> list
         now = timezone.now()
         for change in changes:
             if change.action == "remove":
-                monitor = Monitor.objects.get(name=change.name)
-                before = monitor_values(monitor)
-                status_services.forget_source(monitor.source, now=now)
-                audit.record("monitor.remove", monitor, before=_audited(before))
-                monitor.delete()
+                _remove(Monitor.objects.get(name=change.name), now)
                 continue
             spec = by_name[change.name]
             monitor = Monitor.objects.filter(name=change.name).first() or Monitor(name=change.name, created_at=now)
-            before = monitor_values(monitor) if monitor.pk else None
-            for key, value in spec.values.items():
-                if key not in ("components", "uuid", "every"):  # every: the interval has it
-                    setattr(monitor, COLUMNS.get(key, key), value)
-            beats = monitor.kind == MonitorKind.HEARTBEAT
-            if beats:
-                monitor.heartbeat_key = spec.values["uuid"] or monitor.heartbeat_key or heartbeat.new_key()
-            else:
-                monitor.heartbeat_key = monitor.ping_due_at = monitor.start_due_at = None
-            if before is not None and before["paused"] is False and spec.values["paused"]:
-                if monitor.state != State.UNKNOWN:  # its history says when it stopped being watched
-                    StateChange.objects.create(monitor=monitor, at=now, from_state=monitor.state,
-                                               to_state=State.UNKNOWN, reason="paused")
-                monitor.state, monitor.state_changed_at, monitor.state_reason = State.UNKNOWN, now, "paused"
-            monitor.updated_at = now
-            monitor.save()
-            _link(monitor, spec.values["components"], now)
-            if before is not None and ({"target", "kind"} & set(change.fields) or spec.values["paused"]):
-                monitor.locations.all().delete()  # a new target, or a resumed monitor, starts its runs afresh
-            if spec.values["paused"]:
-                status_services.forget_source(monitor.source, now=now)
-            elif beats and (before is None or SCHEDULE & set(change.fields)):
-                heartbeat.reschedule(monitor, now)  # new, resumed, or on a new schedule: its clock starts now
-            after = monitor_values(monitor)
-            audit.record("monitor.create" if before is None else "monitor.update", monitor,
-                         before=_audited(before), after=_audited(after))
+            _save(monitor, spec.values, now, "monitor.create" if monitor.pk is None else "monitor.update")
     return changes
+
+
+def _remove(monitor: Monitor, now) -> None:
+    before = monitor_values(monitor)
+    status_services.forget_source(monitor.source, now=now, audited=False)
+    audit.record("monitor.remove", monitor, before=_audited(before))
+    monitor.delete()
+
+
+def _save(monitor: Monitor, values: dict[str, Any], now, action: str) -> None:
+    """Give the monitor (new when it has no pk) these checked values; one audit entry, `action`."""
+    before = monitor_values(monitor) if monitor.pk else None
+    changed = set(values) if before is None else {key for key, value in values.items() if before[key] != value}
+    for key, value in values.items():
+        if key not in ("components", "uuid", "every"):  # every: the interval has it
+            setattr(monitor, COLUMNS.get(key, key), value)
+    beats = monitor.kind == MonitorKind.HEARTBEAT
+    if beats:
+        monitor.heartbeat_key = values.get("uuid") or monitor.heartbeat_key or heartbeat.new_key()
+    else:
+        monitor.heartbeat_key = monitor.ping_due_at = monitor.start_due_at = None
+    if before is not None and before["paused"] is False and values["paused"]:
+        if monitor.state != State.UNKNOWN:  # its history says when it stopped being watched
+            StateChange.objects.create(monitor=monitor, at=now, from_state=monitor.state,
+                                       to_state=State.UNKNOWN, reason="paused")
+        monitor.state, monitor.state_changed_at, monitor.state_reason = State.UNKNOWN, now, "paused"
+    monitor.updated_at = now
+    monitor.save()
+    _link(monitor, values["components"], now)
+    if before is not None and ({"target", "kind"} & changed or values["paused"]):
+        monitor.locations.all().delete()  # a new target, or a resumed monitor, starts its runs afresh
+    if values["paused"]:
+        status_services.forget_source(monitor.source, now=now, audited=False)
+    elif beats and (before is None or SCHEDULE & changed):
+        heartbeat.reschedule(monitor, now)  # new, resumed, or on a new schedule: its clock starts now
+    audit.record(action, monitor, before=_audited(before), after=_audited(monitor_values(monitor)))
 
 
 def _audited(values: dict[str, Any] | None) -> dict[str, Any] | None:
@@ -666,8 +745,104 @@ def _audited(values: dict[str, Any] | None) -> dict[str, Any] | None:
     return {**values, "uuid": "sha256:" + hashlib.sha256(values["uuid"].encode()).hexdigest()[:12]}
 
 
+# --- one monitor at a time (the console and the management API) ------------------------------------
+
+
+def item_of(monitor: Monitor) -> dict[str, Any]:
+    """The monitor as an item of the file, with every field of its kind (components by public id): what a
+    change starts from. A timeout left to its default is left out, so that it follows the interval."""
+    values = monitor_values(monitor)
+    item: dict[str, Any] = {"name": monitor.name}
+    for key in fields_of(monitor.kind):
+        if key == "timeout" and values["timeout"] == default_timeout(values["interval"]):
+            continue
+        if key == "json_expected":  # kept as JSON text; the item has the value itself
+            if values[key]:
+                item[key] = json.loads(values[key])
+            continue
+        if (key in ("every", "cron") and not values[key]) or (key == "tz" and not values["cron"]):
+            continue  # a heartbeat has one schedule: the one it has not is left out
+        item[key] = values[key]
+    item["components"] = [{"component": pid, "down": down, "degraded": degraded}
+                          for pid, down, degraded in values["components"]]
+    return item
+
+
+def _checked(item: dict[str, Any], monitor: Monitor | None) -> tuple[str, dict[str, Any]]:
+    """The name and values of an item, or BadMonitor with every mistake (a name another monitor has too)."""
+    problems: list[tuple[str, str]] = []
+    name = item.get("name")
+    if not isinstance(name, str) or not name.strip() or len(name.strip()) > 200:
+        problems.append(("name", NAME_PROBLEM))
+    else:
+        name = name.strip()
+        others = Monitor.objects.filter(name=name)
+        if monitor is not None:
+            others = others.exclude(pk=monitor.pk)
+        if others.exists():
+            problems.append(("name", f"another monitor is called '{name}'"))
+    values, more = check_fields({key: value for key, value in item.items() if key != "name"})
+    problems += more
+    if problems:
+        raise BadMonitor(problems)
+    return name, values
+
+
+def create(item: dict[str, Any]) -> Monitor:
+    """A new monitor from an item of the file (name, target, ...); BadMonitor naming each mistake."""
+    with transaction.atomic():
+        name, values = _checked(item, None)
+        now = timezone.now()
+        monitor = Monitor(name=name, created_at=now)
+        _save(monitor, values, now, "monitor.create")
+    return monitor
+
+
+def change(monitor: Monitor, fields: dict[str, Any]) -> Monitor:
+    """The monitor with these fields changed, the others as they are. A field the new kind does not have
+    is dropped when the kind changes."""
+    with transaction.atomic():
+        item = item_of(monitor)
+        if "kind" in fields and fields["kind"] != monitor.kind:
+            kept = set(fields_of(fields["kind"])) if fields["kind"] in MonitorKind.values else set(DEFAULTS)
+            item = {key: value for key, value in item.items() if key == "name" or key in kept}
+        item.update(fields)
+        name, values = _checked(item, monitor)
+        monitor.name = name
+        _save(monitor, values, timezone.now(), "monitor.update")
+    return monitor
+
+
+def pause(monitor: Monitor) -> bool:
+    """Pause it (its components' status from it cleared); False when it was paused already."""
+    return _set_paused(monitor, True, "monitor.pause")
+
+
+def resume(monitor: Monitor) -> bool:
+    """Resume it: its runs start afresh at every location; False when it was not paused."""
+    return _set_paused(monitor, False, "monitor.resume")
+
+
+def _set_paused(monitor: Monitor, paused: bool, action: str) -> bool:
+    with transaction.atomic():
+        monitor = Monitor.objects.select_for_update().get(pk=monitor.pk)
+        if monitor.paused == paused:
+            return False
+        current = monitor_values(monitor)  # as they are: pausing never fails on a rule changed since
+        values = {key: current[key] for key in fields_of(monitor.kind)} | {"paused": paused}
+        _save(monitor, values, timezone.now(), action)
+    return True
+
+
+def remove(monitor: Monitor) -> None:
+    """Remove it: the status it gave its components is cleared (their past intervals stay)."""
+    with transaction.atomic():
+        _remove(monitor, timezone.now())
+
+
 def _link(monitor: Monitor, wanted: list[tuple[str, str, str]], now) -> None:
-    """The monitor's components as the file gives them; each told the monitor's current verdict."""
+    """The monitor's components as the file gives them; each told the monitor's current verdict (part of the
+    monitor's own audit entry)."""
     from signalpost.status.models import Component
 
     links = {link.component.public_id: link for link in
@@ -680,7 +855,8 @@ def _link(monitor: Monitor, wanted: list[tuple[str, str, str]], now) -> None:
             link.save()
         if not monitor.paused:
             status_services.set_signal(link.component, monitor.source, component_status(link, monitor.state),
-                                       monitor.state_reason, now=now)
+                                       monitor.state_reason, now=now, audited=False)
     for link in links.values():  # unlinked: the monitor no longer speaks for it
-        status_services.set_signal(link.component, monitor.source, ComponentStatus.OPERATIONAL, now=now)
+        status_services.set_signal(link.component, monitor.source, ComponentStatus.OPERATIONAL, now=now,
+                                   audited=False)
         link.delete()

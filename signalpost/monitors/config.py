@@ -31,7 +31,19 @@ from signalpost.status import services as status_services
 from signalpost.status.models import ComponentStatus
 
 from .engine import split_host_port
-from .models import HTTP_METHODS, Monitor, MonitorComponent, MonitorKind, State, StateChange
+from .incidents import template_problem
+from .models import (
+    DEFAULT_INCIDENT_BODY,
+    DEFAULT_INCIDENT_RESOLUTION,
+    DEFAULT_INCIDENT_TITLE,
+    HTTP_METHODS,
+    IncidentMode,
+    Monitor,
+    MonitorComponent,
+    MonitorKind,
+    State,
+    StateChange,
+)
 from .store import component_status
 
 # The fields of a monitor in the file, with their defaults (None: required or none).
@@ -55,6 +67,9 @@ DEFAULTS: dict[str, Any] = {
     "successes_to_up": 2,
     "locations_needed": None,
     "components": [],
+    # The automatic incident: off, draft or publish; its texts; whether subscribers are told.
+    "incident": {"mode": IncidentMode.OFF.value, "title": DEFAULT_INCIDENT_TITLE, "body": DEFAULT_INCIDENT_BODY,
+                 "resolution": DEFAULT_INCIDENT_RESOLUTION, "notify": False},
 }
 HTTP_ONLY = ("method", "headers", "body", "expected_status", "keyword", "keyword_absent", "degraded_above_ms",
              "follow_redirects", "verify_tls", "tls_expiry_days")
@@ -90,6 +105,8 @@ def monitor_values(monitor: Monitor) -> dict[str, Any]:
         "verify_tls": monitor.verify_tls, "tls_expiry_days": monitor.tls_expiry_days, "paused": monitor.paused, "failures_to_down": monitor.failures_to_down,
         "successes_to_up": monitor.successes_to_up, "locations_needed": monitor.locations_needed,
         "components": sorted((link.component.public_id, link.down_status, link.degraded_status) for link in links),
+        "incident": {"mode": monitor.incident_mode, "title": monitor.incident_title, "body": monitor.incident_body,
+                     "resolution": monitor.incident_resolution, "notify": monitor.incident_notify},
     }
 
 
@@ -108,6 +125,10 @@ def export() -> str:
         for key, value in values.items():
             default = DEFAULTS[key] if key != "timeout" else default_timeout(values["interval"])
             if key == "components":
+                continue
+            if key == "incident":  # only the parts that differ
+                if value != default:
+                    item[key] = {part: text for part, text in value.items() if text != default[part]}
                 continue
             if key in ("kind", "target", "interval") or value != default:
                 item[key] = value
@@ -241,6 +262,31 @@ def _components(value: Any) -> list[tuple[str, str, str]]:
     return sorted(found)
 
 
+def _incident(value: Any) -> dict[str, Any]:
+    """The automatic incident's settings, the parts left out taking their defaults."""
+    if value is None:
+        value = {}
+    if not isinstance(value, dict):
+        raise ValueError("must be a mapping: mode (off, draft, publish), title, body, resolution, notify")
+    unknown = set(value) - set(DEFAULTS["incident"])
+    if unknown:
+        raise ValueError(f"{sorted(unknown)[0]}: not a field of the automatic incident "
+                         "(mode, title, body, resolution, notify)")
+    settings = {**DEFAULTS["incident"], **value}
+    if settings["mode"] not in IncidentMode.values:
+        raise ValueError(f"mode: must be one of {', '.join(IncidentMode.values)}")
+    for part, limit in (("title", 300), ("body", 10_000), ("resolution", 10_000)):
+        text = settings[part]
+        if not isinstance(text, str) or not text.strip() or len(text) > limit:
+            raise ValueError(f"{part}: must be text of 1 to {limit} characters")
+        problem = template_problem(text)
+        if problem:
+            raise ValueError(f"{part}: {problem}")
+    if not isinstance(settings["notify"], bool):
+        raise ValueError("notify: must be true or false")
+    return settings
+
+
 def _validate(item: dict, errors: list[str], label: str) -> dict[str, Any] | None:
     values: dict[str, Any] = {}
     before = len(errors)
@@ -274,6 +320,7 @@ def _validate(item: dict, errors: list[str], label: str) -> dict[str, Any] | Non
         "successes_to_up": lambda v: _whole(v, 1, 100),
         "locations_needed": lambda v: None if v is None else _whole(v, 1, 100),
         "components": _components,
+        "incident": _incident,
     }
     for key in DEFAULTS:
         if key in ("kind", "target", "timeout"):
@@ -398,6 +445,8 @@ def plan(specs: list[Spec], prune: bool = False) -> list[Change]:
 
 
 COLUMNS = {"interval": "interval_seconds", "timeout": "timeout_seconds", "expected_status": "expected_statuses"}
+INCIDENT_COLUMNS = {"mode": "incident_mode", "title": "incident_title", "body": "incident_body",
+                    "resolution": "incident_resolution", "notify": "incident_notify"}
 
 
 def apply(specs: list[Spec], prune: bool = False, dry_run: bool = False) -> list[Change]:
@@ -420,7 +469,10 @@ def apply(specs: list[Spec], prune: bool = False, dry_run: bool = False) -> list
             monitor = Monitor.objects.filter(name=change.name).first() or Monitor(name=change.name, created_at=now)
             before = monitor_values(monitor) if monitor.pk else None
             for key, value in spec.values.items():
-                if key != "components":
+                if key == "incident":
+                    for part, setting in value.items():
+                        setattr(monitor, INCIDENT_COLUMNS[part], setting)
+                elif key != "components":
                     setattr(monitor, COLUMNS.get(key, key), value)
             if before is not None and before["paused"] is False and spec.values["paused"]:
                 if monitor.state != State.UNKNOWN:  # its history says when it stopped being watched

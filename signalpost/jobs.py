@@ -7,8 +7,8 @@
   reminders before maintenance) and forgets old events;
 - deliveries: sends the notifications the notifier made (notify/delivery.py);
 - probe: runs the monitors' checks (signalpost/monitors/engine.py) and writes their verdicts;
-- monitor_alerts: tells the team's channels about monitors' state changes, gathered, with reminders
-  (signalpost/monitors/alerts.py).
+- monitor_messages: tells the team's channels about monitors' state changes (the alerts the consumer
+  "monitor_alerts" made), gathered, with reminders (signalpost/monitors/alerts.py).
 """
 
 import logging
@@ -170,7 +170,7 @@ def probe_job() -> Job:
                run_once, lambda stopping: None, continuous=True, close=runner.close)
 
 
-def monitor_alerts_job() -> Job:
+def monitor_messages_job() -> Job:
     from signalpost.monitors import alerts
 
     worker = worker_name()
@@ -181,7 +181,7 @@ def monitor_alerts_job() -> Job:
     def wait(stopping: threading.Event) -> None:
         stopping.wait(alerts.seconds_until_due())
 
-    return Job("monitor_alerts", "tells the team's channels when monitors go down or recover, gathered, "
+    return Job("monitor_messages", "tells the team's channels when monitors go down or recover, gathered, "
                "with reminders", run_once, wait)
 
 
@@ -194,11 +194,11 @@ def jobs() -> list[Job]:
             _periodic_wait(5.0)),
         probe_job(),
         *(consumer_job(c.name) for c in consumers.registered()),
-        monitor_alerts_job(),
+        monitor_messages_job(),
         deliveries_job(),
     ]
 
 
 def job_names() -> list[str]:
     return (["transitions", "clock", "probe"] + [c.name for c in consumers.registered()]
-            + ["monitor_alerts", "deliveries"])
+            + ["monitor_messages", "deliveries"])

@@ -5,7 +5,7 @@ take "monitor.state_changed" (signalpost/notify/team.py).
   the event: the event handled twice makes one alert. A monitor whose linked components are all under
   a running maintenance gets its alert silenced (kept, never sent). Learning a first verdict (a new
   monitor's first good check) is not worth an alert.
-- The job "monitor_alerts" gathers the alerts: once the oldest waiting one is
+- The job "monitor_messages" gathers the alerts: once the oldest waiting one is
   SIGNALPOST_MONITOR_ALERT_WINDOW (30 s) old, every alert waiting goes out in one message, so that many
   monitors failing together make one message. It reminds the team of a monitor still down at most every
   SIGNALPOST_MONITOR_ALERT_REMINDER_MINUTES (60), and sends the messages: each channel that took a

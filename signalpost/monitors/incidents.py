@@ -20,6 +20,7 @@ import re
 from datetime import datetime
 
 from django.db import transaction
+from django.db.models import Max
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
@@ -158,8 +159,10 @@ def _came_back(monitor: Monitor, event, data: dict) -> None:
     components = in_page_order(Component.objects.filter(public_id__in=current.components).select_related("group"))
     values = {"monitor": monitor.name, "reason": _reason(data), "components": _components_text(components),
               "since": _when(current.down_at)}
+    # After every update shown: a responder's note posted since comes before the resolution.
+    latest = current.incident.updates.aggregate(at=Max("display_at"))["at"] or current.incident.started_at
     status_services.resolve_incident(current.incident, body=render(monitor.incident_resolution, values),
-                                     display_at=max(event.occurred_at, current.incident.started_at),
+                                     display_at=max(event.occurred_at, latest),
                                      deliver_notifications=current.notify, now=now)
     current.state, current.up_event, current.updated_at = AutoIncidentState.RESOLVED, event.pk, now
     current.save(update_fields=["state", "up_event", "updated_at"])

@@ -340,3 +340,41 @@ def test_bad_incident_settings_name_the_monitor_and_the_field(db, allowed, incid
 def test_a_template_is_filled_in_as_plain_text():
     values = {"monitor": "API", "reason": "{components}", "components": "zh1", "since": "now"}
     assert incidents.render("{monitor} {reason} {unknown} {0} {{x}}", values) == "API {components} {unknown} {0} {{x}}"
+
+
+def test_a_channel_opts_in_to_monitor_alerts_on_the_team_alerts_screen(client, db, receiver):
+    from django.urls import reverse
+
+    from tests.console.events_support import signed_in
+
+    signed_in(client, "ada", "admin")
+    form = client.get(reverse("console:team_alerts")).content.decode()
+    assert 'value="monitor.state_changed"' in form
+    response = client.post(reverse("console:team_channel_new"), {
+        "name": "Monitors only", "url": f"json://127.0.0.1:{receiver.port}/m", "kinds": ["monitor.state_changed"]})
+    assert response.status_code == 302
+    page = client.get(reverse("console:team_alerts")).content.decode()
+    assert "A monitor went down, degraded or recovered" in page
+    assert [c.name for c in alerts.team.channels_for("monitor.state_changed")] == ["Monitors only"]
+    assert alerts.team.channels_for("delivery.failed") == []
+
+
+def test_an_incident_a_responder_resolved_is_left_alone_and_the_next_outage_opens_a_new_one(
+        db, components, target, start):
+    monitor = make_monitor("API health", target, components["zh1"], incident_mode="publish")
+    up = real_outcome(monitor)
+    target.status = 503
+    down = real_outcome(monitor)
+    at = checks(monitor, up, start, 1)
+    at = checks(monitor, down, at, 3)
+    consumers_pass()
+    [incident] = Incident.objects.all()
+    services.resolve_incident(incident, body="Fixed by hand.", display_at=at)
+    at = checks(monitor, up, at + MINUTE, 2)
+    consumers_pass()
+    assert list(incident.updates.values_list("body", flat=True)).count("Fixed by hand.") == 1
+    assert incident.updates.count() == 2
+    assert not Handling.objects.filter(consumer="monitor_incidents").exclude(state="done").exists()
+    checks(monitor, down, at, 3)
+    consumers_pass()
+    assert Incident.objects.count() == 2 and Incident.objects.filter(resolved_at__isnull=True).count() == 1

@@ -96,9 +96,9 @@ def handle(work: Work) -> None:
 
 def _open(monitor: Monitor) -> AutoIncident | None:
     """The monitor's draft or open incident, if any (one resolved by hand meanwhile is marked so)."""
-    current = (AutoIncident.objects.select_for_update().filter(
-        monitor=monitor, state__in=[AutoIncidentState.DRAFT, AutoIncidentState.OPEN]).select_related("incident")
-        .first())
+    current = (AutoIncident.objects.select_for_update(of=("self",))
+               .filter(monitor=monitor, state__in=[AutoIncidentState.DRAFT, AutoIncidentState.OPEN])
+               .select_related("incident").first())
     if current is not None and current.state == AutoIncidentState.OPEN and (
             current.incident is None or not current.incident.is_open):
         current.state, current.updated_at = AutoIncidentState.RESOLVED, timezone.now()

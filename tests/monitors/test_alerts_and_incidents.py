@@ -378,3 +378,23 @@ def test_an_incident_a_responder_resolved_is_left_alone_and_the_next_outage_open
     checks(monitor, down, at, 3)
     consumers_pass()
     assert Incident.objects.count() == 2 and Incident.objects.filter(resolved_at__isnull=True).count() == 1
+
+
+def test_an_existing_channel_opts_in_to_monitor_alerts_without_giving_its_url_again(client, db, receiver):
+    from django.urls import reverse
+
+    from tests.console.events_support import signed_in
+
+    signed_in(client, "ada", "admin")
+    existing = admin.add_team_channel(name="Dead letters", url=f"json://127.0.0.1:{receiver.port}/d",
+                                      kinds=["delivery.failed"])
+    field = f"channel-{existing.pk}-kinds"
+    url = reverse("console:team_channel_kinds", args=[existing.pk])
+    refused = client.post(url, {})
+    assert refused.status_code == 400 and "This field is required" in refused.content.decode()
+    assert client.post(url, {field: ["delivery.failed", "monitor.state_changed"]}).status_code == 302
+    existing.refresh_from_db()
+    assert existing.kinds == ["delivery.failed", "monitor.state_changed"]
+    assert [c.name for c in alerts.team.channels_for("monitor.state_changed")] == ["Dead letters"]
+    [entry] = AuditEvent.objects.filter(action="team_channel.change")
+    assert entry.before["kinds"] == ["delivery.failed"] and "monitor.state_changed" in entry.after["kinds"]

@@ -115,7 +115,8 @@ def first_failure(monitor: Monitor, state: str, now: datetime) -> datetime | Non
         return None
     failed = [verdict.DOWN] if state == State.DOWN else [verdict.DOWN, verdict.DEGRADED]
     found = []
-    for location in LocationState.objects.filter(monitor=monitor).values_list("location", flat=True):
+    agreeing = LocationState.objects.filter(monitor=monitor, state__in=[state, State.DOWN])
+    for location in agreeing.values_list("location", flat=True):
         results = CheckResult.objects.filter(monitor=monitor, location=location, at__lte=now)
         last_good = results.exclude(verdict__in=failed).order_by("-at").values_list("at", flat=True).first()
         run = results.filter(verdict__in=failed)

@@ -6,7 +6,9 @@
 - clock: records the events that time alone makes (a new day, every few minutes for relative times,
   reminders before maintenance, heartbeats whose ping did not come) and forgets old events;
 - deliveries: sends the notifications the notifier made (notify/delivery.py);
-- probe: runs the monitors' checks (signalpost/monitors/engine.py) and writes their verdicts.
+- probe: runs the monitors' checks (signalpost/monitors/engine.py) and writes their verdicts;
+- monitor_messages: tells the team's channels about monitors' state changes (the alerts the consumer
+  "monitor_alerts" made), gathered, with reminders (signalpost/monitors/alerts.py).
 """
 
 import logging
@@ -172,6 +174,21 @@ def probe_job() -> Job:
                run_once, lambda stopping: None, continuous=True, close=runner.close)
 
 
+def monitor_messages_job() -> Job:
+    from signalpost.monitors import alerts
+
+    worker = worker_name()
+
+    def run_once(stopping: threading.Event) -> str:
+        return alerts.run_once(worker) or IDLE
+
+    def wait(stopping: threading.Event) -> None:
+        stopping.wait(alerts.seconds_until_due())
+
+    return Job("monitor_messages", "tells the team's channels when monitors go down or recover, gathered, "
+               "with reminders", run_once, wait)
+
+
 def jobs() -> list[Job]:
     """Every job: those that make events first, so that one pass (`worker --once`) also handles them."""
     return [
@@ -181,9 +198,11 @@ def jobs() -> list[Job]:
             _periodic_wait(5.0)),
         probe_job(),
         *(consumer_job(c.name) for c in consumers.registered()),
+        monitor_messages_job(),
         deliveries_job(),
     ]
 
 
 def job_names() -> list[str]:
-    return ["transitions", "clock", "probe"] + [c.name for c in consumers.registered()] + ["deliveries"]
+    return (["transitions", "clock", "probe"] + [c.name for c in consumers.registered()]
+            + ["monitor_messages", "deliveries"])

@@ -215,6 +215,10 @@ for _range in envlist("SIGNALPOST_OUTBOUND_ALLOW", []):
 MONITOR_RAW_DAYS = envint("SIGNALPOST_MONITOR_RAW_DAYS", 14)
 # The name of the place this machine's probe checks from (results and verdicts are kept per location).
 MONITOR_LOCATION = envstr("SIGNALPOST_MONITOR_LOCATION", "local")
+# The team's alerts about monitors: state changes this close together go out as one message, and a
+# monitor that stays down is brought up again at most this often.
+MONITOR_ALERT_WINDOW_SECONDS = envfloat("SIGNALPOST_MONITOR_ALERT_WINDOW", 30.0)
+MONITOR_ALERT_REMINDER_MINUTES = envint("SIGNALPOST_MONITOR_ALERT_REMINDER_MINUTES", 60)
 # Behind a reverse proxy, the client address is the last one in X-Forwarded-For (login throttling).
 BEHIND_PROXY = envbool("SIGNALPOST_BEHIND_PROXY", False)
 DEMO = envbool("SIGNALPOST_DEMO", True)

@@ -139,6 +139,7 @@ EXPECTED = {
     "console:delivery_retry": "admin",
     "console:team_alerts": "admin",
     "console:team_channel_new": "admin",
+    "console:team_channel_kinds": "admin",
     "console:team_channel_test": "admin",
     "console:team_channel_remove": "admin",
     "console:email_templates": "admin",

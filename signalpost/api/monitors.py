@@ -57,6 +57,10 @@ def _json_schema(key: str) -> dict:
         schema = {"type": "array", "items": _LINK_SCHEMA}
     elif kind == "json":
         schema = {}  # any JSON value
+    elif kind == "incident":
+        schema = {"type": "object", "additionalProperties": False, "properties": {
+            "mode": {"type": "string", "enum": ["off", "draft", "publish"]}, "title": {"type": "string"},
+            "body": {"type": "string"}, "resolution": {"type": "string"}, "notify": {"type": "boolean"}}}
     else:
         schema = {"type": "string"}
     if nullable:
@@ -80,7 +84,7 @@ MonitorPatch = _input_model("MonitorPatch", ())
 
 _OUT_TYPES = {"number": int | None, "flag": bool | None, "text": str | None, "long_text": str | None,
               "choice": str | None, "list": list[int | str] | None, "mapping": dict[str, str] | None,
-              "json": Any}
+              "json": Any, "incident": dict[str, Any] | None}
 
 
 class LinkOut(Schema):

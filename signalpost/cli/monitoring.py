@@ -1,5 +1,5 @@
 """The monitors' commands: list them with their state, list the locations that report, export them as
-YAML, apply a YAML file (this machine's database)."""
+YAML, apply a YAML file, list and publish the draft incidents monitors made (this machine's database)."""
 
 import argparse
 import sys
@@ -9,7 +9,8 @@ from .common import CliError, setup_django
 
 
 def add_commands(commands: argparse._SubParsersAction) -> None:
-    monitors = commands.add_parser("monitors", help="monitors: list, locations, export as YAML, apply a YAML file",
+    monitors = commands.add_parser("monitors", help="monitors: list, locations, export as YAML, apply a YAML file, "
+                                   "drafts",
                                    description="Monitors as code: `export` writes every monitor as YAML, "
                                    "`apply FILE` makes the monitors match the file. See docs/monitoring.md.")
     actions = monitors.add_subparsers(dest="monitors_command", metavar="ACTION")
@@ -31,6 +32,14 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     apply.add_argument("--dry-run", action="store_true", help="print what would change, change nothing")
     apply.add_argument("--prune", action="store_true", help="also remove the monitors the file does not name")
     apply.set_defaults(func=cmd_apply)
+    drafts = actions.add_parser("drafts", help="the draft incidents monitors made, waiting to be published")
+    drafts.set_defaults(func=cmd_drafts)
+    publish = actions.add_parser("publish", help="publish the draft incident a monitor made when it went down",
+                                 description="Open the monitor's draft incident, as of the moment the monitor "
+                                 "went down, with its title, text and components (subscribers are told if the "
+                                 "monitor's incident settings say notify: true).")
+    publish.add_argument("monitor", help="the monitor's name")
+    publish.set_defaults(func=cmd_publish)
 
 
 def cmd_list(args) -> int:
@@ -138,4 +147,26 @@ def cmd_apply(args) -> int:
         summary = ", ".join(f"{n} to {action}" if args.dry_run else f"{n} {action}d"
                             for action, n in counts.items() if n)
         print(f"{summary}{' (dry run: nothing changed)' if args.dry_run else ''}")
+    return 0
+
+
+def cmd_drafts(args) -> int:
+    setup_django()
+    from signalpost.monitors import incidents
+
+    waiting = incidents.drafts()
+    if not waiting:
+        print("no draft incidents waiting", file=sys.stderr)
+        return 0
+    for draft in waiting:
+        print(f"{draft.monitor.name}  down since {draft.down_at.isoformat(timespec='seconds')}  {draft.title}")
+    return 0
+
+
+def cmd_publish(args) -> int:
+    setup_django()
+    from signalpost.monitors import incidents
+
+    incident = incidents.publish_draft(args.monitor)
+    print(f"incident {incident.public_id} opened: {incident.name}")
     return 0

@@ -25,7 +25,7 @@ from signalpost.status.models import Component, ComponentStatus
 
 PER_PAGE = 100
 # Fields with a control of their own: the kind (links above the form), pausing (the Pause button).
-NOT_IN_FORM = {"kind", "paused", "components"}
+NOT_IN_FORM = {"kind", "paused", "components", "incident"}  # the automatic incident: in the monitors file
 STATUS_CHOICES = [(s, ComponentStatus(s).label) for s in config.STATUSES]
 
 
@@ -39,6 +39,10 @@ def _text(value: Any, kind: str) -> Any:
         return ", ".join(str(v) for v in value)
     if kind == "mapping":
         return "\n".join(f"{k}: {v}" for k, v in value.items())
+    if kind == "incident":
+        if value["mode"] == "off":
+            return "off"
+        return f"{value['mode']}: {value['title']}" + (" (subscribers told)" if value["notify"] else "")
     if kind == "json":
         return "" if value == "" else json.dumps(value, ensure_ascii=False)
     if kind == "number" and isinstance(value, float) and value.is_integer():

@@ -1,5 +1,5 @@
-"""The team's alert channels (admin): add an Apprise URL for the events it takes, send it a test, remove
-it. A URL is never shown back in full after it is saved (it holds the service's credentials)."""
+"""The team's alert channels (admin): add an Apprise URL for the events it takes, change which events
+it takes, send it a test, remove it. A URL is never shown back in full after it is saved (it holds the service's credentials)."""
 
 from django import forms
 from django.contrib import messages
@@ -24,6 +24,11 @@ class ChannelForm(forms.Form):
                                       widget=forms.CheckboxSelectMultiple, initial=list(TeamAlert.values))
 
 
+class KindsForm(forms.Form):
+    kinds = forms.MultipleChoiceField(label="Tell it about", choices=TeamAlert.choices,
+                                      widget=forms.CheckboxSelectMultiple)
+
+
 def _find(channel_id: int) -> TeamChannel:
     channel = TeamChannel.objects.filter(pk=channel_id).first()
     if channel is None:
@@ -31,10 +36,13 @@ def _find(channel_id: int) -> TeamChannel:
     return channel
 
 
-def _page(request: HttpRequest, form: ChannelForm, status: int = 200) -> HttpResponse:
+def _page(request: HttpRequest, form: ChannelForm, status: int = 200,
+          changing: tuple[int, KindsForm] | None = None) -> HttpResponse:
     channels = list(TeamChannel.objects.order_by("name", "id"))
     for channel in channels:
         channel.kind_labels = [TeamAlert(k).label for k in channel.kinds if k in TeamAlert.values]
+        channel.kinds_form = (changing[1] if changing and changing[0] == channel.pk else
+                              KindsForm(initial={"kinds": channel.kinds}, prefix=f"channel-{channel.pk}"))
     return render(request, "console/team_alerts.html", {"channels": channels, "form": form}, status=status)
 
 
@@ -78,3 +86,19 @@ def team_channel_remove(request: HttpRequest, channel_id: int) -> HttpResponse:
     admin.remove_team_channel(channel)
     messages.success(request, f"Team channel “{channel.name}” removed.")
     return redirect("console:team_alerts")
+
+
+@role_required("admin")
+@require_POST
+def team_channel_kinds(request: HttpRequest, channel_id: int) -> HttpResponse:
+    channel = _find(channel_id)
+    form = KindsForm(request.POST, prefix=f"channel-{channel.pk}")
+    if form.is_valid():
+        try:
+            admin.set_team_channel_kinds(channel, form.cleaned_data["kinds"])
+        except InvalidInput as refusal:
+            show_refusal(form, refusal)
+        else:
+            messages.success(request, f"“{channel.name}” is now told about what is ticked.")
+            return redirect("console:team_alerts")
+    return _page(request, ChannelForm(), status=400, changing=(channel.pk, form))

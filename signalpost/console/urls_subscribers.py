@@ -19,6 +19,7 @@ urlpatterns = [
     path("deliveries/<int:delivery_id>/retry", deliveries.delivery_retry, name="delivery_retry"),
     path("team-alerts/", team_alerts.team_alerts, name="team_alerts"),
     path("team-alerts/new", team_alerts.team_channel_new, name="team_channel_new"),
+    path("team-alerts/<int:channel_id>/kinds", team_alerts.team_channel_kinds, name="team_channel_kinds"),
     path("team-alerts/<int:channel_id>/test", team_alerts.team_channel_test, name="team_channel_test"),
     path("team-alerts/<int:channel_id>/remove", team_alerts.team_channel_remove, name="team_channel_remove"),
     path("email-templates/", email_templates.email_templates, name="email_templates"),

@@ -6,3 +6,11 @@ class MonitorsConfig(AppConfig):
     label = "monitors"
     verbose_name = "Monitors"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from signalpost.events.consumers import register
+
+        from . import alerts, incidents
+
+        register(incidents.CONSUMER)
+        register(alerts.CONSUMER)

@@ -44,8 +44,21 @@ from signalpost.status.models import ComponentStatus
 
 from . import heartbeat
 from .engine import split_host_port
+from .incidents import template_problem
 from .kinds import PING_FORBIDDEN, ping_allowed, split_resolver
-from .models import DNS_RECORD_TYPES, HTTP_METHODS, Monitor, MonitorComponent, MonitorKind, State, StateChange
+from .models import (
+    DEFAULT_INCIDENT_BODY,
+    DEFAULT_INCIDENT_RESOLUTION,
+    DEFAULT_INCIDENT_TITLE,
+    DNS_RECORD_TYPES,
+    HTTP_METHODS,
+    IncidentMode,
+    Monitor,
+    MonitorComponent,
+    MonitorKind,
+    State,
+    StateChange,
+)
 from .store import component_status
 
 # The fields of a monitor in the file, with their defaults (None: required or none).
@@ -79,6 +92,9 @@ DEFAULTS: dict[str, Any] = {
     "successes_to_up": 2,
     "locations_needed": None,
     "components": [],
+    # The automatic incident: off, draft or publish; its texts; whether subscribers are told.
+    "incident": {"mode": IncidentMode.OFF.value, "title": DEFAULT_INCIDENT_TITLE, "body": DEFAULT_INCIDENT_BODY,
+                 "resolution": DEFAULT_INCIDENT_RESOLUTION, "notify": False},
 }
 HTTP_ONLY = ("method", "headers", "body", "expected_status", "keyword", "keyword_absent", "json_path",
              "json_expected", "degraded_above_ms", "follow_redirects", "verify_tls", "tls_expiry_days")
@@ -144,6 +160,8 @@ FORM: dict[str, tuple[str, str, str]] = {
     "locations_needed": ("Locations needed", "How many locations must agree; empty: a majority of those reporting.",
                          "number"),
     "components": ("Components", "The status each verdict gives each component it reports on.", "components"),
+    "incident": ("Automatic incident", "Opened when the monitor goes down (mode off, draft or publish), resolved "
+                 "when it recovers: mode, title, body, resolution, notify.", "incident"),
 }
 CHOICES: dict[str, tuple[str, ...]] = {"kind": tuple(MonitorKind.values), "method": HTTP_METHODS,
                                        "record_type": tuple(DNS_RECORD_TYPES)}
@@ -199,6 +217,8 @@ def monitor_values(monitor: Monitor) -> dict[str, Any]:
         "paused": monitor.paused, "failures_to_down": monitor.failures_to_down,
         "successes_to_up": monitor.successes_to_up, "locations_needed": monitor.locations_needed,
         "components": sorted((link.component.public_id, link.down_status, link.degraded_status) for link in links),
+        "incident": {"mode": monitor.incident_mode, "title": monitor.incident_title, "body": monitor.incident_body,
+                     "resolution": monitor.incident_resolution, "notify": monitor.incident_notify},
     }
 
 
@@ -219,6 +239,10 @@ def export() -> str:
             if key == "components" or (beats and key in CHECKED_ONLY) or ONLY.get(key, monitor.kind) != monitor.kind:
                 continue
             wanted = default(monitor.kind, key) if key != "timeout" else default_timeout(values["interval"])
+            if key == "incident":  # only the parts that differ
+                if value != wanted:
+                    item[key] = {part: text for part, text in value.items() if text != wanted[part]}
+                continue
             if key in ("kind", "target", "interval", "uuid") or value != wanted:
                 item[key] = json.loads(value) if key == "json_expected" else value
         components = Component.objects.select_related("group").in_bulk(
@@ -434,6 +458,31 @@ def _components(value: Any) -> list[tuple[str, str, str]]:
     return sorted(found)
 
 
+def _incident(value: Any) -> dict[str, Any]:
+    """The automatic incident's settings, the parts left out taking their defaults."""
+    if value is None:
+        value = {}
+    if not isinstance(value, dict):
+        raise ValueError("must be a mapping: mode (off, draft, publish), title, body, resolution, notify")
+    unknown = set(value) - set(DEFAULTS["incident"])
+    if unknown:
+        raise ValueError(f"{sorted(unknown)[0]}: not a field of the automatic incident "
+                         "(mode, title, body, resolution, notify)")
+    settings = {**DEFAULTS["incident"], **value}
+    if settings["mode"] not in IncidentMode.values:
+        raise ValueError(f"mode: must be one of {', '.join(IncidentMode.values)}")
+    for part, limit in (("title", 300), ("body", 10_000), ("resolution", 10_000)):
+        text = settings[part]
+        if not isinstance(text, str) or not text.strip() or len(text) > limit:
+            raise ValueError(f"{part}: must be text of 1 to {limit} characters")
+        problem = template_problem(text)
+        if problem:
+            raise ValueError(f"{part}: {problem}")
+    if not isinstance(settings["notify"], bool):
+        raise ValueError("notify: must be true or false")
+    return settings
+
+
 def _validate(item: dict, errors: list[str], label: str) -> dict[str, Any] | None:
     values, problems = check_fields(item)
     errors += [f"{label}: {key}: {message}" for key, message in problems]
@@ -486,6 +535,7 @@ def check_fields(item: dict) -> tuple[dict[str, Any], list[tuple[str, str]]]:
         "successes_to_up": lambda v: _whole(v, 1, 100),
         "locations_needed": lambda v: None if v is None else _whole(v, 1, 100),
         "components": _components,
+        "incident": _incident,
     }
     for key in DEFAULTS:
         if key in ("kind", "target", "timeout"):
@@ -679,6 +729,8 @@ def plan(specs: list[Spec], prune: bool = False) -> list[Change]:
 COLUMNS = {"interval": "interval_seconds", "timeout": "timeout_seconds", "expected_status": "expected_statuses",
            "expected": "dns_expected", "tz": "cron_zone", "grace": "grace_seconds"}
 SCHEDULE = {"kind", "every", "cron", "tz", "grace", "paused"}  # a heartbeat's deadline starts again
+INCIDENT_COLUMNS = {"mode": "incident_mode", "title": "incident_title", "body": "incident_body",
+                    "resolution": "incident_resolution", "notify": "incident_notify"}
 
 
 def apply(specs: list[Spec], prune: bool = False, dry_run: bool = False) -> list[Change]:
@@ -711,7 +763,10 @@ def _save(monitor: Monitor, values: dict[str, Any], now, action: str) -> None:
     before = monitor_values(monitor) if monitor.pk else None
     changed = set(values) if before is None else {key for key, value in values.items() if before[key] != value}
     for key, value in values.items():
-        if key not in ("components", "uuid", "every"):  # every: the interval has it
+        if key == "incident":
+            for part, setting in value.items():
+                setattr(monitor, INCIDENT_COLUMNS[part], setting)
+        elif key not in ("components", "uuid", "every"):  # every: the interval has it
             setattr(monitor, COLUMNS.get(key, key), value)
     beats = monitor.kind == MonitorKind.HEARTBEAT
     if beats:

@@ -36,6 +36,20 @@ def default_expected_statuses() -> list:
     return ["2xx", "3xx"]
 
 
+class IncidentMode(models.TextChoices):
+    """What a monitor going down does about an incident."""
+
+    OFF = "off", "No incident"
+    DRAFT = "draft", "A draft for a responder to publish"
+    PUBLISH = "publish", "An incident published at once"
+
+
+# The automatic incident's texts; {monitor}, {reason}, {components} and {since} are filled in.
+DEFAULT_INCIDENT_TITLE = "{components} unavailable"
+DEFAULT_INCIDENT_BODY = "Our monitoring reports a problem with {components} since {since}: {reason}. We are investigating."
+DEFAULT_INCIDENT_RESOLUTION = "{components} work again: the monitor '{monitor}' sees them answering as expected."
+
+
 class Monitor(models.Model):
     public_id = models.CharField(max_length=12, unique=True, default=new_public_id)
     name = models.CharField(max_length=200, unique=True)
@@ -72,6 +86,12 @@ class Monitor(models.Model):
     successes_to_up = models.PositiveIntegerField(default=2)
     locations_needed = models.PositiveIntegerField(null=True, blank=True)  # null: a majority of those reporting
     components = models.ManyToManyField(Component, through="MonitorComponent", related_name="monitors")
+    # The automatic incident (off by default): opened when it goes down, resolved when it recovers.
+    incident_mode = models.CharField(max_length=8, choices=IncidentMode.choices, default=IncidentMode.OFF)
+    incident_title = models.CharField(max_length=300, default=DEFAULT_INCIDENT_TITLE)
+    incident_body = models.TextField(default=DEFAULT_INCIDENT_BODY)
+    incident_resolution = models.TextField(default=DEFAULT_INCIDENT_RESOLUTION)
+    incident_notify = models.BooleanField(default=False)  # whether subscribers are told of it
     # The monitor's current verdict, as its checks made it (not configuration: never exported).
     state = models.CharField(max_length=8, choices=State.choices, default=State.UNKNOWN)
     state_changed_at = models.DateTimeField(null=True, blank=True)
@@ -153,6 +173,9 @@ class StateChange(models.Model):
     from_state = models.CharField(max_length=8, choices=State.choices)
     to_state = models.CharField(max_length=8, choices=State.choices)
     reason = models.CharField(max_length=500, blank=True, default="")
+    # Going down (or degraded): the first failed check of the run that made it so. From there to `at` is
+    # the time it took to detect.
+    first_failure_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["at", "id"]
@@ -217,3 +240,81 @@ class AcceptedBatch(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["location", "batch_id"], name="accepted_batch_unique")]
         indexes = [models.Index(fields=["location", "accepted_at"])]
+
+
+class AutoIncidentState(models.TextChoices):
+    DRAFT = "draft", "Draft, not published"
+    OPEN = "open", "Published, open"
+    RESOLVED = "resolved", "Resolved"
+    DROPPED = "dropped", "Draft dropped: the monitor recovered before it was published"
+
+
+class AutoIncident(models.Model):
+    """The incident a monitor's going down made: a draft (its texts, ready to publish) or the published
+    incident, resolved when the monitor recovers. One per going down (`down_event`), so that the event
+    handled twice opens nothing twice; one open at a time per monitor."""
+
+    monitor = models.ForeignKey(Monitor, on_delete=models.CASCADE, related_name="auto_incidents")
+    down_event = models.BigIntegerField(unique=True)  # the monitor.state_changed event that opened it
+    state = models.CharField(max_length=8, choices=AutoIncidentState.choices)
+    title = models.CharField(max_length=300)
+    body = models.TextField()
+    components = models.JSONField(default=dict)  # component public id: the status the incident gives it
+    notify = models.BooleanField(default=False)
+    down_at = models.DateTimeField()  # the state change: when it was detected
+    first_failure_at = models.DateTimeField(null=True, blank=True)  # when the problem first showed
+    incident = models.ForeignKey("status.Incident", null=True, blank=True, on_delete=models.SET_NULL,
+                                 related_name="+")
+    up_event = models.BigIntegerField(null=True, blank=True)  # the event that resolved it
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-down_at", "-id"]
+        indexes = [models.Index(fields=["monitor", "state"])]
+
+
+class AlertMessage(models.Model):
+    """One message to the team's channels, listing the alerts gathered in it; sent at least once,
+    each channel that took it remembered (`sent_to`) so that a retry tells only the others."""
+
+    title = models.CharField(max_length=300)
+    body = models.TextField()
+    created_at = models.DateTimeField(default=timezone.now)
+    due_at = models.DateTimeField(default=timezone.now)
+    attempts = models.IntegerField(default=0)
+    claimed_by = models.CharField(max_length=100, blank=True, default="")
+    claimed_until = models.DateTimeField(null=True, blank=True)
+    sent_to = models.JSONField(default=list)  # ids of the team channels that took it
+    sent_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True, default="")
+
+    class Meta:
+        indexes = [models.Index(fields=["sent_at", "due_at"])]
+
+
+class AlertKind(models.TextChoices):
+    CHANGE = "change", "State change"
+    REMINDER = "reminder", "Still down"
+
+
+class MonitorAlert(models.Model):
+    """One thing the team is told about a monitor: a state change, or a reminder that it is still down.
+    Its key makes it once only (the event's id, or the reminder's slot); alerts waiting together are
+    gathered into one message. One for a monitor whose components are all under maintenance is kept,
+    silenced, and never sent."""
+
+    key = models.CharField(max_length=100, unique=True)
+    monitor = models.ForeignKey(Monitor, on_delete=models.CASCADE, related_name="alerts")
+    kind = models.CharField(max_length=8, choices=AlertKind.choices)
+    at = models.DateTimeField()
+    from_state = models.CharField(max_length=8, choices=State.choices)
+    to_state = models.CharField(max_length=8, choices=State.choices)
+    reason = models.CharField(max_length=500, blank=True, default="")
+    silenced = models.BooleanField(default=False)
+    message = models.ForeignKey(AlertMessage, null=True, blank=True, on_delete=models.SET_NULL,
+                                related_name="alerts")
+
+    class Meta:
+        ordering = ["at", "id"]
+        indexes = [models.Index(fields=["message", "silenced", "at"]), models.Index(fields=["monitor", "at"])]

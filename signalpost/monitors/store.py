@@ -110,11 +110,32 @@ def component_status(link: MonitorComponent, state: str) -> str:
     return ComponentStatus.OPERATIONAL
 
 
+def first_failure(monitor: Monitor, state: str, now: datetime) -> datetime | None:
+    """Going down (or degraded): the first failed check of the run that made it so, the earliest among
+    the locations saying so. Read from the raw results, which are written before the verdict moves."""
+    if state not in (State.DOWN, State.DEGRADED):
+        return None
+    failed = [verdict.DOWN] if state == State.DOWN else [verdict.DOWN, verdict.DEGRADED]
+    found = []
+    agreeing = LocationState.objects.filter(monitor=monitor, state__in=[state, State.DOWN])
+    for location in agreeing.values_list("location", flat=True):
+        results = CheckResult.objects.filter(monitor=monitor, location=location, at__lte=now)
+        last_good = results.exclude(verdict__in=failed).order_by("-at").values_list("at", flat=True).first()
+        run = results.filter(verdict__in=failed)
+        if last_good is not None:
+            run = run.filter(at__gt=last_good)
+        start = run.order_by("at").values_list("at", flat=True).first()
+        if start is not None:
+            found.append(start)
+    return min(found, default=None)
+
+
 def change_state(monitor: Monitor, state: str, reason: str, now: datetime) -> StateChange:
     """Record a monitor's new state: its StateChange, the signal on each linked component, the event."""
     previous = monitor.state
+    began = first_failure(monitor, state, now)
     change = StateChange.objects.create(monitor=monitor, at=now, from_state=previous, to_state=state,
-                                        reason=reason[:500])
+                                        reason=reason[:500], first_failure_at=began)
     Monitor.objects.filter(pk=monitor.pk).update(state=state, state_changed_at=now, state_reason=reason[:500])
     monitor.state, monitor.state_changed_at, monitor.state_reason = state, now, reason[:500]
     components = {}
@@ -124,7 +145,8 @@ def change_state(monitor: Monitor, state: str, reason: str, now: datetime) -> St
         components[link.component.public_id] = status
     record_event("monitor.state_changed", f"monitor:{monitor.public_id}", occurred_at=now, data={
         "monitor": monitor.public_id, "name": monitor.name, "state": [previous, state], "reason": reason,
-        "components": components,
+        "components": components, "state_change": change.pk,
+        "first_failure_at": began.isoformat() if began else None,
     })
     return change
 

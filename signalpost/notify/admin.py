@@ -513,6 +513,18 @@ def add_team_channel(*, name: str, url: str, kinds: Iterable[str]) -> TeamChanne
     return channel
 
 
+def set_team_channel_kinds(channel: TeamChannel, kinds: Iterable[str]) -> TeamChannel:
+    """Change what an existing channel is told about (opting in to monitor alerts, say), keeping its URL."""
+    kinds = _team_kinds(kinds)
+    with transaction.atomic():
+        before = {"name": channel.name, "url": channel.shown_url, "kinds": channel.kinds}
+        channel.kinds = kinds
+        channel.save(update_fields=["kinds"])
+        audit.record("team_channel.change", channel, before=before,
+                     after={"name": channel.name, "url": channel.shown_url, "kinds": kinds})
+    return channel
+
+
 def remove_team_channel(channel: TeamChannel) -> None:
     with transaction.atomic():
         audit.record("team_channel.remove", channel,

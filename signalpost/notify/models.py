@@ -150,10 +150,12 @@ class EmailTemplate(models.Model):
 
 
 class TeamAlert(models.TextChoices):
-    """What the team's own channels can be told about (the monitors will add theirs)."""
+    """What the team's own channels can be told about."""
 
     DELIVERY_FAILED = "delivery.failed", "A delivery ran out of attempts (dead letter)"
     SUBSCRIBER_PAUSED = "subscriber.paused", "A subscriber's webhook was paused after repeated failures"
+    # Sent by the monitors' own job (signalpost/monitors/alerts.py): gathered, reminded, silenced.
+    MONITOR = "monitor.state_changed", "A monitor went down, degraded or recovered (and reminders while down)"
 
 
 class TeamChannel(models.Model):

@@ -23,8 +23,9 @@ from .models import TeamAlert, TeamChannel
 
 log = logging.getLogger("signalpost.notify.team")
 
+# Monitors' state changes reach the channels through the monitors' own job, gathered into one message.
 CONSUMER = Consumer(name="team_alerts", handler="signalpost.notify.team.handle",
-                    kinds=tuple(TeamAlert.values), max_attempts=10)
+                    kinds=(TeamAlert.DELIVERY_FAILED, TeamAlert.SUBSCRIBER_PAUSED), max_attempts=10)
 
 # Class attributes of Apprise plugins that are documentation, not where they connect.
 _NOT_ENDPOINTS = {"service_url", "setup_url"}

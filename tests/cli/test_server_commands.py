@@ -129,7 +129,7 @@ def test_run_serves_the_demo_page_and_stops_cleanly_on_ctrl_c(tmp_path):
             found = health()
             jobs = found.get("jobs", {})
             every = {"transitions", "clock", "probe", "publisher", "mailer", "notifier", "deliveries", "team_alerts",
-                     "signups"}
+                     "signups", "monitor_incidents", "monitor_alerts", "monitor_messages"}
             ready = set(jobs) == every and all(
                 job["state"] == "ok" for job in jobs.values()) and found["publisher"]["pending"] == 0
             return found if ready else None

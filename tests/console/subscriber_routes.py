@@ -26,6 +26,8 @@ CONSOLE_SCENARIOS: dict[str, Callable] = {
     "console:team_channel_new": lambda w: (reverse("console:team_channel_new"), {
         "name": "Ops receiver", "url": "json://127.0.0.1:9/alerts", "kinds": ["delivery.failed"]}),
     "console:team_channel_test": _team_test,
+    "console:team_channel_kinds": lambda w: (reverse("console:team_channel_kinds", args=[w.objects["team_channel"].pk]), {
+        f"channel-{w.objects['team_channel'].pk}-kinds": ["delivery.failed", "monitor.state_changed"]}),
     "console:team_channel_remove": lambda w: (reverse("console:team_channel_remove",
                                                       args=[w.objects["team_channel"].pk]), {}),
     "console:email_template": lambda w: (reverse("console:email_template", args=["maintenance"]), {

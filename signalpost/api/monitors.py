@@ -79,7 +79,7 @@ def _input_model(name: str, required: tuple[str, ...]):
     return create_model(name, __base__=Input, **fields)
 
 
-MonitorIn = _input_model("MonitorIn", ("name", "target"))
+MonitorIn = _input_model("MonitorIn", ("name",))  # a target too, but for a heartbeat: the rules say
 MonitorPatch = _input_model("MonitorPatch", ())
 
 _OUT_TYPES = {"number": int | None, "flag": bool | None, "text": str | None, "long_text": str | None,
@@ -137,7 +137,7 @@ class MonitorOut(MonitorSettings):  # type: ignore[misc,valid-type]
     id: str
     name: str
     kind: str
-    target: str
+    target: str | None = Field(None, description="what is checked; none for a heartbeat, whose job calls its ping URL")
     components: list[LinkOut]
     state: StateName = Field(description="up, degraded, down, unknown (not checked enough yet), or paused")
     state_since: datetime | None

@@ -173,3 +173,28 @@ def test_a_monitor_made_through_the_api_exports_as_the_one_applied_from_a_file(a
                             "components": ["Mail delivery"]}).status_code == 201
     assert config.export() == from_file
     assert config.plan(config.parse(from_file), prune=True) == []
+
+
+def test_the_newer_kinds_and_an_automatic_incident_go_through_the_api_unchanged_by_a_patch(admin, components):
+    beat = admin.post(API, {"name": "Nightly backup", "kind": "heartbeat", "cron": "30 2 * * *",
+                            "tz": "Europe/Zurich", "grace": 600})
+    assert beat.status_code == 201, beat.content
+    assert beat.json()["uuid"] and beat.json()["cron"] == "30 2 * * *" and beat.json()["target"] is None
+    renamed = admin.patch(f"{API}/{beat.json()['id']}", {"grace": 900})
+    assert renamed.status_code == 200, renamed.content
+    assert (renamed.json()["uuid"], renamed.json()["grace"]) == (beat.json()["uuid"], 900)  # its ping URL stays
+
+    made = admin.post(API, {"name": "API status", "target": "http://127.0.0.1:9/status", "json_path": "$.status",
+                            "json_expected": "ok", "components": ["zh1.single"],
+                            "incident": {"mode": "publish", "title": "{components} unavailable"}})
+    assert made.status_code == 201, made.content
+    assert made.json()["json_expected"] == "ok"
+    assert made.json()["incident"]["mode"] == "publish"
+    changed = admin.patch(f"{API}/{made.json()['id']}", {"interval": 30})
+    assert changed.status_code == 200, changed.content
+    assert changed.json()["json_expected"] == "ok"  # not turned into the text '"ok"' by the change
+    assert changed.json()["incident"] == made.json()["incident"]
+    exported = yaml.safe_load(config.export())["monitors"]
+    assert [m for m in exported if m["name"] == "API status"][0]["json_expected"] == "ok"
+    bad = admin.post(API, {"name": "Bad", "target": "http://127.0.0.1:9/", "incident": {"mode": "sometimes"}})
+    assert bad.status_code == 422 and "incident" in _errors(bad)

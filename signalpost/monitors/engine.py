@@ -51,7 +51,7 @@ CONCURRENCY = 512  # checks in flight at once
 PER_HOST = 4  # connections to one host at once
 MAX_REDIRECTS = 10
 RELOAD_SECONDS = 10.0  # how soon a monitor created, changed or paused is taken into account
-FLUSH_SECONDS = 0.5  # results wait at most this long before they are written
+FLUSH_SECONDS = 1.0  # results wait at most this long before they are written (fewer, larger batches)
 BATCH = 1000  # results per write
 BUFFER = 200_000  # results kept in memory while the database is away; the oldest go beyond this
 USER_AGENT = "Signalpost-Monitor/1"
@@ -300,6 +300,7 @@ class Engine:
         self.pending: list[Outcome] = []  # results not yet written
         self.checked = 0  # results written since start
         self.skipped = 0  # checks not started because the previous one of their monitor was still running
+        self.lags: list[float] = []  # seconds each check started after its slot, since lags were last taken
         self.dropped = 0
         self._reload_at = 0.0
         self._housekeeping_at = 0.0
@@ -307,6 +308,7 @@ class Engine:
         self._session: aiohttp.ClientSession | None = None
         self._overall: asyncio.Semaphore | None = None
         self._hosts: dict[tuple[str, int], asyncio.Semaphore] = {}
+        self._host_keys: dict[tuple[str, str], tuple[str, int]] = {}  # (kind, target) → its host and port
         self._writer: asyncio.Task | None = None
         self._flush_now: asyncio.Event | None = None
 
@@ -352,31 +354,46 @@ class Engine:
             if monitor_id in self.running:
                 self.skipped += 1
                 continue
-            task = asyncio.create_task(self._run(check))
+            task = asyncio.create_task(self._run(check, due))
             self.running[monitor_id] = task
             task.add_done_callback(lambda _t, mid=monitor_id: self.running.pop(mid, None))
+
+    def take_lags(self) -> list[float]:
+        """The schedule lag of each check started since the last call (when it started against its slot:
+        waiting for the loop, for a free connection to its host, for one of the checks in flight)."""
+        lags, self.lags = self.lags, []
+        return lags
 
     # --- one check ---------------------------------------------------------------------------------
 
     def _host_slot(self, check: Check) -> asyncio.Semaphore:
-        try:
-            if check.kind == "tcp":
-                key = split_host_port(check.target)
-            else:
-                target = parse_url(check.target)
-                key = (target.host, target.port)
-        except (Refused, ValueError):
-            key = ("", 0)
+        key = self._host_keys.get((check.kind, check.target))
+        if key is None:
+            try:
+                if check.kind == "tcp":
+                    key = split_host_port(check.target)
+                else:
+                    target = parse_url(check.target)
+                    key = (target.host, target.port)
+            except (Refused, ValueError):
+                key = ("", 0)
+            if len(self._host_keys) >= 4 * BUFFER:  # targets changed many times over: start again
+                self._host_keys.clear()
+            self._host_keys[(check.kind, check.target)] = key
         slot = self._hosts.get(key)
         if slot is None:
             slot = self._hosts[key] = asyncio.Semaphore(self.per_host)
         return slot
 
-    async def _run(self, check: Check) -> None:
+    async def _run(self, check: Check, due: float | None = None) -> None:
         # The host's slot first: a host with many monitors waits for its own turns without holding the
         # slots of every other host's checks.
         async with self._host_slot(check), self._overall:
             at = datetime.now(dt_timezone.utc)
+            if due is not None:
+                if len(self.lags) >= BUFFER:  # nobody takes them: keep the recent half
+                    del self.lags[:BUFFER // 2]
+                self.lags.append(self.clock() - due)
             started = time.monotonic()
             status_code = None
             try:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from signalpost.events.record import record as record_event
@@ -37,53 +37,114 @@ STALE_INTERVALS = 3
 
 def record(location: str, outcomes: list[Outcome]) -> list[StateChange]:
     """Store a batch of results from one location and move the verdicts they change. Results of a
-    monitor removed or paused meanwhile are dropped. Returns the state changes made."""
+    monitor removed or paused meanwhile are dropped. Returns the state changes made.
+
+    A few queries per batch whatever its size, the rows read as tuples and written with one statement
+    run over many rows: a probe of 50,000 monitors writes hundreds of results a second, and building a
+    model instance (or a CASE expression) per row would cost more CPU than the checks themselves."""
     if not outcomes:
         return []
     with transaction.atomic():
         # A monitor paused or removed since its check began: its results no longer count.
-        monitors = Monitor.objects.filter(paused=False).in_bulk({o.monitor_id for o in outcomes})
-        outcomes = sorted((o for o in outcomes if o.monitor_id in monitors), key=lambda o: o.at)
-        CheckResult.objects.bulk_create(
-            CheckResult(monitor_id=o.monitor_id, location=location, at=o.at, verdict=o.verdict,
-                        latency_ms=o.latency_ms, status_code=o.status_code, reason=o.reason[:300])
-            for o in outcomes)
-        states = {s.monitor_id: s for s in LocationState.objects.select_for_update().filter(
-            monitor_id__in=monitors, location=location)}
+        rules = {row[0]: row[1:] for row in Monitor.objects.filter(
+            paused=False, pk__in={o.monitor_id for o in outcomes}).values_list(
+            "pk", "failures_to_down", "successes_to_up", "state", "state_changed_at", "interval_seconds",
+            "timeout_seconds", "locations_needed")}
+        outcomes = sorted((o for o in outcomes if o.monitor_id in rules), key=lambda o: o.at)
+        if not outcomes:
+            return []
+        _insert(CheckResult, ("monitor_id", "location", "at", "verdict", "latency_ms", "status_code", "reason"),
+                [(o.monitor_id, location, o.at, o.verdict, o.latency_ms, o.status_code, o.reason[:300])
+                 for o in outcomes])
+        runs = _location_runs(location, {o.monitor_id for o in outcomes})
+        latest: dict[int, Outcome] = {}
         for outcome in outcomes:
-            monitor = monitors[outcome.monitor_id]
-            state = states.get(monitor.pk)
-            if state is None:
-                state = states[monitor.pk] = LocationState.objects.create(monitor=monitor, location=location)
-            runs = verdict.step(
-                verdict.Runs(state.state, state.down_run, state.bad_run, state.up_run, state.ok_run),
-                outcome.verdict, monitor.failures_to_down, monitor.successes_to_up)
-            state.state, state.down_run, state.bad_run, state.up_run, state.ok_run = (
-                runs.state, runs.down_run, runs.bad_run, runs.up_run, runs.ok_run)
-            state.last_at, state.last_verdict, state.last_reason = outcome.at, outcome.verdict, outcome.reason[:300]
-            state.last_status_code = outcome.status_code
-        LocationState.objects.bulk_update(
-            states.values(), ["state", "down_run", "bad_run", "up_run", "ok_run", "last_at", "last_verdict",
-                              "last_reason", "last_status_code"])
-        latest = {}
-        for outcome in outcomes:
-            latest[outcome.monitor_id] = outcome.at
-        every_location = defaultdict(list)  # the other locations' states too: one query for the batch
-        for state in LocationState.objects.filter(monitor_id__in=latest):
-            every_location[state.monitor_id].append(state)
-        changes = [change for monitor_id, at in latest.items()
-                   if (change := evaluate(monitors[monitor_id], at, every_location[monitor_id])) is not None]
+            failures_to_down, successes_to_up = rules[outcome.monitor_id][:2]
+            pk, before = runs[outcome.monitor_id]
+            runs[outcome.monitor_id] = (pk, verdict.step(before, outcome.verdict, failures_to_down, successes_to_up))
+            latest[outcome.monitor_id] = outcome
+        _update(LocationState, ("state", "down_run", "bad_run", "up_run", "ok_run", "last_at", "last_verdict",
+                                "last_reason", "last_status_code"),
+                [(r.state, r.down_run, r.bad_run, r.up_run, r.ok_run, o.at, o.verdict, o.reason[:300], o.status_code, pk)
+                 for o in latest.values() for pk, r in [runs[o.monitor_id]]])
+        others = defaultdict(list)  # the other locations' states: one query for the batch
+        for monitor_id, *view in LocationState.objects.filter(monitor_id__in=latest).exclude(
+                location=location).values_list("monitor_id", "location", "state", "last_reason", "last_at"):
+            others[monitor_id].append(view)
+        changes = []
+        for monitor_id, outcome in latest.items():
+            state, changed_at, interval, timeout, locations_needed = rules[monitor_id][2:]
+            here = (location, runs[monitor_id][1].state, outcome.reason[:300], outcome.at)
+            combined = verdict.combine(_fresh([here, *others[monitor_id]], outcome.at, interval, timeout),
+                                       locations_needed)
+            if combined.state == state or combined.state == State.UNKNOWN:
+                continue  # nearly every result: nothing more to read or write
+            if verdict.damped(state, changed_at, combined.state, outcome.at, interval):
+                continue
+            monitor = Monitor.objects.get(pk=monitor_id)
+            changes.append(change_state(monitor, combined.state, verdict.describe(monitor.name, combined), outcome.at))
         _roll_up(location, outcomes)
     return changes
+
+
+def _location_runs(location: str, monitor_ids: set[int]) -> dict[int, tuple[int, verdict.Runs]]:
+    """Each monitor's LocationState at this location (its pk and runs), locked; made for a monitor's first."""
+    fields = ("monitor_id", "pk", "state", "down_run", "bad_run", "up_run", "ok_run")
+
+    def read(ids) -> dict[int, tuple[int, verdict.Runs]]:
+        return {m: (pk, verdict.Runs(*counts)) for m, pk, *counts in LocationState.objects.select_for_update().filter(
+            monitor_id__in=ids, location=location).values_list(*fields)}
+
+    runs = read(monitor_ids)
+    missing = monitor_ids - runs.keys()
+    if missing:
+        LocationState.objects.bulk_create(LocationState(monitor_id=m, location=location) for m in missing)
+        runs.update(read(missing))
+    return runs
+
+
+def _fresh(locations: list, now: datetime, interval: float, timeout: float) -> list[verdict.LocationView]:
+    """The views of the locations still reporting: (location, state, last reason, last result's time)."""
+    fresh = now - timedelta(seconds=STALE_INTERVALS * interval + timeout)
+    return [verdict.LocationView(name, state, reason) for name, state, reason, last_at in locations
+            if last_at is not None and last_at >= fresh]
+
+
+def _insert(model, columns: tuple[str, ...], rows: list[tuple]) -> None:
+    """INSERT the rows (values in the order of `columns`), one statement run over all of them."""
+    if not rows:
+        return
+    rows = _adapted(rows)
+    names = ", ".join(connection.ops.quote_name(c) for c in columns)
+    marks = ", ".join(["%s"] * len(columns))
+    with connection.cursor() as cursor:
+        cursor.executemany(f"INSERT INTO {connection.ops.quote_name(model._meta.db_table)} ({names}) "
+                           f"VALUES ({marks})", rows)
+
+
+def _update(model, columns: tuple[str, ...], rows: list[tuple]) -> None:
+    """UPDATE rows by pk: each row is the values of `columns` followed by the pk."""
+    if not rows:
+        return
+    rows = _adapted(rows)
+    assignments = ", ".join(f"{connection.ops.quote_name(c)} = %s" for c in columns)
+    with connection.cursor() as cursor:
+        cursor.executemany(f"UPDATE {connection.ops.quote_name(model._meta.db_table)} SET {assignments} "
+                           f"WHERE {connection.ops.quote_name(model._meta.pk.column)} = %s", rows)
+
+
+def _adapted(rows: list[tuple]) -> list[tuple]:
+    """Times as the database stores them (on SQLite: text in UTC), as the ORM would write them."""
+    adapt = connection.ops.adapt_datetimefield_value
+    return [tuple(adapt(v) if isinstance(v, datetime) else v for v in row) for row in rows]
 
 
 def evaluate(monitor: Monitor, now: datetime, locations: list[LocationState] | None = None) -> StateChange | None:
     """The monitor's state from its locations' now; a change is recorded and reported. Inside a transaction."""
     if locations is None:
         locations = list(LocationState.objects.filter(monitor=monitor))
-    fresh = now - timedelta(seconds=STALE_INTERVALS * monitor.interval_seconds + monitor.timeout_seconds)
-    views = [verdict.LocationView(s.location, s.state, s.last_reason)
-             for s in locations if s.last_at is not None and s.last_at >= fresh]
+    views = _fresh([(s.location, s.state, s.last_reason, s.last_at) for s in locations], now,
+                   monitor.interval_seconds, monitor.timeout_seconds)
     combined = verdict.combine(views, monitor.locations_needed)
     if combined.state == monitor.state or combined.state == State.UNKNOWN:
         return None
@@ -140,22 +201,21 @@ def _roll_up(location: str, outcomes: list[Outcome]) -> None:
         key = (monitor_id, at.replace(second=0, microsecond=0))
         if key in keys:
             found[key].append((result, latency))
-    existing = {(r.monitor_id, r.minute): r for r in MinuteRollup.objects.filter(
-        monitor_id__in={m for m, _ in keys}, location=location, minute__gte=low, minute__lt=high)}
+    existing = dict(((monitor_id, minute), pk) for pk, monitor_id, minute in MinuteRollup.objects.filter(
+        monitor_id__in={m for m, _ in keys}, location=location, minute__gte=low, minute__lt=high).values_list(
+        "pk", "monitor_id", "minute"))
     create, update = [], []
     for key, checks in found.items():
         latencies = [latency for _, latency in checks if latency is not None]
-        rollup = existing.get(key) or MinuteRollup(monitor_id=key[0], location=location, minute=key[1])
-        rollup.checks = len(checks)
-        rollup.failures = sum(r == verdict.DOWN for r, _ in checks)
-        rollup.degraded = sum(r == verdict.DEGRADED for r, _ in checks)
-        rollup.latency_p50_ms = _percentile(latencies, 0.5)
-        rollup.latency_p95_ms = _percentile(latencies, 0.95)
-        rollup.latency_max_ms = max(latencies) if latencies else None
-        (update if rollup.pk else create).append(rollup)
-    MinuteRollup.objects.bulk_create(create)
-    MinuteRollup.objects.bulk_update(update, ["checks", "failures", "degraded", "latency_p50_ms", "latency_p95_ms",
-                                              "latency_max_ms"])
+        figures = (len(checks), sum(r == verdict.DOWN for r, _ in checks), sum(r == verdict.DEGRADED for r, _ in checks),
+                   _percentile(latencies, 0.5), _percentile(latencies, 0.95), max(latencies) if latencies else None)
+        if key in existing:
+            update.append((*figures, existing[key]))
+        else:
+            create.append((key[0], location, key[1], *figures))
+    figure_columns = ("checks", "failures", "degraded", "latency_p50_ms", "latency_p95_ms", "latency_max_ms")
+    _insert(MinuteRollup, ("monitor_id", "location", "minute", *figure_columns), create)
+    _update(MinuteRollup, figure_columns, update)
 
 
 PRUNE_BATCH = 5000

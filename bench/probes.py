@@ -96,10 +96,12 @@ def measure(begin: float, end: float) -> dict:
             "reasons": reasons.most_common(3)}
 
 
-def bare(urls_file: str) -> dict:
-    """The ceiling: a GET to each URL, as fast as the limits allow, with a plain aiohttp session (a new
-    connection each, the engine's limits on connections overall and per host), the body read, nothing
-    recorded."""
+def bare(urls_file: str, rate: float, seconds: float) -> dict:
+    """The ceiling: GETs to the URLs with a plain aiohttp session (a new connection each, the engine's limits
+    on connections overall and per host), the body read, nothing recorded. First paced as the probe's
+    checks are (`rate` a second for `seconds`, started every 5 ms at the soonest, as the engine wakes),
+    for the CPU a check costs at that pace; then every URL as fast as the limits allow, for the most checks
+    a second the machine gives."""
     import asyncio
     import resource
 
@@ -112,7 +114,11 @@ def bare(urls_file: str) -> dict:
 
     urls = Path(urls_file).read_text().split()
 
-    async def main() -> tuple[float, int]:
+    def cpu() -> float:
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        return usage.ru_utime + usage.ru_stime
+
+    async def main() -> dict:
         connector = aiohttp.TCPConnector(limit=concurrency, limit_per_host=per_host, force_close=True)
         failed = 0
         async with aiohttp.ClientSession(connector=connector) as session:
@@ -128,18 +134,28 @@ def bare(urls_file: str) -> dict:
                     except (aiohttp.ClientError, TimeoutError):
                         failed += 1
 
-            began = time.monotonic()
+            loop = asyncio.get_running_loop()
+            count = max(1, round(rate * seconds))
+            tasks: set[asyncio.Task] = set()
+            before, began, started = cpu(), loop.time(), 0
+            while started < count:
+                now = loop.time()
+                while started < count and began + started / rate <= now:
+                    task = asyncio.create_task(one(urls[started % len(urls)]))
+                    tasks.add(task)
+                    task.add_done_callback(tasks.discard)
+                    started += 1
+                if started < count:
+                    await asyncio.sleep(max(0.005, began + started / rate - loop.time()))
+            await asyncio.gather(*tasks)
+            paced = {"checks": count, "per_second": count / (loop.time() - began), "cpu_seconds": cpu() - before}
+            before, began = cpu(), loop.time()
             await asyncio.gather(*(one(url) for url in urls))
-            return time.monotonic() - began, failed
+            seconds_taken = loop.time() - began
+            flat = {"checks": len(urls), "per_second": len(urls) / seconds_taken, "cpu_seconds": cpu() - before}
+        return {"paced": paced, "flat": flat, "failed": failed}
 
-    def cpu() -> float:
-        usage = resource.getrusage(resource.RUSAGE_SELF)
-        return usage.ru_utime + usage.ru_stime
-
-    before = cpu()
-    seconds, failed = asyncio.run(main())
-    return {"checks": len(urls), "seconds": seconds, "per_second": len(urls) / seconds,
-            "cpu_seconds": cpu() - before, "failed": failed}
+    return asyncio.run(main())
 
 
 # --- the run --------------------------------------------------------------------------------------------
@@ -180,6 +196,23 @@ class Probes(Harness):
 
         with psycopg.connect(f"{self.server}/postgres", autocommit=True, connect_timeout=10) as conn:
             conn.execute(statement)
+
+    def first_verdicts(self) -> int:
+        """The monitors that have had their first state change, read straight from the database."""
+        statement = "SELECT count(DISTINCT monitor_id) FROM monitors_statechange"
+        if self.server is not None:
+            return self.sql(statement)[0][0]
+        import sqlite3
+
+        with sqlite3.connect(f"file:{self.data_dir / 'signalpost.sqlite3'}?mode=ro", uri=True, timeout=10) as conn:
+            return conn.execute(statement).fetchone()[0]
+
+    def sql(self, statement: str, params: tuple | dict = ()) -> list[tuple]:
+        import psycopg
+
+        with psycopg.connect(f"{self.server}/{self.database}", autocommit=True, connect_timeout=10) as conn:
+            cursor = conn.execute(statement, params)
+            return cursor.fetchall() if cursor.description else []
 
     def helper(self, *argv: str) -> dict:
         result = subprocess.run([sys.executable, __file__, *argv], env=self.env, capture_output=True, text=True,
@@ -234,6 +267,7 @@ http {{
         args = self.args
         self.results.update(machine=machine_facts(), date=date.today().isoformat(), duration=args.duration,
                             interval=args.interval, hosts=args.hosts, warmup=args.warmup,
+                            bare_duration=args.bare_duration,
                             database="SQLite" if self.server is None else "PostgreSQL")
         self.start_nginx()
         for size in args.sizes:
@@ -251,6 +285,16 @@ http {{
         name = f"probe-{size}"
         probe = self.start(name, [sys.executable, "-m", "signalpost", "probe"])
         time.sleep(args.warmup)  # imports, the first reading of the monitors, every monitor's first check
+        # Each monitor's first verdict is a state change (unknown → up, with its event): a burst of writes
+        # in the first interval that a loaded machine may still be catching up with. The window starts
+        # once every monitor has had it (at most --settle seconds more).
+        waited = time.monotonic()
+        while self.first_verdicts() < size and time.monotonic() - waited < args.settle:
+            if probe.poll() is not None:
+                raise RuntimeError(f"the probe exited:\n{self.log_text(name)[-3000:]}")
+            time.sleep(2)
+        row["settle_seconds"] = time.monotonic() - waited
+        row["settled"] = self.first_verdicts() >= size
         if probe.poll() is not None:
             raise RuntimeError(f"the probe exited:\n{self.log_text(name)[-3000:]}")
         cpu_before, begin = group_cpu_seconds(probe.pid), time.time()
@@ -269,15 +313,18 @@ http {{
         row["scheduled_per_second"] = measured["scheduled"] / row["seconds"]
         row["cpu_ms"] = cpu / max(1, measured["results"]) * 1000
         log = self.log_text(name)
-        row["skipped"] = sum(int(n) for n in re.findall(r"(\d+) checks? skipped", log)[-1:])
-        # The ceiling: as many requests as the probe made in the window (at least 2,000, at most --bare-max),
-        # to the same URLs.
+        # The probe's own report (a line a minute, and one as it stops): checks skipped since it started.
+        row["skipped"] = sum(int(n) for n in re.findall(r"(\d+) skipped \(still running\)", log))
+        row["reported_lag"] = re.findall(r"schedule lag (p50 .*)$", log, re.MULTILINE)
+        # The ceiling: the same URLs at the probe's pace for --bare-duration, then as fast as they go
+        # (as many as the probe checked in the window: at least 2,000, at most --bare-max).
         count = max(2000, min(measured["results"], args.bare_max))
         urls = self.tmp / "urls.txt"
         urls.write_text("\n".join(target(n % size, args.hosts, self.nginx_port) for n in range(count)))
-        row["bare"] = self.helper("--bare", str(urls))
-        row["bare"]["cpu_ms"] = row["bare"]["cpu_seconds"] / row["bare"]["checks"] * 1000
-        row["cpu_ratio"] = row["cpu_ms"] / row["bare"]["cpu_ms"]
+        row["bare"] = self.helper("--bare", str(urls), repr(size / args.interval), repr(args.bare_duration))
+        for part in ("paced", "flat"):
+            row["bare"][part]["cpu_ms"] = row["bare"][part]["cpu_seconds"] / row["bare"][part]["checks"] * 1000
+        row["cpu_ratio"] = row["cpu_ms"] / row["bare"]["paced"]["cpu_ms"]
         row["load_after"] = load_average()
         self.drop_database()
         shutil.rmtree(self.data_dir, ignore_errors=True)
@@ -289,8 +336,9 @@ def one_line(r: dict) -> str:
     return (f"{r['monitors']:,} monitors: {r['per_second']:,.1f} checks/s of {r['scheduled_per_second']:,.1f} scheduled; "
             f"lag p50 {lag['p50'] * 1000:,.0f} ms, p99 {lag['p99'] * 1000:,.0f} ms, max {lag['max'] * 1000:,.0f} ms; "
             f"CPU {r['cpu_ms']:.2f} ms a check ({r['cpu_seconds'] / r['seconds']:.2f} of a core), "
-            f"peak {r['peak_mib']:.0f} MiB; bare aiohttp {r['bare']['per_second']:,.0f}/s, {r['bare']['cpu_ms']:.2f} ms "
-            f"a check: {r['cpu_ratio']:.2f}× its CPU; load {r['load_during'][0]:.1f}–{r['load_during'][1]:.1f}")
+            f"peak {r['peak_mib']:.0f} MiB; bare aiohttp at that pace {r['bare']['paced']['cpu_ms']:.2f} ms a check "
+            f"(flat out {r['bare']['flat']['per_second']:,.0f}/s, {r['bare']['flat']['cpu_ms']:.2f} ms): "
+            f"{r['cpu_ratio']:.2f}× its CPU; load {r['load_during'][0]:.1f}–{r['load_during'][1]:.1f}")
 
 
 def figures(results: dict) -> str:
@@ -313,7 +361,8 @@ def markdown(results: dict) -> str:
             f"| {r['monitors']:,} | {r['scheduled_per_second']:,.1f} | {r['per_second']:,.1f} | "
             f"{lag['p50'] * 1000:,.0f} ms | {lag['p99'] * 1000:,.0f} ms | {lag['max'] * 1000:,.0f} ms | "
             f"{r['cpu_ms']:.2f} ms | {r['cpu_seconds'] / r['seconds']:.2f} | {r['peak_mib']:.0f} MiB | "
-            f"{b['per_second']:,.0f}/s, {b['cpu_ms']:.2f} ms | **{r['cpu_ratio']:.2f}×** | "
+            f"{b['paced']['cpu_ms']:.2f} ms | {b['flat']['per_second']:,.0f}/s, {b['flat']['cpu_ms']:.2f} ms | "
+            f"**{r['cpu_ratio']:.2f}×** | "
             f"{r['load_during'][0]:.1f}–{r['load_during'][1]:.1f} |")
     largest = max(results["sizes"], key=lambda r: r["monitors"])
     aims = [
@@ -342,8 +391,10 @@ batches from the probe's own thread) for {results['duration']:g} s after {result
 *Scheduled* counts the monitors' slots in the window, *achieved* the results stored for checks started in it;
 *lag* is when each stored check started behind its slot; *CPU* is the probe process's user + system time in
 the window divided by the checks, the writer's included; *peak* is its VmHWM. The ceiling is a bare
-aiohttp loop making as many GETs (at least 2,000) to the same URLs as fast as the engine's limits allow
-(a new connection each, 512 at once, 4 per host), reading the body, recording nothing.
+aiohttp loop in a process of its own (a new connection each, the engine's limits of 512 at once and 4 per
+host, the body read, nothing recorded) making GETs to the same URLs: first at the probe's pace for
+{results['bare_duration']:g} s (waking every 5 ms at the soonest, as the engine does), whose CPU a check is
+what *CPU × bare* divides by; then as many as the probe checked (at least 2,000) as fast as the limits allow.
 
 ```
 .venv/bin/python bench/probes.py --write-docs        # about 10 minutes; --sizes 1000,10000 --duration 60 for a quick look
@@ -354,8 +405,8 @@ Machine: {m['nproc']} cores ({m['cpu']}), {m['memory']}, Python {m['python']}, n
 {m['commit']}. nginx, the probe and the bare loop share these cores; the load average (1 min) during each
 run is in the table (other work on the machine moves the figures).
 
-| monitors | scheduled/s | achieved/s | lag p50 | lag p99 | lag max | CPU a check | cores | peak RSS | bare aiohttp loop | CPU × bare | load |
-|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---|
+| monitors | scheduled/s | achieved/s | lag p50 | lag p99 | lag max | CPU a check | cores | peak RSS | bare loop at that pace: CPU a check | bare loop flat out | CPU × bare | load |
+|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---|
 {chr(10).join(rows)}
 
 {chr(10).join(notes)}
@@ -373,15 +424,21 @@ def main() -> int:
     parser.add_argument("--warmup", type=float, default=None,
                         help="seconds before measuring (default: the interval and 10 s, so that every monitor's first "
                              "check, which records its first state change, falls before)")
+    parser.add_argument("--settle", type=float, default=240,
+                        help="at most this many seconds more, after the warm-up, for every monitor's first verdict "
+                             "to be written (default 240)")
     parser.add_argument("--interval", type=int, default=60, help="the monitors' interval in seconds (default 60)")
     parser.add_argument("--hosts", type=int, default=64, help="loopback addresses nginx listens on (default 64)")
     parser.add_argument("--database", default="sqlite", metavar="URL",
                         help="sqlite (the default) or a PostgreSQL server, e.g. postgres://postgres@127.0.0.1:5432")
-    parser.add_argument("--bare-max", type=int, default=20_000, help="most requests of the bare loop (default 20,000)")
+    parser.add_argument("--bare-duration", type=float, default=30,
+                        help="seconds of the bare loop at the probe's pace (default 30)")
+    parser.add_argument("--bare-max", type=int, default=10_000,
+                        help="most requests of the bare loop flat out (default 10,000)")
     parser.add_argument("--write-docs", action="store_true")
     parser.add_argument("--load", nargs=4, type=int, help=argparse.SUPPRESS)
     parser.add_argument("--measure", nargs=2, type=float, help=argparse.SUPPRESS)
-    parser.add_argument("--bare", help=argparse.SUPPRESS)
+    parser.add_argument("--bare", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.load:
         print(json.dumps(load(*args.load)))
@@ -390,7 +447,7 @@ def main() -> int:
         print(json.dumps(measure(*args.measure)))
         return 0
     if args.bare:
-        print(json.dumps(bare(args.bare)))
+        print(json.dumps(bare(args.bare[0], float(args.bare[1]), float(args.bare[2]))))
         return 0
     if args.warmup is None:
         args.warmup = args.interval + 10.0

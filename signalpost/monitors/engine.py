@@ -30,12 +30,14 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from datetime import timezone as dt_timezone
+from functools import lru_cache
 from urllib.parse import urljoin
 
 import aiohttp
 
 from signalpost.notify.outbound import (
     Refused,
+    _allowed,
     _CheckedResolver,
     address_problem,
     check_addresses,
@@ -177,12 +179,9 @@ async def check_http(session: aiohttp.ClientSession, check: Check) -> tuple[str,
     body = check.body.encode() if check.body else None
     headers = {"User-Agent": USER_AGENT, **dict(check.headers)}
     for _hop in range(MAX_REDIRECTS + 1):
-        target = parse_url(url)
-        literal = _literal(target.host)
-        if literal is not None:  # the client skips the resolver for an address: the rules are applied here
-            problem = address_problem(literal)
-            if problem:
-                raise Refused(problem)
+        problem = _literal_problem(url, _allowed())
+        if problem:
+            raise Refused(problem)
         async with session.request(method, url, data=body, headers=headers, allow_redirects=False,
                                    ssl=None if check.verify_tls else False) as response:
             status = response.status
@@ -205,6 +204,16 @@ async def check_http(session: aiohttp.ClientSession, check: Check) -> tuple[str,
                     return "down", status, f"keyword '{check.keyword_absent}' present"
             return "up", status, _expiry_warning(expiry, check.tls_expiry_days)
     raise Failure(f"more than {MAX_REDIRECTS} redirects")
+
+
+@lru_cache(maxsize=100_000)
+def _literal_problem(url: str, allowed: tuple) -> str | None:
+    """Why the rules refuse the URL's host when it is an address (the client skips the resolver for an
+    address: the rules are applied here), None when it is a name or an allowed address; Refused for a URL
+    the rules refuse outright. Kept per URL and the ranges allowed, so that a URL is not parsed at every
+    check (`allowed` is part of the key: the ranges are settings)."""
+    literal = _literal(parse_url(url).host)
+    return address_problem(literal) if literal is not None else None
 
 
 class _CertificateConnector(aiohttp.TCPConnector):

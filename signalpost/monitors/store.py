@@ -188,22 +188,23 @@ def _percentile(values: list[int], share: float) -> int | None:
 
 
 def _roll_up(location: str, outcomes: list[Outcome]) -> None:
-    """The minutes these results fall in, computed again from their raw results (exact percentiles)."""
-    keys = {(o.monitor_id, o.at.replace(second=0, microsecond=0)) for o in outcomes}
-    if not keys:
-        return
-    low = min(minute for _, minute in keys)
-    high = max(minute for _, minute in keys) + timedelta(minutes=1)
-    rows = CheckResult.objects.filter(monitor_id__in={m for m, _ in keys}, location=location,
-                                      at__gte=low, at__lt=high).values_list("monitor_id", "at", "verdict", "latency_ms")
+    """The minutes these results fall in. A minute an earlier batch wrote results of (its roll-up exists)
+    is computed again from its raw results, for exact percentiles; a minute new to this batch, from the
+    batch alone (at an interval of a minute, nearly all of them)."""
     found: dict[tuple[int, datetime], list[tuple[str, int | None]]] = defaultdict(list)
-    for monitor_id, at, result, latency in rows:
-        key = (monitor_id, at.replace(second=0, microsecond=0))
-        if key in keys:
-            found[key].append((result, latency))
-    existing = dict(((monitor_id, minute), pk) for pk, monitor_id, minute in MinuteRollup.objects.filter(
-        monitor_id__in={m for m, _ in keys}, location=location, minute__gte=low, minute__lt=high).values_list(
-        "pk", "monitor_id", "minute"))
+    for o in outcomes:
+        found[(o.monitor_id, o.at.replace(second=0, microsecond=0))].append((o.verdict, o.latency_ms))
+    if not found:
+        return
+    existing = _rollups_between(location, found)
+    seen = [key for key in found if key in existing]
+    if seen:
+        again = defaultdict(list)
+        for monitor_id, at, result, latency in _results_between(location, seen):
+            key = (monitor_id, at.replace(second=0, microsecond=0))
+            if key in existing:
+                again[key].append((result, latency))
+        found.update(again)
     create, update = [], []
     for key, checks in found.items():
         latencies = [latency for _, latency in checks if latency is not None]
@@ -216,6 +217,20 @@ def _roll_up(location: str, outcomes: list[Outcome]) -> None:
     figure_columns = ("checks", "failures", "degraded", "latency_p50_ms", "latency_p95_ms", "latency_max_ms")
     _insert(MinuteRollup, ("monitor_id", "location", "minute", *figure_columns), create)
     _update(MinuteRollup, figure_columns, update)
+
+
+def _rollups_between(location: str, keys) -> dict[tuple[int, datetime], int]:
+    """The pks of the roll-ups there are for these (monitor, minute) keys."""
+    low, high = min(m for _, m in keys), max(m for _, m in keys) + timedelta(minutes=1)
+    rows = MinuteRollup.objects.filter(monitor_id__in={m for m, _ in keys}, location=location, minute__gte=low,
+                                       minute__lt=high).values_list("pk", "monitor_id", "minute")
+    return {(monitor_id, minute): pk for pk, monitor_id, minute in rows if (monitor_id, minute) in keys}
+
+
+def _results_between(location: str, keys: list[tuple[int, datetime]]):
+    low, high = min(m for _, m in keys), max(m for _, m in keys) + timedelta(minutes=1)
+    return CheckResult.objects.filter(monitor_id__in={m for m, _ in keys}, location=location, at__gte=low,
+                                      at__lt=high).values_list("monitor_id", "at", "verdict", "latency_ms")
 
 
 PRUNE_BATCH = 5000

@@ -60,7 +60,7 @@ USER_AGENT = "Signalpost-Monitor/1"
 REDIRECTS = (301, 302, 303, 307, 308)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # slots: 50,000 of them stay in memory
 class Check:
     """A monitor's settings as the engine uses them (plain values, read once per reload)."""
 

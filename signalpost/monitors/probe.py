@@ -61,7 +61,8 @@ def load_checks() -> list[Check]:
     settings did not change keeps its Check (50,000 of them are read in a fraction of a second)."""
     global _known
     known, checks = {}, []
-    for row in Monitor.objects.filter(paused=False).order_by("pk").values_list(*CHECK_FIELDS):
+    for row in Monitor.objects.filter(paused=False).order_by("pk").values_list(*CHECK_FIELDS).iterator(
+            chunk_size=2000):
         row = (*row[:7], tuple((row[7] or {}).items()), row[8], tuple(row[9] or ()), *row[10:])
         try:
             check = _known.get(row)

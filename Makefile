@@ -46,6 +46,7 @@ bench: install-dev
 		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk nginx-light >/dev/null)
 	$(BIN)/python bench/public_read.py
 	$(BIN)/python bench/write_path.py
+	$(BIN)/python bench/probes.py
 
 clean:
 	rm -rf $(VENV) var node_modules

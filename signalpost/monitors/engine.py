@@ -30,12 +30,14 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from datetime import timezone as dt_timezone
+from functools import lru_cache
 from urllib.parse import urljoin
 
 import aiohttp
 
 from signalpost.notify.outbound import (
     Refused,
+    _allowed,
     _CheckedResolver,
     address_problem,
     check_addresses,
@@ -52,14 +54,14 @@ CONCURRENCY = 512  # checks in flight at once
 PER_HOST = 4  # connections to one host at once
 MAX_REDIRECTS = 10
 RELOAD_SECONDS = 10.0  # how soon a monitor created, changed or paused is taken into account
-FLUSH_SECONDS = 0.5  # results wait at most this long before they are written
+FLUSH_SECONDS = 1.0  # results wait at most this long before they are written (fewer, larger batches)
 BATCH = 1000  # results per write
 BUFFER = 200_000  # results kept in memory while the database is away; the oldest go beyond this
 USER_AGENT = "Signalpost-Monitor/1"
 REDIRECTS = (301, 302, 303, 307, 308)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # slots: 50,000 of them stay in memory
 class Check:
     """A monitor's settings as the engine uses them (plain values, read once per reload)."""
 
@@ -190,12 +192,9 @@ async def check_http(session: aiohttp.ClientSession, check: Check,
     body = check.body.encode() if check.body else None
     headers = {"User-Agent": agent, **dict(check.headers)}
     for _hop in range(MAX_REDIRECTS + 1):
-        target = parse_url(url)
-        literal = _literal(target.host)
-        if literal is not None:  # the client skips the resolver for an address: the rules are applied here
-            problem = address_problem(literal)
-            if problem:
-                raise Refused(problem)
+        problem = _literal_problem(url, _allowed())
+        if problem:
+            raise Refused(problem)
         async with session.request(method, url, data=body, headers=headers, allow_redirects=False,
                                    ssl=None if check.verify_tls else False) as response:
             status = response.status
@@ -222,6 +221,16 @@ async def check_http(session: aiohttp.ClientSession, check: Check,
                     return "down", status, problem
             return "up", status, _expiry_warning(expiry, check.tls_expiry_days)
     raise Failure(f"more than {MAX_REDIRECTS} redirects")
+
+
+@lru_cache(maxsize=100_000)
+def _literal_problem(url: str, allowed: tuple) -> str | None:
+    """Why the rules refuse the URL's host when it is an address (the client skips the resolver for an
+    address: the rules are applied here), None when it is a name or an allowed address; Refused for a URL
+    the rules refuse outright. Kept per URL and the ranges allowed, so that a URL is not parsed at every
+    check (`allowed` is part of the key: the ranges are settings)."""
+    literal = _literal(parse_url(url).host)
+    return address_problem(literal) if literal is not None else None
 
 
 class _CertificateConnector(aiohttp.TCPConnector):
@@ -319,6 +328,7 @@ class Engine:
         self.pending: list[Outcome] = []  # results not yet written
         self.checked = 0  # results written since start
         self.skipped = 0  # checks not started because the previous one of their monitor was still running
+        self.lags: list[float] = []  # seconds each check started after its slot, since lags were last taken
         self.dropped = 0
         self._reload_at = 0.0
         self._housekeeping_at = 0.0
@@ -326,6 +336,7 @@ class Engine:
         self._session: aiohttp.ClientSession | None = None
         self._overall: asyncio.Semaphore | None = None
         self._hosts: dict[tuple[str, int], asyncio.Semaphore] = {}
+        self._host_keys: dict[tuple[str, str, str], tuple[str, int]] = {}  # (kind, target, resolver) → host, port
         self._writer: asyncio.Task | None = None
         self._flush_now: asyncio.Event | None = None
 
@@ -371,33 +382,48 @@ class Engine:
             if monitor_id in self.running:
                 self.skipped += 1
                 continue
-            task = asyncio.create_task(self._run(check))
+            task = asyncio.create_task(self._run(check, due))
             self.running[monitor_id] = task
             task.add_done_callback(lambda _t, mid=monitor_id: self.running.pop(mid, None))
+
+    def take_lags(self) -> list[float]:
+        """The schedule lag of each check started since the last call (when it started against its slot:
+        waiting for the loop, for a free connection to its host, for one of the checks in flight)."""
+        lags, self.lags = self.lags, []
+        return lags
 
     # --- one check ---------------------------------------------------------------------------------
 
     def _host_slot(self, check: Check) -> asyncio.Semaphore:
-        try:
-            if check.kind in OTHER_KINDS:
-                key = (check.resolver or check.target, 0)
-            elif check.kind == "tcp":
-                key = split_host_port(check.target)
-            else:
-                target = parse_url(check.target)
-                key = (target.host, target.port)
-        except (Refused, ValueError):
-            key = ("", 0)
+        key = self._host_keys.get((check.kind, check.target, check.resolver))
+        if key is None:
+            try:
+                if check.kind in OTHER_KINDS:
+                    key = (check.resolver or check.target, 0)
+                elif check.kind == "tcp":
+                    key = split_host_port(check.target)
+                else:
+                    target = parse_url(check.target)
+                    key = (target.host, target.port)
+            except (Refused, ValueError):
+                key = ("", 0)
+            if len(self._host_keys) >= 4 * BUFFER:  # targets changed many times over: start again
+                self._host_keys.clear()
+            self._host_keys[(check.kind, check.target, check.resolver)] = key
         slot = self._hosts.get(key)
         if slot is None:
             slot = self._hosts[key] = asyncio.Semaphore(self.per_host)
         return slot
 
-    async def _run(self, check: Check) -> None:
+    async def _run(self, check: Check, due: float | None = None) -> None:
         # The host's slot first: a host with many monitors waits for its own turns without holding the
         # slots of every other host's checks.
         async with self._host_slot(check), self._overall:
             at = datetime.now(dt_timezone.utc)
+            if due is not None:
+                if len(self.lags) >= BUFFER:  # nobody takes them: keep the recent half
+                    del self.lags[:BUFFER // 2]
+                self.lags.append(self.clock() - due)
             started = time.monotonic()
             status_code = None
             try:

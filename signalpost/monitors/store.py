@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from signalpost.events.record import record as record_event
@@ -19,7 +19,7 @@ from . import verdict
 from .models import CheckResult, LocationState, MinuteRollup, Monitor, MonitorComponent, State, StateChange
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # slots: up to 200,000 wait in memory while the database is away
 class Outcome:
     """One check's result, as the engine (or a remote location) reports it."""
 
@@ -38,60 +38,125 @@ STALE_INTERVALS = 3
 def record(location: str, outcomes: list[Outcome]) -> list[StateChange]:
     """Store a batch of results from one location and move the verdicts they change. Results of a
     monitor removed or paused meanwhile are dropped; results older than the location's last result of
-    their monitor are stored but move no verdict. Returns the state changes made."""
+    their monitor are stored but move no verdict. Returns the state changes made.
+
+    A few queries per batch whatever its size, the rows read as tuples and written with one statement
+    run over many rows: a probe of 50,000 monitors writes hundreds of results a second, and building a
+    model instance (or a CASE expression) per row would cost more CPU than the checks themselves."""
     if not outcomes:
         return []
     with transaction.atomic():
         # A monitor paused or removed since its check began: its results no longer count.
-        monitors = Monitor.objects.filter(paused=False).in_bulk({o.monitor_id for o in outcomes})
-        outcomes = sorted((o for o in outcomes if o.monitor_id in monitors), key=lambda o: o.at)
-        CheckResult.objects.bulk_create(
-            CheckResult(monitor_id=o.monitor_id, location=location, at=o.at, verdict=o.verdict,
-                        latency_ms=o.latency_ms, status_code=o.status_code, reason=o.reason[:300])
-            for o in outcomes)
-        states = {s.monitor_id: s for s in LocationState.objects.select_for_update().filter(
-            monitor_id__in=monitors, location=location)}
-        current = []  # the results that move the runs: none older than the location's last one
+        rules = {row[0]: row[1:] for row in Monitor.objects.filter(
+            paused=False, pk__in={o.monitor_id for o in outcomes}).values_list(
+            "pk", "failures_to_down", "successes_to_up", "state", "state_changed_at", "interval_seconds",
+            "timeout_seconds", "locations_needed", "kind")}
+        outcomes = sorted((o for o in outcomes if o.monitor_id in rules), key=lambda o: o.at)
+        if not outcomes:
+            return []
+        _insert(CheckResult, ("monitor_id", "location", "at", "verdict", "latency_ms", "status_code", "reason"),
+                [(o.monitor_id, location, o.at, o.verdict, o.latency_ms, o.status_code, o.reason[:300])
+                 for o in outcomes])
+        runs = _location_runs(location, {o.monitor_id for o in outcomes})
+        latest: dict[int, Outcome] = {}
         for outcome in outcomes:
-            monitor = monitors[outcome.monitor_id]
-            state = states.get(monitor.pk)
-            if state is None:
-                state = states[monitor.pk] = LocationState.objects.create(monitor=monitor, location=location)
-            if state.last_at is not None and outcome.at < state.last_at:
+            pk, before, last_at = runs[outcome.monitor_id]
+            if last_at is not None and outcome.at < last_at:
                 # A backlog older than what this location already reported (a remote probe's buffer
                 # arriving after newer results): kept as raw results and in the roll-ups, but the runs
                 # and the verdict, which describe the location's latest checks, do not go back in time.
                 continue
-            current.append(outcome)
-            runs = verdict.step(
-                verdict.Runs(state.state, state.down_run, state.bad_run, state.up_run, state.ok_run),
-                outcome.verdict, monitor.failures_to_down, monitor.successes_to_up)
-            state.state, state.down_run, state.bad_run, state.up_run, state.ok_run = (
-                runs.state, runs.down_run, runs.bad_run, runs.up_run, runs.ok_run)
-            state.last_at, state.last_verdict, state.last_reason = outcome.at, outcome.verdict, outcome.reason[:300]
-            state.last_status_code = outcome.status_code
-        LocationState.objects.bulk_update(
-            states.values(), ["state", "down_run", "bad_run", "up_run", "ok_run", "last_at", "last_verdict",
-                              "last_reason", "last_status_code"])
-        latest = {}
-        for outcome in current:
-            latest[outcome.monitor_id] = outcome.at
-        every_location = defaultdict(list)  # the other locations' states too: one query for the batch
-        for state in LocationState.objects.filter(monitor_id__in=latest):
-            every_location[state.monitor_id].append(state)
-        changes = [change for monitor_id, at in latest.items()
-                   if (change := evaluate(monitors[monitor_id], at, every_location[monitor_id])) is not None]
+            failures_to_down, successes_to_up = rules[outcome.monitor_id][:2]
+            runs[outcome.monitor_id] = (pk, verdict.step(before, outcome.verdict, failures_to_down, successes_to_up),
+                                        last_at)
+            latest[outcome.monitor_id] = outcome
+        _update(LocationState, ("state", "down_run", "bad_run", "up_run", "ok_run", "last_at", "last_verdict",
+                                "last_reason", "last_status_code"),
+                [(r.state, r.down_run, r.bad_run, r.up_run, r.ok_run, o.at, o.verdict, o.reason[:300], o.status_code, pk)
+                 for o in latest.values() for pk, r, _ in [runs[o.monitor_id]]])
+        others = defaultdict(list)  # the other locations' states: one query for the batch
+        for monitor_id, *view in LocationState.objects.filter(monitor_id__in=latest).exclude(
+                location=location).values_list("monitor_id", "location", "state", "last_reason", "last_at"):
+            others[monitor_id].append(view)
+        due = []  # (monitor id, its new verdict, when)
+        for monitor_id, outcome in latest.items():
+            state, changed_at, interval, timeout, locations_needed, kind = rules[monitor_id][2:]
+            here = (location, runs[monitor_id][1].state, outcome.reason[:300], outcome.at)
+            combined = verdict.combine(_fresh([here, *others[monitor_id]], outcome.at, interval, timeout),
+                                       locations_needed)
+            if combined.state == state or combined.state == State.UNKNOWN:
+                continue  # nearly every result: nothing more to read or write
+            # A heartbeat's ping is a report its job chose to make, not a sample: it is never damped.
+            if verdict.damped(state, changed_at, combined.state, outcome.at, 0 if kind == "heartbeat" else interval):
+                continue
+            due.append((monitor_id, combined, outcome.at))
+        changing = Monitor.objects.in_bulk([monitor_id for monitor_id, _, _ in due]) if due else {}
+        changes = change_states([(changing[m], combined.state, verdict.describe(changing[m].name, combined), at)
+                                 for m, combined, at in due])
         _roll_up(location, outcomes)
     return changes
+
+
+def _location_runs(location: str, monitor_ids: set[int]) -> dict[int, tuple[int, verdict.Runs, datetime | None]]:
+    """Each monitor's LocationState at this location (its pk, runs and last result's time), locked; made for
+    a monitor's first."""
+    fields = ("monitor_id", "pk", "last_at", "state", "down_run", "bad_run", "up_run", "ok_run")
+
+    def read(ids) -> dict[int, tuple[int, verdict.Runs, datetime | None]]:
+        return {m: (pk, verdict.Runs(*counts), last_at) for m, pk, last_at, *counts in
+                LocationState.objects.select_for_update().filter(monitor_id__in=ids, location=location)
+                .values_list(*fields)}
+
+    runs = read(monitor_ids)
+    missing = monitor_ids - runs.keys()
+    if missing:
+        LocationState.objects.bulk_create(LocationState(monitor_id=m, location=location) for m in missing)
+        runs.update(read(missing))
+    return runs
+
+
+def _fresh(locations: list, now: datetime, interval: float, timeout: float) -> list[verdict.LocationView]:
+    """The views of the locations still reporting: (location, state, last reason, last result's time)."""
+    fresh = now - timedelta(seconds=STALE_INTERVALS * interval + timeout)
+    return [verdict.LocationView(name, state, reason) for name, state, reason, last_at in locations
+            if last_at is not None and last_at >= fresh]
+
+
+def _insert(model, columns: tuple[str, ...], rows: list[tuple]) -> None:
+    """INSERT the rows (values in the order of `columns`), one statement run over all of them."""
+    if not rows:
+        return
+    rows = _adapted(rows)
+    names = ", ".join(connection.ops.quote_name(c) for c in columns)
+    marks = ", ".join(["%s"] * len(columns))
+    with connection.cursor() as cursor:
+        cursor.executemany(f"INSERT INTO {connection.ops.quote_name(model._meta.db_table)} ({names}) "
+                           f"VALUES ({marks})", rows)
+
+
+def _update(model, columns: tuple[str, ...], rows: list[tuple]) -> None:
+    """UPDATE rows by pk: each row is the values of `columns` followed by the pk."""
+    if not rows:
+        return
+    rows = _adapted(rows)
+    assignments = ", ".join(f"{connection.ops.quote_name(c)} = %s" for c in columns)
+    with connection.cursor() as cursor:
+        cursor.executemany(f"UPDATE {connection.ops.quote_name(model._meta.db_table)} SET {assignments} "
+                           f"WHERE {connection.ops.quote_name(model._meta.pk.column)} = %s", rows)
+
+
+def _adapted(rows: list[tuple]) -> list[tuple]:
+    """Times as the database stores them (on SQLite: text in UTC), as the ORM would write them."""
+    adapt = connection.ops.adapt_datetimefield_value
+    return [tuple(adapt(v) if isinstance(v, datetime) else v for v in row) for row in rows]
 
 
 def evaluate(monitor: Monitor, now: datetime, locations: list[LocationState] | None = None) -> StateChange | None:
     """The monitor's state from its locations' now; a change is recorded and reported. Inside a transaction."""
     if locations is None:
         locations = list(LocationState.objects.filter(monitor=monitor))
-    fresh = now - timedelta(seconds=STALE_INTERVALS * monitor.interval_seconds + monitor.timeout_seconds)
-    views = [verdict.LocationView(s.location, s.state, s.last_reason)
-             for s in locations if s.last_at is not None and s.last_at >= fresh]
+    views = _fresh([(s.location, s.state, s.last_reason, s.last_at) for s in locations], now,
+                   monitor.interval_seconds, monitor.timeout_seconds)
     combined = verdict.combine(views, monitor.locations_needed)
     if combined.state == monitor.state or combined.state == State.UNKNOWN:
         return None
@@ -132,23 +197,39 @@ def first_failure(monitor: Monitor, state: str, now: datetime) -> datetime | Non
 
 def change_state(monitor: Monitor, state: str, reason: str, now: datetime) -> StateChange:
     """Record a monitor's new state: its StateChange, the signal on each linked component, the event."""
-    previous = monitor.state
-    began = first_failure(monitor, state, now)
-    change = StateChange.objects.create(monitor=monitor, at=now, from_state=previous, to_state=state,
-                                        reason=reason[:500], first_failure_at=began)
-    Monitor.objects.filter(pk=monitor.pk).update(state=state, state_changed_at=now, state_reason=reason[:500])
-    monitor.state, monitor.state_changed_at, monitor.state_reason = state, now, reason[:500]
-    components = {}
-    for link in MonitorComponent.objects.filter(monitor=monitor).select_related("component"):
-        status = component_status(link, state)
-        status_services.set_signal(link.component, monitor.source, status, reason, now=now)
-        components[link.component.public_id] = status
-    record_event("monitor.state_changed", f"monitor:{monitor.public_id}", occurred_at=now, data={
-        "monitor": monitor.public_id, "name": monitor.name, "state": [previous, state], "reason": reason,
-        "components": components, "state_change": change.pk,
-        "first_failure_at": began.isoformat() if began else None,
-    })
-    return change
+    return change_states([(monitor, state, reason, now)])[0]
+
+
+def change_states(items: list[tuple[Monitor, str, str, datetime]]) -> list[StateChange]:
+    """change_state for several monitors (monitor, new state, reason, when), their rows written together:
+    a probe's first results give every monitor its first verdict at once."""
+    if not items:
+        return []
+    began = [first_failure(monitor, state, now) for monitor, state, _, now in items]
+    changes = StateChange.objects.bulk_create(
+        StateChange(monitor=monitor, at=now, from_state=monitor.state, to_state=state, reason=reason[:500],
+                    first_failure_at=start)
+        for (monitor, state, reason, now), start in zip(items, began))
+    _update(Monitor, ("state", "state_changed_at", "state_reason"),
+            [(state, now, reason[:500], monitor.pk) for monitor, state, reason, now in items])
+    links = defaultdict(list)
+    for link in MonitorComponent.objects.filter(monitor__in=[m.pk for m, _, _, _ in items]).select_related(
+            "component").order_by("pk"):
+        links[link.monitor_id].append(link)
+    for (monitor, state, reason, now), change, start in zip(items, changes, began):
+        previous = monitor.state
+        monitor.state, monitor.state_changed_at, monitor.state_reason = state, now, reason[:500]
+        components = {}
+        for link in links[monitor.pk]:
+            status = component_status(link, state)
+            status_services.set_signal(link.component, monitor.source, status, reason, now=now)
+            components[link.component.public_id] = status
+        record_event("monitor.state_changed", f"monitor:{monitor.public_id}", occurred_at=now, data={
+            "monitor": monitor.public_id, "name": monitor.name, "state": [previous, state], "reason": reason,
+            "components": components, "state_change": change.pk,
+            "first_failure_at": start.isoformat() if start else None,
+        })
+    return changes
 
 
 def _percentile(values: list[int], share: float) -> int | None:
@@ -159,35 +240,49 @@ def _percentile(values: list[int], share: float) -> int | None:
 
 
 def _roll_up(location: str, outcomes: list[Outcome]) -> None:
-    """The minutes these results fall in, computed again from their raw results (exact percentiles)."""
-    keys = {(o.monitor_id, o.at.replace(second=0, microsecond=0)) for o in outcomes}
-    if not keys:
-        return
-    low = min(minute for _, minute in keys)
-    high = max(minute for _, minute in keys) + timedelta(minutes=1)
-    rows = CheckResult.objects.filter(monitor_id__in={m for m, _ in keys}, location=location,
-                                      at__gte=low, at__lt=high).values_list("monitor_id", "at", "verdict", "latency_ms")
+    """The minutes these results fall in. A minute an earlier batch wrote results of (its roll-up exists)
+    is computed again from its raw results, for exact percentiles; a minute new to this batch, from the
+    batch alone (at an interval of a minute, nearly all of them)."""
     found: dict[tuple[int, datetime], list[tuple[str, int | None]]] = defaultdict(list)
-    for monitor_id, at, result, latency in rows:
-        key = (monitor_id, at.replace(second=0, microsecond=0))
-        if key in keys:
-            found[key].append((result, latency))
-    existing = {(r.monitor_id, r.minute): r for r in MinuteRollup.objects.filter(
-        monitor_id__in={m for m, _ in keys}, location=location, minute__gte=low, minute__lt=high)}
+    for o in outcomes:
+        found[(o.monitor_id, o.at.replace(second=0, microsecond=0))].append((o.verdict, o.latency_ms))
+    if not found:
+        return
+    existing = _rollups_between(location, found)
+    seen = [key for key in found if key in existing]
+    if seen:
+        again = defaultdict(list)
+        for monitor_id, at, result, latency in _results_between(location, seen):
+            key = (monitor_id, at.replace(second=0, microsecond=0))
+            if key in existing:
+                again[key].append((result, latency))
+        found.update(again)
     create, update = [], []
     for key, checks in found.items():
         latencies = [latency for _, latency in checks if latency is not None]
-        rollup = existing.get(key) or MinuteRollup(monitor_id=key[0], location=location, minute=key[1])
-        rollup.checks = len(checks)
-        rollup.failures = sum(r == verdict.DOWN for r, _ in checks)
-        rollup.degraded = sum(r == verdict.DEGRADED for r, _ in checks)
-        rollup.latency_p50_ms = _percentile(latencies, 0.5)
-        rollup.latency_p95_ms = _percentile(latencies, 0.95)
-        rollup.latency_max_ms = max(latencies) if latencies else None
-        (update if rollup.pk else create).append(rollup)
-    MinuteRollup.objects.bulk_create(create)
-    MinuteRollup.objects.bulk_update(update, ["checks", "failures", "degraded", "latency_p50_ms", "latency_p95_ms",
-                                              "latency_max_ms"])
+        figures = (len(checks), sum(r == verdict.DOWN for r, _ in checks), sum(r == verdict.DEGRADED for r, _ in checks),
+                   _percentile(latencies, 0.5), _percentile(latencies, 0.95), max(latencies) if latencies else None)
+        if key in existing:
+            update.append((*figures, existing[key]))
+        else:
+            create.append((key[0], location, key[1], *figures))
+    figure_columns = ("checks", "failures", "degraded", "latency_p50_ms", "latency_p95_ms", "latency_max_ms")
+    _insert(MinuteRollup, ("monitor_id", "location", "minute", *figure_columns), create)
+    _update(MinuteRollup, figure_columns, update)
+
+
+def _rollups_between(location: str, keys) -> dict[tuple[int, datetime], int]:
+    """The pks of the roll-ups there are for these (monitor, minute) keys."""
+    low, high = min(m for _, m in keys), max(m for _, m in keys) + timedelta(minutes=1)
+    rows = MinuteRollup.objects.filter(monitor_id__in={m for m, _ in keys}, location=location, minute__gte=low,
+                                       minute__lt=high).values_list("pk", "monitor_id", "minute")
+    return {(monitor_id, minute): pk for pk, monitor_id, minute in rows if (monitor_id, minute) in keys}
+
+
+def _results_between(location: str, keys: list[tuple[int, datetime]]):
+    low, high = min(m for _, m in keys), max(m for _, m in keys) + timedelta(minutes=1)
+    return CheckResult.objects.filter(monitor_id__in={m for m, _ in keys}, location=location, at__gte=low,
+                                      at__lt=high).values_list("monitor_id", "at", "verdict", "latency_ms")
 
 
 PRUNE_BATCH = 5000

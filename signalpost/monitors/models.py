@@ -1,5 +1,6 @@
 """A monitor (what to check, how often, what counts as down) and what its checks produced: raw results
-(kept a few days), each location's run of verdicts, the monitor's state changes, per-minute roll-ups."""
+(kept a few days), each location's run of verdicts, the monitor's state changes, per-minute roll-ups
+(kept a few days) and per-hour roll-ups (kept over a year)."""
 
 from django.db import models
 from django.utils import timezone
@@ -97,11 +98,12 @@ class CheckResult(models.Model):
     at = models.DateTimeField()
     verdict = models.CharField(max_length=8, choices=Verdict.choices)
     latency_ms = models.PositiveIntegerField(null=True, blank=True)
-    status_code = models.PositiveIntegerField(null=True, blank=True)
+    status_code = models.PositiveSmallIntegerField(null=True, blank=True)
     reason = models.CharField(max_length=300, blank=True, default="")
 
     class Meta:
-        indexes = [models.Index(fields=["monitor", "at"]), models.Index(fields=["at"])]
+        # No index on `at` alone: pruning walks (monitor, at), and a second index would be a quarter of the table.
+        indexes = [models.Index(fields=["monitor", "at"])]
 
 
 class LocationState(models.Model):
@@ -150,6 +152,24 @@ class MinuteRollup(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["monitor", "location", "minute"], name="rollup_minute_unique")]
+
+
+class HourRollup(models.Model):
+    """A monitor's checks at one location in one hour, kept SIGNALPOST_MONITOR_HOURLY_DAYS: what uptime's
+    coverage ("was anything watching?") and the response-time charts read. Computed again from the hour's
+    raw results as they arrive, so its percentiles are exact. There is one row per monitor, location and
+    hour for a year, so it has no surrogate id and small counts (at most 32,767 checks an hour)."""
+
+    pk = models.CompositePrimaryKey("monitor", "location", "hour")
+    monitor = models.ForeignKey(Monitor, on_delete=models.CASCADE, related_name="+")
+    location = models.CharField(max_length=64)
+    hour = models.DateTimeField()
+    checks = models.PositiveSmallIntegerField(default=0)
+    failures = models.PositiveSmallIntegerField(default=0)  # down verdicts
+    degraded = models.PositiveSmallIntegerField(default=0)
+    latency_p50_ms = models.PositiveIntegerField(null=True, blank=True)
+    latency_p95_ms = models.PositiveIntegerField(null=True, blank=True)
+    latency_max_ms = models.PositiveIntegerField(null=True, blank=True)
 
 
 class ProbeLease(models.Model):

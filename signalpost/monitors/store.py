@@ -1,6 +1,7 @@
 """Writing what the checks found, a batch at a time: the raw results, each location's runs, the monitor's
 state and its changes (reported to its components through the status core's signals, and recorded as a
-`monitor.state_changed` event), and the per-minute roll-ups. One transaction per batch, not per check."""
+`monitor.state_changed` event), and the per-minute and per-hour roll-ups. One transaction per batch, not per
+check. Old rows are pruned in batches by the probe's housekeeping (`prune`)."""
 
 import math
 from collections import defaultdict
@@ -16,7 +17,8 @@ from signalpost.status import services as status_services
 from signalpost.status.models import ComponentStatus
 
 from . import verdict
-from .models import CheckResult, LocationState, MinuteRollup, Monitor, MonitorComponent, State, StateChange
+from .models import (CheckResult, HourRollup, LocationState, MinuteRollup, Monitor, MonitorComponent, State,
+                     StateChange)
 
 
 @dataclass(frozen=True)
@@ -74,6 +76,7 @@ def record(location: str, outcomes: list[Outcome]) -> list[StateChange]:
         changes = [change for monitor_id, at in latest.items()
                    if (change := evaluate(monitors[monitor_id], at, every_location[monitor_id])) is not None]
         _roll_up(location, outcomes)
+        _roll_up_hours(location, outcomes)
     return changes
 
 
@@ -158,17 +161,135 @@ def _roll_up(location: str, outcomes: list[Outcome]) -> None:
                                               "latency_max_ms"])
 
 
+def _figures(checks: list[tuple[str, int | None]]) -> dict:
+    latencies = [latency for _, latency in checks if latency is not None]
+    return {
+        "checks": len(checks),
+        "failures": sum(r == verdict.DOWN for r, _ in checks),
+        "degraded": sum(r == verdict.DEGRADED for r, _ in checks),
+        "latency_p50_ms": _percentile(latencies, 0.5),
+        "latency_p95_ms": _percentile(latencies, 0.95),
+        "latency_max_ms": max(latencies) if latencies else None,
+    }
+
+
+SMALL = 32767  # the hour's counts are small integers
+
+
+def _roll_up_hours(location: str, outcomes: list[Outcome]) -> None:
+    """The hours these results fall in, computed again from the hour's raw results, so that p50 and p95
+    are exact (percentiles of minutes cannot be merged into an hour's). It reads the hour so far once per
+    monitor and batch: at a 60 s interval, 30 rows on average. A result older than the raw retention
+    (a remote location's buffer sent days late) has no raw neighbours left: its counts are added to the
+    hour, whose percentiles stay as they were."""
+    keys = {(o.monitor_id, o.at.replace(minute=0, second=0, microsecond=0)) for o in outcomes}
+    if not keys:
+        return
+    cutoff = timezone.now() - timedelta(days=settings.MONITOR_RAW_DAYS)
+    recent = {key for key in keys if key[1] >= cutoff}
+    monitor_ids = {m for m, _ in keys}
+    low = min(hour for _, hour in keys)
+    high = max(hour for _, hour in keys) + timedelta(hours=1)
+    found: dict[tuple[int, datetime], list[tuple[str, int | None]]] = defaultdict(list)
+    if recent:
+        rows = CheckResult.objects.filter(monitor_id__in={m for m, _ in recent}, location=location,
+                                          at__gte=min(h for _, h in recent), at__lt=high)
+        for monitor_id, at, result, latency in rows.values_list("monitor_id", "at", "verdict", "latency_ms"):
+            key = (monitor_id, at.replace(minute=0, second=0, microsecond=0))
+            if key in recent:
+                found[key].append((result, latency))
+    existing = {(r.monitor_id, r.hour): r for r in HourRollup.objects.filter(
+        monitor_id__in=monitor_ids, location=location, hour__gte=low, hour__lt=high)}
+    late: dict[tuple[int, datetime], list[tuple[str, int | None]]] = defaultdict(list)
+    for o in outcomes:
+        key = (o.monitor_id, o.at.replace(minute=0, second=0, microsecond=0))
+        if key not in recent:
+            late[key].append((o.verdict, o.latency_ms))
+    rollups = []
+    for key, checks in found.items():
+        figures = _figures(checks)
+        rollups.append(HourRollup(monitor_id=key[0], location=location, hour=key[1],
+                                  **{k: min(v, SMALL) if k in ("checks", "failures", "degraded") else v
+                                     for k, v in figures.items()}))
+    for key, checks in late.items():
+        figures = _figures(checks)
+        rollup = existing.get(key) or HourRollup(monitor_id=key[0], location=location, hour=key[1])
+        rollup.checks = min(SMALL, rollup.checks + figures["checks"])
+        rollup.failures = min(SMALL, rollup.failures + figures["failures"])
+        rollup.degraded = min(SMALL, rollup.degraded + figures["degraded"])
+        if rollup.latency_p50_ms is None:
+            rollup.latency_p50_ms, rollup.latency_p95_ms = figures["latency_p50_ms"], figures["latency_p95_ms"]
+        if figures["latency_max_ms"] is not None:
+            rollup.latency_max_ms = max(rollup.latency_max_ms or 0, figures["latency_max_ms"])
+        rollups.append(rollup)
+    HourRollup.objects.bulk_create(
+        rollups, update_conflicts=True, unique_fields=["monitor", "location", "hour"],
+        update_fields=["checks", "failures", "degraded", "latency_p50_ms", "latency_p95_ms", "latency_max_ms"])
+
+
 PRUNE_BATCH = 5000
 
 
-def prune_raw(now: datetime | None = None, batch: int = PRUNE_BATCH) -> int:
-    """Delete raw results older than SIGNALPOST_MONITOR_RAW_DAYS, a batch per transaction."""
+def prune(now: datetime | None = None, batch: int = PRUNE_BATCH) -> dict[str, int]:
+    """The probe's housekeeping: raw results, minute roll-ups and hour roll-ups past their retention
+    deleted in batches (each its own short transaction); state changes stay. Returns how many of each."""
     now = now or timezone.now()
-    cutoff = now - timedelta(days=settings.MONITOR_RAW_DAYS)
+    return {
+        "raw": prune_raw(now, batch),
+        "minutes": _prune_rows(MinuteRollup.objects.filter(
+            minute__lt=now - timedelta(days=settings.MONITOR_MINUTE_DAYS)), batch),
+        "hours": _prune_hours(now - timedelta(days=settings.MONITOR_HOURLY_DAYS), batch),
+    }
+
+
+def _prune_rows(old, batch: int) -> int:
     deleted = 0
     while True:
-        ids = list(CheckResult.objects.filter(at__lt=cutoff).order_by("at").values_list("pk", flat=True)[:batch])
+        ids = list(old.order_by("pk").values_list("pk", flat=True)[:batch])
         if not ids:
             return deleted
         with transaction.atomic():
-            deleted += CheckResult.objects.filter(pk__in=ids).delete()[0]
+            deleted += old.model.objects.filter(pk__in=ids).delete()[0]
+
+
+def _prune_hours(cutoff: datetime, batch: int) -> int:
+    deleted = 0
+    for monitor_id in Monitor.objects.order_by("pk").values_list("pk", flat=True):
+        while True:
+            with transaction.atomic():
+                hours = list(HourRollup.objects.filter(monitor_id=monitor_id, hour__lt=cutoff)
+                             .order_by("hour").values_list("hour", flat=True)[:batch])
+                if not hours:
+                    break
+                deleted += HourRollup.objects.filter(monitor_id=monitor_id, hour__lt=cutoff,
+                                                     hour__lte=hours[-1]).delete()[0]
+    return deleted
+
+
+def prune_raw(now: datetime | None = None, batch: int = PRUNE_BATCH) -> int:
+    """Delete raw results older than SIGNALPOST_MONITOR_RAW_DAYS, a batch per transaction. It walks the
+    (monitor, at) index monitor by monitor: there is no index on the time alone."""
+    now = now or timezone.now()
+    cutoff = now - timedelta(days=settings.MONITOR_RAW_DAYS)
+    deleted = 0
+    pending: list[int] = []
+
+    def flush() -> int:
+        with transaction.atomic():
+            count = CheckResult.objects.filter(pk__in=pending).delete()[0]
+        pending.clear()
+        return count
+
+    for monitor_id in Monitor.objects.order_by("pk").values_list("pk", flat=True):
+        while True:
+            wanted = batch - len(pending)
+            ids = list(CheckResult.objects.filter(monitor_id=monitor_id, at__lt=cutoff)
+                       .order_by("at").values_list("pk", flat=True)[:wanted])
+            pending += ids
+            if len(pending) >= batch:
+                deleted += flush()
+            if len(ids) < wanted:
+                break
+    if pending:
+        deleted += flush()
+    return deleted

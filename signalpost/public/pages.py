@@ -250,7 +250,7 @@ def uptime_bars(segments: list[Segment], window: UptimeDays, now: datetime, firs
                 if segment.start >= end:
                     break
                 day_segments.append(Segment(max(segment.start, start), min(segment.end, end), segment.status))
-            status = derive.worst(s.status for s in day_segments)
+            status = derive.worst([s.status for s in day_segments] + [s.status for s in day_watched or []])
             percent = (derive.uptime_percent(day_segments) if day_watched is None
                        else monitor_uptime.uptime_of(day_watched).percent)
             lines = [window.labels[k], f"{uptime_text(percent)} uptime"]

@@ -29,8 +29,20 @@ from bench.harness import Harness, load_average, machine_facts, run_cleanly, wri
 
 TARGET = 1000  # monitors the figures are for
 MiB = 1024 * 1024
-TABLES = ["monitors_hourrollup", "monitors_minuterollup", "monitors_checkresult", "monitors_statechange",
+TABLES = ["monitors_hourlyrollup", "monitors_minuterollup", "monitors_checkresult", "monitors_statechange",
           "monitors_locationstate", "monitors_monitor", "monitors_monitorcomponent"]
+
+
+def a_day() -> bytes:
+    """A day of hourly figures packed as signalpost/monitors/hourly.py packs them (HOUR_FORMAT)."""
+    import struct
+
+    hour_format = struct.Struct("<HHHIII")
+    buffer = bytearray(24 * hour_format.size)
+    for index in range(24):
+        hour_format.pack_into(buffer, index * hour_format.size, 60, index % 7 == 0, index % 5 == 0,
+                              40 + index, 180 + 3 * index, 700 + 11 * index)
+    return bytes(buffer)
 
 
 def fill(harness: Harness, monitors: int, raw_days: int, minute_days: int, hourly_days: int) -> dict:
@@ -51,13 +63,10 @@ def fill(harness: Harness, monitors: int, raw_days: int, minute_days: int, hourl
                    SELECT id, 'local', 'up', 0, 0, 100, 100, now(), 'up', '', 200 FROM monitors_monitor""")
     steps = [
         ("hourly roll-ups", f"""
-            INSERT INTO monitors_hourrollup (monitor_id, location, hour, checks, failures, degraded,
-                latency_p50_ms, latency_p95_ms, latency_max_ms)
-            SELECT m.id, 'local', h, 60, (random() < 0.01)::int, (random() < 0.02)::int,
-                   40 + (random() * 60)::int, 120 + (random() * 200)::int, 300 + (random() * 900)::int
-            FROM generate_series(date_trunc('hour', now()) - interval '{hourly_days} days',
-                                 date_trunc('hour', now()), interval '1 hour') h
-            CROSS JOIN monitors_monitor m ORDER BY h, m.id"""),
+            INSERT INTO monitors_hourlyrollup (monitor_id, location, day, hours)
+            SELECT m.id, 'local', d::date, %s
+            FROM generate_series(current_date - {hourly_days}, current_date, interval '1 day') d
+            CROSS JOIN monitors_monitor m ORDER BY d, m.id""", (a_day(),)),
         ("state changes", """
             INSERT INTO monitors_statechange (monitor_id, at, from_state, to_state, reason)
             SELECT m.id, t + (CASE WHEN s = 0 THEN interval '0' ELSE interval '20 minutes' END),
@@ -65,7 +74,7 @@ def fill(harness: Harness, monitors: int, raw_days: int, minute_days: int, hourl
                    CASE WHEN s = 0 THEN 'monitor ''' || m.name || ''' down: HTTP 503 Service Unavailable from 1 of 1 location'
                         ELSE 'monitor ''' || m.name || ''' up again' END
             FROM generate_series(now() - interval '365 days', now(), interval '15 days') t
-            CROSS JOIN monitors_monitor m CROSS JOIN generate_series(0, 1) s ORDER BY t, m.id, s"""),
+            CROSS JOIN monitors_monitor m CROSS JOIN generate_series(0, 1) s ORDER BY t, m.id, s""", ()),
         ("minute roll-ups", f"""
             INSERT INTO monitors_minuterollup (monitor_id, location, minute, checks, failures, degraded,
                 latency_p50_ms, latency_p95_ms, latency_max_ms)
@@ -73,17 +82,17 @@ def fill(harness: Harness, monitors: int, raw_days: int, minute_days: int, hourl
                 SELECT t, 40 + (random() * 60)::int v FROM generate_series(
                     date_trunc('minute', now()) - interval '{minute_days} days', date_trunc('minute', now()),
                     interval '1 minute') t) minutes
-            CROSS JOIN monitors_monitor m ORDER BY t, m.id"""),
+            CROSS JOIN monitors_monitor m ORDER BY t, m.id""", ()),
         ("raw results", f"""
             INSERT INTO monitors_checkresult (monitor_id, location, at, verdict, latency_ms, status_code, reason)
             SELECT m.id, 'local', t + mod(m.id, 60) * interval '1 second', 'up', 40 + (random() * 60)::int, 200, ''
             FROM generate_series(date_trunc('minute', now()) - interval '{raw_days} days',
                                  date_trunc('minute', now()), interval '1 minute') t
-            CROSS JOIN monitors_monitor m ORDER BY t, m.id"""),
+            CROSS JOIN monitors_monitor m ORDER BY t, m.id""", ()),
     ]
-    for name, statement in steps:
+    for name, statement, params in steps:
         step = time.monotonic()
-        harness.sql(statement)
+        harness.sql(statement, params)
         timings[name] = time.monotonic() - step
         harness.log(f"{name}: {timings[name]:.0f} s")
     harness.sql("VACUUM ANALYZE")
@@ -106,7 +115,7 @@ def report(rows: list[dict], scale: float, monitors: int, days: dict, timings: d
         f"## Monitoring storage (`bench/monitor_storage.py`, {date.today().isoformat()})",
         "",
         f"A year of 1,000 HTTP monitors checked every 60 s from one location, as kept at the retentions "
-        f"below: hourly roll-ups {days['hourly']} days, minute roll-ups {days['minute']} days, raw results "
+        f"below: hourly roll-ups {days['hourly']} days (a UTC day of 24 hours to a row), minute roll-ups {days['minute']} days, raw results "
         f"{days['raw']} days, state changes always (two 20-minute outages a month per monitor). Rows written by "
         f"INSERT … SELECT in time order, then `VACUUM ANALYZE`; sizes from `pg_relation_size`, "
         f"`pg_indexes_size` and `pg_total_relation_size`.",
@@ -132,8 +141,8 @@ def report(rows: list[dict], scale: float, monitors: int, days: dict, timings: d
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--monitors", type=int, default=250, help="monitors to write (the sizes are scaled to 1,000)")
-    parser.add_argument("--raw-days", type=int, default=3)
-    parser.add_argument("--minute-days", type=int, default=3)
+    parser.add_argument("--raw-days", type=int, default=2)
+    parser.add_argument("--minute-days", type=int, default=1)
     parser.add_argument("--hourly-days", type=int, default=365)
     parser.add_argument("--write-docs", action="store_true")
     args = parser.parse_args()

@@ -154,22 +154,17 @@ class MinuteRollup(models.Model):
         constraints = [models.UniqueConstraint(fields=["monitor", "location", "minute"], name="rollup_minute_unique")]
 
 
-class HourRollup(models.Model):
-    """A monitor's checks at one location in one hour, kept SIGNALPOST_MONITOR_HOURLY_DAYS: what uptime's
-    coverage ("was anything watching?") and the response-time charts read. Computed again from the hour's
-    raw results as they arrive, so its percentiles are exact. There is one row per monitor, location and
-    hour for a year, so it has no surrogate id and small counts (at most 32,767 checks an hour)."""
+class HourlyRollup(models.Model):
+    """A monitor's checks at one location hour by hour, a UTC day to a row (hourly.py packs and reads the
+    24 hours), kept SIGNALPOST_MONITOR_HOURLY_DAYS: what uptime's coverage ("was anything watching?") and
+    the response-time charts read. Each hour is computed again from its raw results as they arrive, so its
+    percentiles are exact. No surrogate id: the key is the row's identity and its only index."""
 
-    pk = models.CompositePrimaryKey("monitor", "location", "hour")
+    pk = models.CompositePrimaryKey("monitor", "location", "day")
     monitor = models.ForeignKey(Monitor, on_delete=models.CASCADE, related_name="+")
     location = models.CharField(max_length=64)
-    hour = models.DateTimeField()
-    checks = models.PositiveSmallIntegerField(default=0)
-    failures = models.PositiveSmallIntegerField(default=0)  # down verdicts
-    degraded = models.PositiveSmallIntegerField(default=0)
-    latency_p50_ms = models.PositiveIntegerField(null=True, blank=True)
-    latency_p95_ms = models.PositiveIntegerField(null=True, blank=True)
-    latency_max_ms = models.PositiveIntegerField(null=True, blank=True)
+    day = models.DateField()
+    hours = models.BinaryField()
 
 
 class ProbeLease(models.Model):

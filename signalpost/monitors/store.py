@@ -7,6 +7,7 @@ import math
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from datetime import timezone as dt_timezone
 
 from django.conf import settings
 from django.db import transaction
@@ -16,8 +17,8 @@ from signalpost.events.record import record as record_event
 from signalpost.status import services as status_services
 from signalpost.status.models import ComponentStatus
 
-from . import verdict
-from .models import (CheckResult, HourRollup, LocationState, MinuteRollup, Monitor, MonitorComponent, State,
+from . import hourly, verdict
+from .models import (CheckResult, HourlyRollup, LocationState, MinuteRollup, Monitor, MonitorComponent, State,
                      StateChange)
 
 
@@ -173,9 +174,6 @@ def _figures(checks: list[tuple[str, int | None]]) -> dict:
     }
 
 
-SMALL = 32767  # the hour's counts are small integers
-
-
 def _roll_up_hours(location: str, outcomes: list[Outcome]) -> None:
     """The hours these results fall in, computed again from the hour's raw results, so that p50 and p95
     are exact (percentiles of minutes cannot be merged into an hour's). It reads the hour so far once per
@@ -187,8 +185,6 @@ def _roll_up_hours(location: str, outcomes: list[Outcome]) -> None:
         return
     cutoff = timezone.now() - timedelta(days=settings.MONITOR_RAW_DAYS)
     recent = {key for key in keys if key[1] >= cutoff}
-    monitor_ids = {m for m, _ in keys}
-    low = min(hour for _, hour in keys)
     high = max(hour for _, hour in keys) + timedelta(hours=1)
     found: dict[tuple[int, datetime], list[tuple[str, int | None]]] = defaultdict(list)
     if recent:
@@ -198,33 +194,28 @@ def _roll_up_hours(location: str, outcomes: list[Outcome]) -> None:
             key = (monitor_id, at.replace(minute=0, second=0, microsecond=0))
             if key in recent:
                 found[key].append((result, latency))
-    existing = {(r.monitor_id, r.hour): r for r in HourRollup.objects.filter(
-        monitor_id__in=monitor_ids, location=location, hour__gte=low, hour__lt=high)}
+    hours = [hourly.Hour(key[0], location, key[1], **_figures(checks)) for key, checks in found.items()]
     late: dict[tuple[int, datetime], list[tuple[str, int | None]]] = defaultdict(list)
     for o in outcomes:
         key = (o.monitor_id, o.at.replace(minute=0, second=0, microsecond=0))
         if key not in recent:
             late[key].append((o.verdict, o.latency_ms))
-    rollups = []
-    for key, checks in found.items():
-        figures = _figures(checks)
-        rollups.append(HourRollup(monitor_id=key[0], location=location, hour=key[1],
-                                  **{k: min(v, SMALL) if k in ("checks", "failures", "degraded") else v
-                                     for k, v in figures.items()}))
-    for key, checks in late.items():
-        figures = _figures(checks)
-        rollup = existing.get(key) or HourRollup(monitor_id=key[0], location=location, hour=key[1])
-        rollup.checks = min(SMALL, rollup.checks + figures["checks"])
-        rollup.failures = min(SMALL, rollup.failures + figures["failures"])
-        rollup.degraded = min(SMALL, rollup.degraded + figures["degraded"])
-        if rollup.latency_p50_ms is None:
-            rollup.latency_p50_ms, rollup.latency_p95_ms = figures["latency_p50_ms"], figures["latency_p95_ms"]
-        if figures["latency_max_ms"] is not None:
-            rollup.latency_max_ms = max(rollup.latency_max_ms or 0, figures["latency_max_ms"])
-        rollups.append(rollup)
-    HourRollup.objects.bulk_create(
-        rollups, update_conflicts=True, unique_fields=["monitor", "location", "hour"],
-        update_fields=["checks", "failures", "degraded", "latency_p50_ms", "latency_p95_ms", "latency_max_ms"])
+    if late:
+        low = min(hour for _, hour in late)
+        existing = {(h.monitor_id, h.hour): h for h in hourly.read(
+            {m for m, _ in late}, low, max(hour for _, hour in late) + timedelta(hours=1), location)}
+        for key, checks in late.items():
+            figures = _figures(checks)
+            before = existing.get(key) or hourly.Hour(key[0], location, key[1], 0)
+            highest = max((v for v in (before.latency_max_ms, figures["latency_max_ms"]) if v is not None),
+                          default=None)
+            hours.append(hourly.Hour(
+                key[0], location, key[1], before.checks + figures["checks"], before.failures + figures["failures"],
+                before.degraded + figures["degraded"],
+                before.latency_p50_ms if before.latency_p50_ms is not None else figures["latency_p50_ms"],
+                before.latency_p95_ms if before.latency_p95_ms is not None else figures["latency_p95_ms"],
+                highest))
+    hourly.write(hours)
 
 
 PRUNE_BATCH = 5000
@@ -253,16 +244,17 @@ def _prune_rows(old, batch: int) -> int:
 
 
 def _prune_hours(cutoff: datetime, batch: int) -> int:
+    """Whole days of hours, older than the cutoff's day, monitor by monitor (the key starts with it)."""
     deleted = 0
+    day = cutoff.astimezone(dt_timezone.utc).date()
     for monitor_id in Monitor.objects.order_by("pk").values_list("pk", flat=True):
         while True:
             with transaction.atomic():
-                hours = list(HourRollup.objects.filter(monitor_id=monitor_id, hour__lt=cutoff)
-                             .order_by("hour").values_list("hour", flat=True)[:batch])
-                if not hours:
+                days = list(HourlyRollup.objects.filter(monitor_id=monitor_id, day__lt=day)
+                            .order_by("day").values_list("day", flat=True)[:batch])
+                if not days:
                     break
-                deleted += HourRollup.objects.filter(monitor_id=monitor_id, hour__lt=cutoff,
-                                                     hour__lte=hours[-1]).delete()[0]
+                deleted += HourlyRollup.objects.filter(monitor_id=monitor_id, day__lte=days[-1]).delete()[0]
     return deleted
 
 

@@ -24,7 +24,8 @@ from signalpost.status import derive
 from signalpost.status.derive import Segment
 from signalpost.status.models import ComponentStatus
 
-from .models import HourRollup, MonitorComponent, State, StateChange
+from . import hourly
+from .models import MonitorComponent, State, StateChange
 
 HOUR = timedelta(hours=1)
 OPERATIONAL = ComponentStatus.OPERATIONAL.value
@@ -63,17 +64,17 @@ def uptime_of(segments: list[Segment]) -> Uptime:
 
 
 def _coverage(monitor_ids: list[int], start: datetime, end: datetime) -> dict[int, list[tuple[datetime, datetime]]]:
-    """The hours each monitor's probe ran (had checks), merged into spans, within [start, end)."""
+    """The hours each monitor's probe ran (had checks, at any location), merged into spans, within [start, end)."""
     spans: dict[int, list[tuple[datetime, datetime]]] = {m: [] for m in monitor_ids}
-    hours = (HourRollup.objects.filter(monitor_id__in=monitor_ids, hour__gt=start - HOUR, hour__lt=end, checks__gt=0)
-             .values_list("monitor_id", "hour").distinct().order_by("monitor_id", "hour"))
-    for monitor_id, hour in hours:
-        low, high = max(hour, start), min(hour + HOUR, end)
-        found = spans[monitor_id]
-        if found and found[-1][1] >= low:
-            found[-1] = (found[-1][0], max(found[-1][1], high))
+    for found in hourly.read(monitor_ids, start - HOUR, end):
+        low, high = max(found.hour, start), min(found.hour + HOUR, end)
+        if low >= high:
+            continue
+        merged = spans[found.monitor_id]
+        if merged and merged[-1][1] >= low:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], high))
         else:
-            found.append((low, high))
+            merged.append((low, high))
     return spans
 
 
@@ -260,11 +261,12 @@ def component_latency(component_ids: list[int], start: datetime, end: datetime) 
         for link in found:
             by_monitor[link.monitor_id].append(component_id)
     points: dict[int, dict[datetime, tuple[int, int]]] = {cid: {} for cid in links}
-    rows = HourRollup.objects.filter(monitor_id__in=list(by_monitor), hour__gte=start, hour__lt=end,
-                                     latency_p50_ms__isnull=False).order_by("hour")
-    for monitor_id, hour, p50, p95 in rows.values_list("monitor_id", "hour", "latency_p50_ms", "latency_p95_ms"):
-        for component_id in by_monitor[monitor_id]:
-            old = points[component_id].get(hour, (0, 0))
-            points[component_id][hour] = (max(old[0], p50), max(old[1], p95 or p50))
+    for found in hourly.read(list(by_monitor), start, end):
+        if found.latency_p50_ms is None:
+            continue
+        p50, p95 = found.latency_p50_ms, found.latency_p95_ms or found.latency_p50_ms
+        for component_id in by_monitor[found.monitor_id]:
+            old = points[component_id].get(found.hour, (0, 0))
+            points[component_id][found.hour] = (max(old[0], p50), max(old[1], p95))
     return {cid: [LatencyPoint(h, p50, p95) for h, (p50, p95) in sorted(found.items())]
             for cid, found in points.items()}

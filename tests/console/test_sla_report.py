@@ -10,7 +10,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from signalpost.monitors.models import HourRollup, Monitor, MonitorComponent, StateChange
+from signalpost.monitors import hourly
+from signalpost.monitors.models import Monitor, MonitorComponent, StateChange
 from signalpost.presentation.times import uptime_text
 from signalpost.presentation.zone import midnight
 from signalpost.status import services
@@ -34,9 +35,9 @@ def last_month(components):
         StateChange.objects.create(monitor=monitor, at=at, from_state=before, to_state=after)
     hours, hour = [], start
     while hour < end:
-        hours.append(HourRollup(monitor=monitor, location="local", hour=hour, checks=60))
+        hours.append(hourly.Hour(monitor.pk, "local", hour, 60))
         hour += HOUR
-    HourRollup.objects.bulk_create(hours)
+    hourly.write(hours)
     services.schedule_maintenance(name="Database upgrade", scheduled_for=outage + HOUR,
                                   scheduled_until=outage + 3 * HOUR, components=[components["zh1"]],
                                   deliver_notifications=False, now=end)

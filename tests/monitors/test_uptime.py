@@ -6,8 +6,8 @@ from datetime import timezone as dt_timezone
 
 import pytest
 
-from signalpost.monitors import store, uptime
-from signalpost.monitors.models import CheckResult, HourRollup, MinuteRollup, Monitor, MonitorComponent, StateChange
+from signalpost.monitors import hourly, store, uptime
+from signalpost.monitors.models import CheckResult, HourlyRollup, MinuteRollup, Monitor, MonitorComponent, StateChange
 from signalpost.status import services
 
 UTC = dt_timezone.utc
@@ -33,9 +33,9 @@ def probe_ran(monitor: Monitor, start: datetime, end: datetime, checks_per_hour:
     """Hourly roll-ups for every hour in [start, end): the probe was running then."""
     hour, rows = start, []
     while hour < end:
-        rows.append(HourRollup(monitor=monitor, location=location, hour=hour, checks=checks_per_hour))
+        rows.append(hourly.Hour(monitor.pk, location, hour, checks_per_hour))
         hour += HOUR
-    HourRollup.objects.bulk_create(rows)
+    hourly.write(rows)
 
 
 @pytest.fixture
@@ -132,13 +132,16 @@ def test_the_hour_is_computed_from_its_results_with_exact_percentiles(db):
     store.record("local", [store.Outcome(monitor.pk, now + i * timedelta(minutes=5), verdict, latency_ms=ms)
                            for i, (ms, verdict) in enumerate(zip(latencies, ["up"] * 7 + ["degraded", "down", "down"]))])
     store.record("local", [store.Outcome(monitor.pk, now + HOUR + timedelta(minutes=1), "up", latency_ms=7)])
-    first, second = HourRollup.objects.filter(monitor=monitor).order_by("hour")
+    def hours():
+        return hourly.read([monitor.pk], now - DAY, now + DAY)
+
+    first, second = hours()
     assert (first.hour, first.checks, first.failures, first.degraded) == (now, 10, 2, 1)
     assert (first.latency_p50_ms, first.latency_p95_ms, first.latency_max_ms) == (50, 1000, 1000)
     assert (second.hour, second.checks, second.latency_p50_ms) == (now + HOUR, 1, 7)
     # A later batch in the same hour (another minute): the hour is computed again, not added to.
     store.record("local", [store.Outcome(monitor.pk, now + 58 * timedelta(minutes=1), "up", latency_ms=5)])
-    first.refresh_from_db()
+    first = hours()[0]
     assert (first.checks, first.latency_p50_ms, first.latency_p95_ms) == (11, 50, 1000)
     assert MinuteRollup.objects.filter(monitor=monitor).count() == 12
 
@@ -148,7 +151,7 @@ def test_locations_have_hours_of_their_own(db):
     now = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) - HOUR
     store.record("zurich", [store.Outcome(monitor.pk, now, "up", latency_ms=10)])
     store.record("frankfurt", [store.Outcome(monitor.pk, now, "down", latency_ms=900)])
-    rows = dict(HourRollup.objects.values_list("location", "latency_p50_ms"))
+    rows = {h.location: h.latency_p50_ms for h in hourly.read([monitor.pk], now - DAY, now + DAY)}
     assert rows == {"zurich": 10, "frankfurt": 900}
 
 
@@ -169,8 +172,8 @@ def test_pruning_deletes_raw_results_and_minutes_in_batches_and_keeps_the_hours(
     assert not MinuteRollup.objects.filter(minute__lt=now - 5 * DAY).exists()
     assert MinuteRollup.objects.filter(minute__gte=now - 5 * DAY).count() == 28
     # The hours stay (but the one older than their own retention): uptime and charts still have them.
-    hours = HourRollup.objects.filter(monitor=api)
+    hours = hourly.read([api.pk], now - 365 * DAY, now + DAY)
     assert sum(h.checks for h in hours) == 21
-    assert not HourRollup.objects.filter(hour__lt=now - 30 * DAY).exists()
+    assert not HourlyRollup.objects.filter(day__lt=(now - 30 * DAY).date()).exists()
     assert pruned["hours"] >= 2
     assert store.prune(now, batch=5) == {"raw": 0, "minutes": 0, "hours": 0}

@@ -11,7 +11,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from signalpost.monitors.models import HourRollup, Monitor, MonitorComponent, StateChange
+from signalpost.monitors import hourly
+from signalpost.monitors.models import Monitor, MonitorComponent, StateChange
 from signalpost.presentation.times import uptime_text
 from signalpost.presentation.zone import midnight
 from tests.public.test_pages import bars, component_html
@@ -30,10 +31,10 @@ def day_start(days_ago: int) -> datetime:
 def probe_ran(monitor: Monitor, start: datetime, end: datetime, p50: int | None = None) -> None:
     rows, hour = [], start
     while hour < end:
-        rows.append(HourRollup(monitor=monitor, location="local", hour=hour, checks=60, latency_p50_ms=p50,
-                               latency_p95_ms=p50 and p50 * 3, latency_max_ms=p50 and p50 * 4))
+        rows.append(hourly.Hour(monitor.pk, "local", hour, 60, latency_p50_ms=p50, latency_p95_ms=p50 and p50 * 3,
+                                latency_max_ms=p50 and p50 * 4))
         hour += HOUR
-    HourRollup.objects.bulk_create(rows)
+    hourly.write(rows)
 
 
 @pytest.fixture
@@ -79,7 +80,7 @@ def test_a_component_without_monitors_keeps_its_incident_bars(client, components
 def test_the_response_time_chart_is_valid_svg_with_its_figures_in_words(client, components, watched):
     now = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
     probe_ran(watched, now - 20 * HOUR, now + HOUR, p50=40)
-    HourRollup.objects.filter(hour=now).update(latency_p50_ms=90, latency_p95_ms=300)
+    hourly.write([hourly.Hour(watched.pk, "local", now, 60, latency_p50_ms=90, latency_p95_ms=300, latency_max_ms=400)])
     publish()
     page = client.get("/").content.decode()
     zh1 = component_html(page, components["zh1"])

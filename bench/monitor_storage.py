@@ -109,14 +109,18 @@ def sizes(harness: Harness) -> list[dict]:
     return rows
 
 
+def plural(days: int) -> str:
+    return f"{days} day" if days == 1 else f"{days} days"
+
+
 def report(rows: list[dict], scale: float, monitors: int, days: dict, timings: dict, harness: Harness) -> str:
     facts = machine_facts()
     lines = [
         f"## Monitoring storage (`bench/monitor_storage.py`, {date.today().isoformat()})",
         "",
         f"A year of 1,000 HTTP monitors checked every 60 s from one location, as kept at the retentions "
-        f"below: hourly roll-ups {days['hourly']} days (a UTC day of 24 hours to a row), minute roll-ups {days['minute']} days, raw results "
-        f"{days['raw']} days, state changes always (two 20-minute outages a month per monitor). Rows written by "
+        f"below: hourly roll-ups {plural(days['hourly'])} (a UTC day of 24 hours to a row), minute roll-ups "
+        f"{plural(days['minute'])}, raw results {plural(days['raw'])}, state changes always (two 20-minute outages a month per monitor). Rows written by "
         f"INSERT … SELECT in time order, then `VACUUM ANALYZE`; sizes from `pg_relation_size`, "
         f"`pg_indexes_size` and `pg_total_relation_size`.",
         "",

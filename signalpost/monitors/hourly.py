@@ -1,6 +1,6 @@
 """Per-hour roll-ups, stored a day to a row: a monitor's 24 hours at one location (UTC) packed into one
-small binary value. A year of 1,000 monitors is then 365,000 rows of about 500 bytes instead of 8.8
-million rows of about 150 bytes with their index (docs/benchmarks.md: 1.3 GB against a tenth of it).
+small binary value. A year of 1,000 monitors is then 365,000 rows of about 500 bytes, 205 MiB with
+their index, where a row per hour measured 1.3 GB (8.8 million rows of 76 bytes, and an index as large).
 
 Each hour is six numbers: checks, failures (down), degraded, latency p50, p95 and max in ms; an hour
 without checks is all zeros. Readers and writers go through `read` and `write`, never the bytes.

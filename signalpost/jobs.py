@@ -4,7 +4,7 @@
 - every registered consumer of events (the publisher, the mailer...) is a job of its own name;
 - transitions: starts and completes maintenance on time;
 - clock: records the events that time alone makes (a new day, every few minutes for relative times,
-  reminders before maintenance) and forgets old events;
+  reminders before maintenance, heartbeats whose ping did not come) and forgets old events;
 - deliveries: sends the notifications the notifier made (notify/delivery.py);
 - probe: runs the monitors' checks (signalpost/monitors/engine.py) and writes their verdicts.
 """
@@ -129,12 +129,16 @@ def forget_old_events(now: datetime | None = None) -> int:
 
 
 def _clock(stopping: threading.Event) -> str:
+    from signalpost.monitors.heartbeat import record_missed
     from signalpost.notify.consumer import record_due_reminders
 
     recorded = clock_events()
     recorded += ["maintenance.reminder"] * bool(record_due_reminders())
+    with audit.acting(audit.SYSTEM):
+        missed = record_missed()
     forgotten = forget_old_events() if recorded else 0  # with each refresh: every ten minutes is enough
-    return ", ".join(recorded + ([f"forgot {forgotten} old rows"] if forgotten else [])) or IDLE
+    return ", ".join(recorded + ([f"{missed} heartbeats missed"] if missed else [])
+                     + ([f"forgot {forgotten} old rows"] if forgotten else [])) or IDLE
 
 
 def deliveries_job() -> Job:
@@ -173,7 +177,7 @@ def jobs() -> list[Job]:
     return [
         Job("transitions", "starts and completes maintenance on time", _transitions,
             _periodic_wait(settings.WORKER_INTERVAL_SECONDS)),
-        Job("clock", "records the events time makes (a new day, relative times), forgets old events", _clock,
+        Job("clock", "records the events time makes (a new day, relative times, missed heartbeats), forgets old events", _clock,
             _periodic_wait(5.0)),
         probe_job(),
         *(consumer_job(c.name) for c in consumers.registered()),

@@ -176,6 +176,8 @@ def console_objects(components: dict) -> dict:
         objects.update(_postmortem_objects(components))
     if apps.is_installed("signalpost.notify"):
         objects.update(_notify_objects(incident))
+    if apps.is_installed("signalpost.monitors"):
+        objects.update(_monitor_objects(components))
     if apps.is_installed("signalpost.console"):
         try:
             template_model = apps.get_model("console", "MessageTemplate")
@@ -234,6 +236,23 @@ def _notify_objects(incident) -> dict:
     return {"subscriber": subscriber, "delivery": delivery, "team_channel": channel, "email_template": own}
 
 
+def _monitor_objects(components: dict) -> dict:
+    """A monitor reporting on a component, down at one location after three failed checks."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from signalpost.monitors import store
+    from signalpost.monitors.models import Monitor, MonitorComponent
+
+    monitor = Monitor.objects.create(name="Shop front", target="https://shop.example.com/")
+    MonitorComponent.objects.create(monitor=monitor, component=components["zh2"], down_status="partial_outage")
+    now = timezone.now()
+    store.record("zurich", [store.Outcome(monitor.pk, now - timedelta(seconds=s), "down", 31, 503,
+                                          "HTTP 503 Service Unavailable") for s in (90, 60, 30)])
+    return {"monitor": monitor}
+
+
 # (first segment of the console route, parameter) -> how to name the object in the URL
 _PARAMS: dict[tuple[str, str], Callable[[dict], object]] = {
     ("incidents", "public_id"): lambda o: o["incident"].public_id,
@@ -256,6 +275,7 @@ _PARAMS: dict[tuple[str, str], Callable[[dict], object]] = {
     ("deliveries", "delivery_id"): lambda o: o["delivery"].pk,
     ("team-alerts", "channel_id"): lambda o: o["team_channel"].pk,
     ("email-templates", "kind"): lambda o: o["email_template"].kind,
+    ("monitors", "public_id"): lambda o: o["monitor"].public_id,
 }
 
 

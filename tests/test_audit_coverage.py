@@ -28,6 +28,8 @@ from signalpost.status import services
 from signalpost.worker import Worker
 from tests.accounts.audit_scenarios import SCENARIOS as ACCOUNTS_SCENARIOS
 from tests.console.audit_scenarios import SCENARIOS as EVENTS_AND_COMPONENTS_SCENARIOS
+from tests.console.monitor_routes import API_SCENARIOS as MONITOR_API_SCENARIOS
+from tests.console.monitor_routes import CONSOLE_SCENARIOS as MONITOR_SCENARIOS
 from tests.console.postmortem_routes import CONSOLE_SCENARIOS as POSTMORTEM_SCENARIOS
 from tests.console.subscriber_routes import API_SCENARIOS as SUBSCRIBER_API_SCENARIOS
 from tests.console.subscriber_routes import CONSOLE_SCENARIOS as SUBSCRIBER_SCENARIOS
@@ -215,6 +217,23 @@ API_SCENARIOS.update({
     "POST /postmortems/{postmortem_id}/unpublish": lambda w: ({"postmortem_id": _published(w)["id"]}, None),
 })
 API_SCENARIOS.update(SUBSCRIBER_API_SCENARIOS)
+API_SCENARIOS.update(MONITOR_API_SCENARIOS)
+
+
+def _first_batch_of_a_location(w: World) -> tuple[dict, dict]:
+    """A remote probe's results are observations, sent every second or so: the one write someone made
+    is a new location starting to report, and that first batch is what is audited (the later batches
+    count on the location, see signalpost/monitors/locations.py). The scenario is that first batch; a
+    second batch of the same location recording a second entry would fail the "exactly one" rule the
+    other way round, in tests/monitors/test_remote_locations.py."""
+    from signalpost.monitors.models import Monitor
+
+    monitor = Monitor.objects.create(name="API health", target="https://api.example.com/health")
+    return {}, {"location": "zurich", "batch": "8a2f7c4e-2b1d-4c55-9d0e-6f1b2a3c4d5e", "results": [
+        {"monitor": monitor.public_id, "at": _when(0.01), "verdict": "up", "latency_ms": 40, "status_code": 200}]}
+
+
+API_SCENARIOS["POST /probe/results"] = _first_batch_of_a_location
 
 API_WRITES = [op for op in api_operations() if op.method in WRITE_METHODS]
 
@@ -316,6 +335,7 @@ CONSOLE_SCENARIOS: dict[str, Callable[[World], tuple]] = {
     **EVENTS_AND_COMPONENTS_SCENARIOS,
     **POSTMORTEM_SCENARIOS,
     **SUBSCRIBER_SCENARIOS,
+    **MONITOR_SCENARIOS,
 }
 
 CONSOLE = [route for route in console_routes() if route.role is not UNSET]

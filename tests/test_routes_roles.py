@@ -146,10 +146,19 @@ EXPECTED = {
     "console:email_templates": "admin",
     "console:email_template": "admin",
     "console:email_template_reset": "admin",
+    "console:monitors": "viewer",
+    "console:monitor_new": "admin",
+    "console:monitor": "viewer",
+    "console:monitor_edit": "admin",
+    "console:monitor_pause": "responder",
+    "console:monitor_resume": "responder",
+    "console:monitor_remove": "admin",
 }
 
 # "METHOD /path" under /api/v1 -> least token scope. Reading: read; incidents, maintenance, overrides
-# and postmortems: write; components, groups, the page and the kinds of action items: admin.
+# and postmortems: write; components, groups, the page and the kinds of action items: admin. Monitors
+# as components (admin), but pausing and resuming one as an override (write in the API, responder in
+# the console).
 EXPECTED_API = {
     "GET /page": "read",
     "PATCH /page": "admin",
@@ -218,6 +227,15 @@ EXPECTED_API = {
     "GET /deliveries": "admin",
     "GET /deliveries/{delivery_id}": "admin",
     "POST /deliveries/{delivery_id}/retry": "admin",
+    "GET /probe/monitors": "probe",
+    "POST /probe/results": "probe",
+    "GET /monitors": "read",
+    "POST /monitors": "admin",
+    "GET /monitors/{monitor_id}": "read",
+    "PATCH /monitors/{monitor_id}": "admin",
+    "DELETE /monitors/{monitor_id}": "admin",
+    "POST /monitors/{monitor_id}/pause": "write",
+    "POST /monitors/{monitor_id}/resume": "write",
 }
 
 CONSOLE = console_routes()
@@ -317,7 +335,7 @@ def test_a_role_at_or_above_the_required_one_is_let_in(client, db, route, role):
 
 
 def test_every_api_operation_needs_a_token_scope():
-    unscoped = [op.key for op in API if op.scope not in SCOPES]
+    unscoped = [op.key for op in API if op.scope not in SCOPES and op.scope != "probe"]
     assert not unscoped, "API operations without one token scope (auth=auth.read|write|admin): " + ", ".join(
         unscoped)
 
@@ -357,3 +375,37 @@ def test_an_api_call_with_enough_scope_is_let_in(client, make_token, op, scope):
     # An empty body or a placeholder id is refused (422, 404), but not for want of rights.
     assert response.status_code not in (401, 403), f"{op.key} with a {scope} token: {response.status_code}"
     assert response.status_code < 500
+
+
+# --- the probe scope: a remote probe's token, apart from the others ---------------------------------
+
+PROBE_OPS = [op for op in API if op.scope == "probe"]
+NOT_PROBE_OPS = [op for op in API if op.scope != "probe"]
+
+
+@pytest.mark.parametrize("op", NOT_PROBE_OPS, ids=[op.key for op in NOT_PROBE_OPS])
+def test_a_probe_token_is_refused_every_other_operation_and_writes_nothing(client, page, make_token, op):
+    token = make_token("probe")
+    before = row_counts()
+    response = _call(client, op, token)
+    assert response.status_code == 403, f"{op.key} with a probe token: {response.status_code}"
+    assert row_counts() == before
+
+
+@pytest.mark.parametrize(("op", "scope"), [(op, s) for op in PROBE_OPS for s in SCOPES],
+                         ids=[f"{op.key}-{s}" for op in PROBE_OPS for s in SCOPES])
+def test_the_probe_operations_take_a_probe_or_admin_token_only(client, page, make_token, op, scope):
+    token = make_token(scope)
+    before = row_counts()
+    response = _call(client, op, token)
+    if scope == "admin":  # an admin may run a probe with its own token
+        assert response.status_code not in (401, 403) and response.status_code < 500, f"{op.key}: {response.status_code}"
+    else:
+        assert response.status_code == 403, f"{op.key} with a {scope} token: {response.status_code}"
+        assert row_counts() == before
+
+
+@pytest.mark.parametrize("op", PROBE_OPS, ids=[op.key for op in PROBE_OPS])
+def test_a_probe_token_is_let_into_the_probe_operations(client, page, make_token, op):
+    response = _call(client, op, make_token("probe"))
+    assert response.status_code not in (401, 403) and response.status_code < 500, f"{op.key}: {response.status_code}"

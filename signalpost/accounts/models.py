@@ -111,9 +111,12 @@ class Scope(models.TextChoices):
     READ = "read", "Read"
     WRITE = "write", "Write"
     ADMIN = "admin", "Admin"
+    # A remote probe's: fetching the monitors and sending results, nothing else (not even reading). A
+    # probe's machine sits outside, so its token must not be able to change incidents or the page.
+    PROBE = "probe", "Probe"
 
 
-# A scope includes those before it.
+# A scope includes those before it. The probe scope stands apart: see ApiToken.allows.
 SCOPE_RANK = {"read": 0, "write": 1, "admin": 2}
 
 
@@ -138,4 +141,13 @@ class ApiToken(models.Model):
         return f"{self.name} ({self.prefix}…, {self.scope})"
 
     def allows(self, scope: str) -> bool:
-        return self.revoked_at is None and SCOPE_RANK[self.scope] >= SCOPE_RANK[scope]
+        """Whether the token may use an operation needing `scope`. The probe operations take a probe
+        token or an admin one (an admin may run a probe with its own token); a probe token takes
+        nothing else."""
+        if self.revoked_at is not None:
+            return False
+        if scope == Scope.PROBE:
+            return self.scope in (Scope.PROBE, Scope.ADMIN)
+        if self.scope == Scope.PROBE:
+            return False
+        return SCOPE_RANK[self.scope] >= SCOPE_RANK[scope]

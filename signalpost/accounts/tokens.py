@@ -10,7 +10,7 @@ from django.utils import timezone
 from signalpost.errors import InvalidInput
 
 from . import audit
-from .models import SCOPE_RANK, ApiToken
+from .models import ApiToken, Scope
 
 TOKEN_PREFIX = "sp_"
 
@@ -24,8 +24,8 @@ def create_token(name: str, scope: str, created_by=None) -> tuple[ApiToken, str]
     name = (name or "").strip()
     if not name:
         raise InvalidInput("name", "must not be empty")
-    if scope not in SCOPE_RANK:
-        raise InvalidInput("scope", f'"{scope}" is not one of: {", ".join(SCOPE_RANK)}')
+    if scope not in Scope.values:
+        raise InvalidInput("scope", f'"{scope}" is not one of: {", ".join(Scope.values)}')
     plain = TOKEN_PREFIX + secrets.token_urlsafe(32)
     if len(name) > 200:
         raise InvalidInput("name", "must be at most 200 characters")

@@ -13,7 +13,8 @@ from signalpost.accounts.tokens import bearer_token
 
 
 class TokenAuth(HttpBearer):
-    """Bearer token with at least `scope` (read < write < admin). Bearer requests carry no cookie,
+    """Bearer token with at least `scope` (read < write < admin; probe apart, see ApiToken.allows).
+    Bearer requests carry no cookie,
     so no CSRF check applies: ninja only checks CSRF for cookie-based auth."""
 
     def __init__(self, scope: str = "read"):
@@ -40,3 +41,4 @@ class TokenAuth(HttpBearer):
 read = TokenAuth("read")
 write = TokenAuth("write")
 admin = TokenAuth("admin")
+probe = TokenAuth("probe")

@@ -82,7 +82,8 @@ api = SignalpostAPI(
     description=(
         "Manage the status page: components, incidents, maintenance. Authenticate with "
         "`Authorization: Bearer <token>`; scopes: read (every GET), write (incidents, maintenance, "
-        "overrides), admin (components, groups, page, subscribers and deliveries). Send "
+        "overrides), admin (components, groups, page, subscribers and deliveries), probe (a remote probe's: "
+        "/probe only). Send "
         "`Idempotency-Key` on a POST to make a retry safe."
     ),
     auth=auth.read,
@@ -344,3 +345,15 @@ from .subscribers import subscribers as subscribers_router  # noqa: E402
 
 api.add_router("/subscribers", subscribers_router)
 api.add_router("/deliveries", deliveries_router)
+
+# --- remote probes (their own module: signalpost/api/probes.py) ---------------------------------------
+
+from .probes import router as probes_router  # noqa: E402
+
+api.add_router("/probe", probes_router)
+
+# --- monitors (their own module: signalpost/api/monitors.py) ------------------------------------------
+
+from .monitors import router as monitors_router  # noqa: E402
+
+api.add_router("/monitors", monitors_router)

@@ -55,6 +55,18 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
                                 "run it as their probe job). SIGTERM writes the results in hand, then exits.")
     probe.add_argument("--location", default=None, metavar="NAME",
                        help="the place these checks are made from (default SIGNALPOST_MONITOR_LOCATION or local)")
+    probe.add_argument("--server", metavar="URL", default=None,
+                       help="probe for a server elsewhere: fetch its monitors and send it the results over its API "
+                            "(no database on this machine)")
+    probe.add_argument("--token", metavar="TOKEN", default=None,
+                       help="with --server: a token of scope probe (default: $SIGNALPOST_TOKEN or "
+                            "$SIGNALPOST_TOKEN_FILE)")
+    probe.add_argument("--buffer", metavar="DIR", default=None,
+                       help="with --server: where results wait while the server is unreachable "
+                            "(default: SIGNALPOST_DATA_DIR/probe-<location>)")
+    probe.add_argument("--buffer-max", metavar="RESULTS", type=int, default=None,
+                       help="with --server: results the buffer holds at most; beyond, the oldest are dropped "
+                            "(default 500000)")
     probe.set_defaults(func=cmd_probe)
 
     migrate = commands.add_parser("migrate", help="create or upgrade the database schema",
@@ -76,8 +88,9 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     token_commands = token.add_subparsers(dest="token_command", metavar="ACTION")
     token_commands.required = True
     create = token_commands.add_parser("create", help="create a token and print it once")
-    create.add_argument("--scope", required=True, choices=["read", "write", "admin"],
-                        help="read: GET only; write: incidents and maintenance; admin: also components and page")
+    create.add_argument("--scope", required=True, choices=["read", "write", "admin", "probe"],
+                        help="read: GET only; write: incidents and maintenance; admin: also components and page; "
+                             "probe: a remote probe's (its monitors and its results, nothing else)")
     create.add_argument("--name", default="cli", help="what the token is for")
     create.add_argument("--for", dest="for_user", metavar="USERNAME", default=None,
                         help="the console user the token acts for (needed to approve postmortems through it); "
@@ -309,12 +322,57 @@ def cmd_probe(args) -> int:
         if not name or len(name) > 64:
             raise CliError("--location: give a name of 1 to 64 characters")
         os.environ["SIGNALPOST_MONITOR_LOCATION"] = name
+    if args.server is not None:
+        return _remote_probe(args)
+    for option in ("token", "buffer", "buffer_max"):
+        if getattr(args, option) is not None:
+            raise CliError(f"--{option.replace('_', '-')}: only with --server (a probe for a server elsewhere)")
     setup_django()
     from signalpost.worker import Worker
 
     worker = Worker(only=["probe"])
     worker.install_signal_handlers()
     worker.run()
+    return 0
+
+
+def _remote_probe(args) -> int:
+    from pathlib import Path
+
+    from signalpost.env import envstr
+
+    server = args.server.strip().rstrip("/")
+    if not server.startswith(("http://", "https://")):
+        raise CliError(f'--server: "{server}" is not a URL (e.g. https://status.example.com)')
+    if args.location is None:
+        raise CliError("--location: a probe for a server elsewhere needs the name of its location")
+    try:
+        token = (args.token or envstr("SIGNALPOST_TOKEN")).strip()
+    except OSError as error:
+        raise CliError(f"SIGNALPOST_TOKEN_FILE: cannot read {error.filename}: {error.strerror}") from None
+    if not token:
+        raise CliError("--token: give a token of scope probe, or set SIGNALPOST_TOKEN or SIGNALPOST_TOKEN_FILE")
+    if args.buffer_max is not None and args.buffer_max < 1000:
+        raise CliError("--buffer-max: give at least 1000 results")
+    setup_django()
+    import threading
+
+    from django.conf import settings
+
+    from signalpost.monitors.remote import BUFFER_MAX, BufferInUse, RemoteProbe
+
+    location = args.location.strip()
+    directory = Path(args.buffer) if args.buffer else settings.DATA_DIR / f"probe-{location}"
+    try:
+        probe = RemoteProbe(server, token, location, directory, args.buffer_max or BUFFER_MAX)
+    except BufferInUse as error:
+        raise CliError(f"--buffer: {error}") from None
+    except OSError as error:
+        raise CliError(f"--buffer: cannot use {directory}: {error.strerror or error}") from None
+    stopping = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stopping.set())
+    probe.run(stopping)
     return 0
 
 

@@ -103,7 +103,8 @@ class TokenForm(forms.Form):
     name = forms.CharField(label="Name", max_length=200, help_text="What the token is for, e.g. chat-ops bot.")
     scope = forms.ChoiceField(label="Scope", choices=Scope.choices, initial=Scope.READ,
                               help_text="Read: every GET. Write: also incidents, maintenance, updates, overrides. "
-                                        "Admin: also components, groups and the page.")
+                                        "Admin: also components, groups and the page. Probe: a remote probe's only (fetching "
+                                        "the monitors, sending results); it can read or change nothing else.")
 
 
 class AuditFilterForm(forms.Form):

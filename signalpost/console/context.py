@@ -9,6 +9,7 @@ NAV = [
     ("Incidents", "console:incidents", "viewer"),
     ("Maintenance", "console:maintenance", "viewer"),
     ("Components", "console:components", "viewer"),
+    ("Monitors", "console:monitors", "viewer"),
     ("Postmortems", "console:postmortems", "viewer"),
     ("Action items", "console:action_items", "viewer"),
     ("Reliability", "console:reliability", "viewer"),

@@ -16,4 +16,5 @@ urlpatterns = [
     path("", include("signalpost.console.urls_postmortems")),
     path("", include("signalpost.console.urls_accounts")),
     path("", include("signalpost.console.urls_subscribers")),
+    path("", include("signalpost.console.urls_monitors")),
 ]

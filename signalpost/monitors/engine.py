@@ -42,6 +42,7 @@ from signalpost.notify.outbound import (
     parse_url,
 )
 
+from .kinds import check_dns, check_icmp, json_problem
 from .store import Outcome
 
 log = logging.getLogger("signalpost.probe")
@@ -78,6 +79,12 @@ class Check:
     follow_redirects: bool = True
     verify_tls: bool = True
     tls_expiry_days: int = 14
+    json_path: object | None = None  # compiled once, when the monitors are read (jsonpath.JSONPath)
+    json_path_text: str = ""
+    json_expected: str = ""  # the expected value as JSON; "": the path must find something, whatever it is
+    record_type: str = "A"
+    dns_expected: tuple[str, ...] = ()
+    resolver: str = ""
 
 
 def offset(public_id: str, interval: float) -> float:
@@ -171,11 +178,17 @@ async def _read_capped(response: aiohttp.ClientResponse, cap: int) -> bytes:
     return b"".join(chunks)
 
 
-async def check_http(session: aiohttp.ClientSession, check: Check) -> tuple[str, int | None, str]:
+def user_agent(location: str) -> str:
+    """The User-Agent of the checks made from a location: a target's log tells the locations apart."""
+    return f"{USER_AGENT} (location {location})"
+
+
+async def check_http(session: aiohttp.ClientSession, check: Check,
+                     agent: str = USER_AGENT) -> tuple[str, int | None, str]:
     """(verdict, status code, reason) of one HTTP check; raises for a failure to get an answer."""
     url, method = check.target, check.method.upper()
     body = check.body.encode() if check.body else None
-    headers = {"User-Agent": USER_AGENT, **dict(check.headers)}
+    headers = {"User-Agent": agent, **dict(check.headers)}
     for _hop in range(MAX_REDIRECTS + 1):
         target = parse_url(url)
         literal = _literal(target.host)
@@ -203,6 +216,10 @@ async def check_http(session: aiohttp.ClientSession, check: Check) -> tuple[str,
                     return "down", status, f"keyword '{check.keyword}' missing"
                 if check.keyword_absent and check.keyword_absent in text:
                     return "down", status, f"keyword '{check.keyword_absent}' present"
+            if check.json_path is not None:
+                problem = json_problem(content, check, cut=len(content) >= BODY_CAP)
+                if problem:
+                    return "down", status, problem
             return "up", status, _expiry_warning(expiry, check.tls_expiry_days)
     raise Failure(f"more than {MAX_REDIRECTS} redirects")
 
@@ -289,8 +306,10 @@ class Engine:
 
     def __init__(self, source: Callable[[], list[Check]], sink: Callable[[list[Outcome]], object], *,
                  housekeeping: Callable[[], object] | None = None, housekeeping_seconds: float = 600.0,
-                 concurrency: int = CONCURRENCY, per_host: int = PER_HOST, clock: Callable[[], float] = time.time):
+                 concurrency: int = CONCURRENCY, per_host: int = PER_HOST, clock: Callable[[], float] = time.time,
+                 agent: str = USER_AGENT):
         self.source, self.sink, self.housekeeping = source, sink, housekeeping
+        self.agent = agent
         self.housekeeping_seconds = housekeeping_seconds
         self.concurrency, self.per_host, self.clock = concurrency, per_host, clock
         self.checks: dict[int, Check] = {}
@@ -360,7 +379,9 @@ class Engine:
 
     def _host_slot(self, check: Check) -> asyncio.Semaphore:
         try:
-            if check.kind == "tcp":
+            if check.kind in OTHER_KINDS:
+                key = (check.resolver or check.target, 0)
+            elif check.kind == "tcp":
                 key = split_host_port(check.target)
             else:
                 target = parse_url(check.target)
@@ -383,8 +404,10 @@ class Engine:
                 async with asyncio.timeout(check.timeout):
                     if check.kind == "tcp":
                         result, status_code, reason = await check_tcp(check)
+                    elif check.kind in OTHER_KINDS:
+                        result, status_code, reason = await OTHER_KINDS[check.kind](check)
                     else:
-                        result, status_code, reason = await check_http(self._session, check)
+                        result, status_code, reason = await check_http(self._session, check, self.agent)
             except Exception as error:  # whatever the target did is this check's result, never the engine's
                 result, reason = "down", _describe(error, _where(check), check.timeout)
             latency = int((time.monotonic() - started) * 1000)
@@ -493,8 +516,13 @@ class Engine:
         self._db.shutdown(wait=True)
 
 
+OTHER_KINDS = {"dns": check_dns, "icmp": check_icmp}
+
+
 def _where(check: Check) -> str:
     try:
+        if check.kind in ("dns", "icmp"):
+            return check.target
         if check.kind == "tcp":
             host, port = split_host_port(check.target)
         else:

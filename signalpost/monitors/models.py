@@ -11,6 +11,9 @@ from signalpost.status.models import Component, ComponentStatus, new_public_id
 class MonitorKind(models.TextChoices):
     HTTP = "http", "HTTP(S)"
     TCP = "tcp", "TCP port"
+    DNS = "dns", "DNS"
+    ICMP = "icmp", "ICMP ping"
+    HEARTBEAT = "heartbeat", "Heartbeat"  # pushed: a job calls /ping/<uuid>, nothing is checked
 
 
 class Verdict(models.TextChoices):
@@ -27,6 +30,7 @@ class State(models.TextChoices):
 
 
 HTTP_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+DNS_RECORD_TYPES = ("A", "AAAA", "CNAME", "MX", "TXT", "NS", "SOA", "SRV", "PTR", "CAA")
 
 
 def default_expected_statuses() -> list:
@@ -36,8 +40,8 @@ def default_expected_statuses() -> list:
 class Monitor(models.Model):
     public_id = models.CharField(max_length=12, unique=True, default=new_public_id)
     name = models.CharField(max_length=200, unique=True)
-    kind = models.CharField(max_length=8, choices=MonitorKind.choices, default=MonitorKind.HTTP)
-    target = models.CharField(max_length=2000)  # a URL (http) or host:port (tcp)
+    kind = models.CharField(max_length=16, choices=MonitorKind.choices, default=MonitorKind.HTTP)
+    target = models.CharField(max_length=2000, blank=True)  # a URL (http), host:port (tcp), a name (dns), a host (icmp)
     interval_seconds = models.PositiveIntegerField(default=60)
     timeout_seconds = models.FloatField(default=10.0)
     # HTTP only.
@@ -51,6 +55,18 @@ class Monitor(models.Model):
     follow_redirects = models.BooleanField(default=True)
     verify_tls = models.BooleanField(default=True)
     tls_expiry_days = models.PositiveIntegerField(default=14)  # warn this many days ahead; 0: never
+    json_path = models.CharField(max_length=500, blank=True, default="")  # a JSONPath into the body
+    json_expected = models.TextField(blank=True, default="")  # the value it must find, as JSON; "": any
+    # DNS only.
+    record_type = models.CharField(max_length=8, default="A")
+    dns_expected = models.JSONField(default=list, blank=True)  # answers that must all be among those given
+    resolver = models.CharField(max_length=64, blank=True, default="")  # ip[:port]; "": the system's
+    # Heartbeat only: the secret in its ping URL, its schedule (interval_seconds, or a cron expression in a
+    # time zone) and the grace time after each expected ping.
+    heartbeat_key = models.UUIDField(null=True, blank=True, unique=True)
+    cron = models.CharField(max_length=200, blank=True, default="")
+    cron_zone = models.CharField(max_length=64, blank=True, default="UTC")
+    grace_seconds = models.PositiveIntegerField(default=300)
     # Verdicts.
     paused = models.BooleanField(default=False)
     failures_to_down = models.PositiveIntegerField(default=3)
@@ -61,6 +77,14 @@ class Monitor(models.Model):
     state = models.CharField(max_length=8, choices=State.choices, default=State.UNKNOWN)
     state_changed_at = models.DateTimeField(null=True, blank=True)
     state_reason = models.CharField(max_length=500, blank=True, default="")
+    # A heartbeat's pings as they came (not configuration either): the last one, when the next must have
+    # come (the expected time plus the grace), when a /start must have been followed by a success, and
+    # the pings counted in the current minute (a flood of pings is refused, not written).
+    last_ping_at = models.DateTimeField(null=True, blank=True)
+    ping_due_at = models.DateTimeField(null=True, blank=True)
+    start_due_at = models.DateTimeField(null=True, blank=True)
+    ping_minute = models.DateTimeField(null=True, blank=True)
+    pings_in_minute = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
 
@@ -175,3 +199,36 @@ class ProbeLease(models.Model):
     location = models.CharField(max_length=64, unique=True)
     holder = models.CharField(max_length=200)
     until = models.DateTimeField()
+
+
+class ProbeLocation(models.Model):
+    """A place results come from over the API (`signalpost probe --server`): known from its first batch
+    on, with when it last sent one, how many results it sent and the token it used last."""
+
+    name = models.CharField(max_length=64, unique=True)
+    first_seen_at = models.DateTimeField(default=timezone.now)
+    last_seen_at = models.DateTimeField(default=timezone.now)
+    results_received = models.PositiveBigIntegerField(default=0)
+    token_name = models.CharField(max_length=200, blank=True, default="")  # as named when it was used
+    token_prefix = models.CharField(max_length=16, blank=True, default="")
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class AcceptedBatch(models.Model):
+    """A batch of results a location sent and the server recorded, by the id the probe gave it: the
+    same batch sent again (its acknowledgement was lost) is acknowledged without being recorded twice.
+    Kept BATCHES_KEPT_HOURS (see locations.py), far longer than a probe retries a batch."""
+
+    location = models.CharField(max_length=64)
+    batch_id = models.UUIDField()
+    accepted_at = models.DateTimeField(default=timezone.now)
+    results = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["location", "batch_id"], name="accepted_batch_unique")]
+        indexes = [models.Index(fields=["location", "accepted_at"])]

@@ -7,6 +7,7 @@ workers running the job stand by and take over within LEASE_SECONDS when the hol
 """
 
 import asyncio
+import logging
 import threading
 import time
 from datetime import timedelta
@@ -19,8 +20,10 @@ from django.utils import timezone
 from signalpost.events.work import worker_name
 
 from . import store
-from .engine import Check, Engine
-from .models import Monitor, ProbeLease
+from .engine import Check, Engine, user_agent
+from .models import Monitor, MonitorKind, ProbeLease
+
+log = logging.getLogger("signalpost.probe")
 
 SLICE_SECONDS = 5.0
 LEASE_SECONDS = 30.0
@@ -46,16 +49,26 @@ def release_lease(location: str, holder: str) -> None:
 
 
 def load_checks() -> list[Check]:
-    """The monitors to check: every one not paused."""
+    """The monitors to check: every one not paused (heartbeats are not checked: their jobs call in). A
+    JSON path is compiled here, once per reading of the monitors, not at every check."""
+    import jsonpath
+
     checks = []
-    for m in Monitor.objects.filter(paused=False).order_by("pk"):
+    for m in Monitor.objects.filter(paused=False).exclude(kind=MonitorKind.HEARTBEAT).order_by("pk"):
+        try:
+            compiled = jsonpath.compile(m.json_path) if m.json_path else None
+        except jsonpath.JSONPathError:  # `monitors apply` refuses such a path: one saved before is not checked
+            log.warning("monitor %s: JSON path %r does not compile; it is not checked", m.name, m.json_path)
+            continue
         checks.append(Check(
             id=m.pk, public_id=m.public_id, kind=m.kind, target=m.target, interval=float(m.interval_seconds),
             timeout=float(m.timeout_seconds), method=m.method, headers=tuple((m.headers or {}).items()),
             body=m.body, expected=tuple(m.expected_statuses or ()), keyword=m.keyword,
             keyword_absent=m.keyword_absent, degraded_above_ms=m.degraded_above_ms,
             follow_redirects=m.follow_redirects, verify_tls=m.verify_tls,
-            tls_expiry_days=m.tls_expiry_days))
+            tls_expiry_days=m.tls_expiry_days, json_path=compiled, json_path_text=m.json_path,
+            json_expected=m.json_expected, record_type=m.record_type, dns_expected=tuple(m.dns_expected or ()),
+            resolver=m.resolver))
     return checks
 
 
@@ -84,7 +97,7 @@ class ProbeRunner:
         if self.loop is None:
             self.loop = asyncio.new_event_loop()
             self.engine = Engine(load_checks, lambda batch: store.record(self.location, batch),
-                                 housekeeping=store.prune)
+                                 housekeeping=store.prune, agent=user_agent(self.location))
         ends = time.monotonic() + SLICE_SECONDS
         before = self.engine.checked
         self.loop.run_until_complete(self.engine.run(lambda: stopping.is_set() or time.monotonic() >= ends))

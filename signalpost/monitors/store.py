@@ -40,7 +40,8 @@ STALE_INTERVALS = 3
 
 def record(location: str, outcomes: list[Outcome]) -> list[StateChange]:
     """Store a batch of results from one location and move the verdicts they change. Results of a
-    monitor removed or paused meanwhile are dropped. Returns the state changes made."""
+    monitor removed or paused meanwhile are dropped; results older than the location's last result of
+    their monitor are stored but move no verdict. Returns the state changes made."""
     if not outcomes:
         return []
     with transaction.atomic():
@@ -53,11 +54,18 @@ def record(location: str, outcomes: list[Outcome]) -> list[StateChange]:
             for o in outcomes)
         states = {s.monitor_id: s for s in LocationState.objects.select_for_update().filter(
             monitor_id__in=monitors, location=location)}
+        current = []  # the results that move the runs: none older than the location's last one
         for outcome in outcomes:
             monitor = monitors[outcome.monitor_id]
             state = states.get(monitor.pk)
             if state is None:
                 state = states[monitor.pk] = LocationState.objects.create(monitor=monitor, location=location)
+            if state.last_at is not None and outcome.at < state.last_at:
+                # A backlog older than what this location already reported (a remote probe's buffer
+                # arriving after newer results): kept as raw results and in the roll-ups, but the runs
+                # and the verdict, which describe the location's latest checks, do not go back in time.
+                continue
+            current.append(outcome)
             runs = verdict.step(
                 verdict.Runs(state.state, state.down_run, state.bad_run, state.up_run, state.ok_run),
                 outcome.verdict, monitor.failures_to_down, monitor.successes_to_up)
@@ -69,7 +77,7 @@ def record(location: str, outcomes: list[Outcome]) -> list[StateChange]:
             states.values(), ["state", "down_run", "bad_run", "up_run", "ok_run", "last_at", "last_verdict",
                               "last_reason", "last_status_code"])
         latest = {}
-        for outcome in outcomes:
+        for outcome in current:
             latest[outcome.monitor_id] = outcome.at
         every_location = defaultdict(list)  # the other locations' states too: one query for the batch
         for state in LocationState.objects.filter(monitor_id__in=latest):
@@ -91,7 +99,9 @@ def evaluate(monitor: Monitor, now: datetime, locations: list[LocationState] | N
     combined = verdict.combine(views, monitor.locations_needed)
     if combined.state == monitor.state or combined.state == State.UNKNOWN:
         return None
-    if verdict.damped(monitor.state, monitor.state_changed_at, combined.state, now, monitor.interval_seconds):
+    # A heartbeat's ping is a report its job chose to make, not a sample: it is never damped.
+    damping = 0 if monitor.kind == "heartbeat" else monitor.interval_seconds
+    if verdict.damped(monitor.state, monitor.state_changed_at, combined.state, now, damping):
         return None
     return change_state(monitor, combined.state, verdict.describe(monitor.name, combined), now)
 

@@ -28,6 +28,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from signalpost.monitors.models import Monitor, MonitorComponent
 from signalpost.postmortems import services as postmortems
 from signalpost.postmortems.models import (
     ActionItem,
@@ -49,10 +50,12 @@ KNOWN_IDS = {
     "group_id": "grp000000001", "component_id": "cmp000000001", "incident_id": "inc000000001",
     "maintenance_id": "mnt000000001", "template_id": "tpl000000001", "kind_id": "knd000000001",
     "postmortem_id": "pmt000000001", "entry_id": "ent000000001", "item_id": "itm000000001", "number": 1,
+    "monitor_id": "mon000000001",
 }
 # What a DELETE names instead: an object that nothing else holds on to (an empty group, a component no
 # incident names, a kind no action item has), so that removing it can succeed.
-SPARE_IDS = {"group_id": "grp000000002", "component_id": "cmp000000002", "kind_id": "knd000000002"}
+SPARE_IDS = {"group_id": "grp000000002", "component_id": "cmp000000002", "kind_id": "knd000000002",
+             "monitor_id": "mon000000002"}
 # Of every four cases, three name the seeded objects and one keeps its generated path.
 SEEDED_SHARE = 3
 
@@ -130,14 +133,18 @@ def _seed() -> None:
     entry = postmortems.add_timeline_entry(pm, at=began, text="Alerts fired.")
     item = postmortems.add_action_item(pm, title="Spare switch", kind=kind)
     postmortems.request_review(pm)
+    # Monitors at addresses that need no name lookup (a generated target may still name a host).
+    monitor = Monitor.objects.create(name="API health", target="https://192.0.2.10/health")
+    MonitorComponent.objects.create(monitor=monitor, component=zh1)
+    spare_monitor = Monitor.objects.create(name="Spare", kind="tcp", target="192.0.2.11:25")
     for model, obj, key in [(ComponentGroup, group, "group_id"), (Component, zh1, "component_id"),
                             (Incident, incident, "incident_id"), (Incident, maintenance, "maintenance_id"),
                             (PostmortemTemplate, template, "template_id"), (ActionItemKind, kind, "kind_id"),
                             (Postmortem, pm, "postmortem_id"), (TimelineEntry, entry, "entry_id"),
-                            (ActionItem, item, "item_id")]:
+                            (ActionItem, item, "item_id"), (Monitor, monitor, "monitor_id")]:
         model.objects.filter(pk=obj.pk).update(public_id=KNOWN_IDS[key])
     for model, obj, key in [(ComponentGroup, spare_group, "group_id"), (Component, spare_component, "component_id"),
-                            (ActionItemKind, spare_kind, "kind_id")]:
+                            (ActionItemKind, spare_kind, "kind_id"), (Monitor, spare_monitor, "monitor_id")]:
         model.objects.filter(pk=obj.pk).update(public_id=SPARE_IDS[key])
 
 

@@ -15,6 +15,7 @@ class HttpTarget:
     def __init__(self, ssl_context=None):
         self.ssl_context = ssl_context
         self.status, self.body, self.delay = 200, "all good", 0.0
+        self.status_for: dict[str, int] = {}
         self.hits = 0
         self.loop = asyncio.new_event_loop()
         self.port = 0
@@ -28,6 +29,12 @@ class HttpTarget:
         self.hits += 1
         if self.delay:
             await asyncio.sleep(self.delay)
+        # A check from a location named in status_for gets that status (the probe names its location in
+        # its User-Agent): one target that fails for some locations only.
+        agent = request.headers.get("User-Agent", "")
+        for location, status in self.status_for.items():
+            if agent.endswith(f"(location {location})"):
+                return web.Response(status=status, text=self.body)
         return web.Response(status=self.status, text=self.body)
 
     async def drip(self, request):
@@ -131,3 +138,65 @@ def self_signed_context(tmp_path, days: int):
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     context.load_cert_chain(cert_file, key_file)
     return context
+
+
+class DnsTarget:
+    """A DNS server on loopback (UDP, in a thread of its own) answering from `self.records`, a mapping of
+    (name, record type) to answers in zone-file text. A name with no record of any type is NXDOMAIN; one
+    with records of other types only answers with none; with `self.silent` it answers nothing at all."""
+
+    def __init__(self):
+        self.records: dict[tuple[str, str], list[str]] = {}
+        self.silent = False
+        self.queries = 0
+        self.socket = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.socket.bind(("127.0.0.1", 0))
+        self.socket.settimeout(0.1)
+        self.port = self.socket.getsockname()[1]
+        self._stopping = threading.Event()
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+
+    @property
+    def address(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    def _answer(self, wire: bytes) -> bytes | None:
+        import dns.message
+        import dns.rcode
+        import dns.rdataclass
+        import dns.rdatatype
+        import dns.rrset
+
+        query = dns.message.from_wire(wire)
+        response = dns.message.make_response(query)
+        question = query.question[0]
+        name = question.name.to_text().rstrip(".").lower()
+        kind = dns.rdatatype.to_text(question.rdtype)
+        if not any(known == name for known, _ in self.records):
+            response.set_rcode(dns.rcode.NXDOMAIN)
+        elif self.records.get((name, kind)):
+            response.answer.append(dns.rrset.from_text_list(question.name, 60, dns.rdataclass.IN, question.rdtype,
+                                                            self.records[(name, kind)]))
+        return response.to_wire()
+
+    def _serve(self):
+        while not self._stopping.is_set():
+            try:
+                wire, peer = self.socket.recvfrom(4096)
+            except (TimeoutError, socket.timeout):
+                continue
+            except OSError:
+                return
+            self.queries += 1
+            if self.silent:
+                continue
+            self.socket.sendto(self._answer(wire), peer)
+
+    def start(self) -> "DnsTarget":
+        self._thread.start()
+        return self
+
+    def stop(self):
+        self._stopping.set()
+        self._thread.join(5)
+        self.socket.close()

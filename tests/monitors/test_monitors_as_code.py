@@ -138,7 +138,7 @@ monitors:
     keyword: hello
     components: [No such component]
   - name: Resolver
-    kind: dns
+    kind: smtp
     target: example.com
   - target: https://example.com/
 """
@@ -155,8 +155,7 @@ def test_a_bad_file_gets_one_line_per_mistake_and_changes_nothing(signalpost, wr
         f"signalpost: {path}: monitor 'Mail relay': keyword: is for http monitors only (this one is tcp)",
         f'signalpost: {path}: monitor \'Mail relay\': components: unknown component "No such component"',
         f"signalpost: {path}: monitor 'Mail relay': target: must be host:port (a port from 1 to 65535)",
-        f"signalpost: {path}: monitor 'Resolver': kind: must be one of http, tcp (dns, icmp and heartbeat monitors "
-        "are not available yet)",
+        f"signalpost: {path}: monitor 'Resolver': kind: must be one of http, tcp, dns, icmp, heartbeat",
         f"signalpost: {path}: monitor 4: name: is required (text of at most 200 characters)",
     ]
     assert not Monitor.objects.exists()

@@ -8,7 +8,7 @@ from django.db.migrations.executor import MigrationExecutor
 
 from signalpost.monitors import hourly
 
-BEFORE = [("monitors", "0001_initial")]
+BEFORE = [("monitors", "0003_monitor_kinds")]
 
 
 def test_the_minutes_kept_before_the_upgrade_become_hours(transactional_db):

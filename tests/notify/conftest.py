@@ -6,6 +6,7 @@ import email.policy
 import logging
 import socket
 import threading
+import time
 from collections import Counter
 
 import pytest
@@ -22,6 +23,7 @@ class Sink:
     def __init__(self):
         self.lock = threading.Lock()
         self.received: list[tuple[str, bytes]] = []
+        self.arrived: list[float] = []  # time.monotonic() of each message
         self.port = 0
         self.refuse: set[str] = set()
 
@@ -35,6 +37,7 @@ class Sink:
         with self.lock:
             for rcpt in envelope.rcpt_tos:
                 self.received.append((rcpt, envelope.original_content or envelope.content))
+                self.arrived.append(time.monotonic())
         return "250 OK"
 
     def messages(self, to: str | None = None) -> list[email.message.EmailMessage]:

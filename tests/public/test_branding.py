@@ -144,3 +144,13 @@ def test_a_branded_page_applies_under_its_csp_and_stays_accessible(branded_site,
             problems.append(f"[{look}]\n{describe(blocking)}")
         context.close()
     assert not problems, "\n".join(problems)
+
+
+def test_the_static_export_sends_subscribers_to_the_page_itself(page, tmp_path, settings):
+    settings.SITE_URL = "https://status.example.com"
+    publish()
+    export_site(tmp_path / "site")
+    index = (tmp_path / "site" / "index.html").read_text()
+    assert 'href="/subscribe"' in index  # the pages link to /subscribe, as on the live page ...
+    elsewhere = (tmp_path / "site" / "subscribe.html").read_text()  # ... which a static host answers with this
+    assert '<a href="https://status.example.com/subscribe">' in elsewhere

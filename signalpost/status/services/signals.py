@@ -18,10 +18,11 @@ OPERATIONAL = ComponentStatus.OPERATIONAL.value
 
 
 def set_signal(component: Component, source: str, status: str, reason: str = "",
-               now: datetime | None = None) -> bool:
+               now: datetime | None = None, audited: bool = True) -> bool:
     """Record that `source` now says `status` for `component` (operational: it reports no problem, and
     its open interval is closed). Returns whether anything changed; the same status and reason again
-    is no change."""
+    is no change. `audited=False`: the write that caused it has its own audit entry (a monitor paused,
+    changed or removed by a person), and this is part of it."""
     choice("status", status, ComponentStatus)
     now = now or timezone.now()
     reason = reason[:500]
@@ -39,7 +40,8 @@ def set_signal(component: Component, source: str, status: str, reason: str = "",
                                            start=now)
         before = {"source": source, "status": before_status}
         after = {"source": source, "status": status, "reason": reason}
-        audit.record("component.signal", component, before=before, after=after, diff=False)
+        if audited:
+            audit.record("component.signal", component, before=before, after=after, diff=False)
         Component.objects.filter(pk=component.pk).update(updated_at=now)
         record_component("component.signal_changed", component, statuses=watch.changes(), before=before,
                          after=after)
@@ -47,10 +49,10 @@ def set_signal(component: Component, source: str, status: str, reason: str = "",
     return True
 
 
-def forget_source(source: str, now: datetime | None = None) -> int:
+def forget_source(source: str, now: datetime | None = None, audited: bool = True) -> int:
     """Close every open interval of a source that no longer reports (a monitor removed or paused)."""
     now = now or timezone.now()
     closed = 0
     for component in Component.objects.filter(signals__source=source, signals__end__isnull=True).distinct():
-        closed += set_signal(component, source, OPERATIONAL, now=now)
+        closed += set_signal(component, source, OPERATIONAL, now=now, audited=audited)
     return closed

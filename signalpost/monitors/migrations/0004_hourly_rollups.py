@@ -46,7 +46,7 @@ def hours_from_minutes(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('monitors', '0001_initial'),
+        ('monitors', '0003_monitor_kinds'),
     ]
 
     operations = [

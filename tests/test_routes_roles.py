@@ -59,6 +59,8 @@ EXPECTED = {
     "console:component_visibility": "admin",
     "console:component_override": "responder",
     "console:component_override_clear": "responder",
+    "console:component_sla": "viewer",
+    "console:component_sla_csv": "viewer",
     "console:group_new": "admin",
     "console:group": "viewer",
     "console:group_edit": "admin",

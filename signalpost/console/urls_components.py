@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import components, page_settings
+from . import components, page_settings, sla
 
 # Fixed paths (new, reorder, move) come before <public_id>, which would otherwise swallow them.
 urlpatterns = [
@@ -11,6 +11,8 @@ urlpatterns = [
     path("components/<str:public_id>", components.component_detail, name="component"),
     path("components/<str:public_id>/edit", components.component_edit, name="component_edit"),
     path("components/<str:public_id>/visibility", components.component_visibility, name="component_visibility"),
+    path("components/<str:public_id>/sla", sla.sla_report, name="component_sla"),
+    path("components/<str:public_id>/sla.csv", sla.sla_report_csv, name="component_sla_csv"),
     path("components/<str:public_id>/remove", components.component_remove, name="component_remove"),
     path("components/<str:public_id>/override", components.component_override, name="component_override"),
     path("components/<str:public_id>/override/clear", components.component_override_clear,

@@ -1,5 +1,6 @@
 """A monitor (what to check, how often, what counts as down) and what its checks produced: raw results
-(kept a few days), each location's run of verdicts, the monitor's state changes, per-minute roll-ups."""
+(kept a few days), each location's run of verdicts, the monitor's state changes, per-minute roll-ups
+(kept a few days) and per-hour roll-ups (kept over a year)."""
 
 from django.db import models
 from django.utils import timezone
@@ -141,11 +142,12 @@ class CheckResult(models.Model):
     at = models.DateTimeField()
     verdict = models.CharField(max_length=8, choices=Verdict.choices)
     latency_ms = models.PositiveIntegerField(null=True, blank=True)
-    status_code = models.PositiveIntegerField(null=True, blank=True)
+    status_code = models.PositiveSmallIntegerField(null=True, blank=True)
     reason = models.CharField(max_length=300, blank=True, default="")
 
     class Meta:
-        indexes = [models.Index(fields=["monitor", "at"]), models.Index(fields=["at"])]
+        # No index on `at` alone: pruning walks (monitor, at), and a second index would be a quarter of the table.
+        indexes = [models.Index(fields=["monitor", "at"])]
 
 
 class LocationState(models.Model):
@@ -197,6 +199,19 @@ class MinuteRollup(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["monitor", "location", "minute"], name="rollup_minute_unique")]
+
+
+class HourlyRollup(models.Model):
+    """A monitor's checks at one location hour by hour, a UTC day to a row (hourly.py packs and reads the
+    24 hours), kept SIGNALPOST_MONITOR_HOURLY_DAYS: what uptime's coverage ("was anything watching?") and
+    the response-time charts read. Each hour is computed again from its raw results as they arrive, so its
+    percentiles are exact. No surrogate id: the key is the row's identity and its only index."""
+
+    pk = models.CompositePrimaryKey("monitor", "location", "day")
+    monitor = models.ForeignKey(Monitor, on_delete=models.CASCADE, related_name="+")
+    location = models.CharField(max_length=64)
+    day = models.DateField()
+    hours = models.BinaryField()
 
 
 class ProbeLease(models.Model):

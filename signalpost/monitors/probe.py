@@ -128,7 +128,7 @@ class ProbeRunner:
         if self.loop is None:
             self.loop = asyncio.new_event_loop()
             self.engine = Engine(load_checks, lambda batch: store.record(self.location, batch),
-                                 housekeeping=store.prune_raw, agent=user_agent(self.location))
+                                 housekeeping=store.prune, agent=user_agent(self.location))
         ends = time.monotonic() + SLICE_SECONDS
         before = self.engine.checked
         self.loop.run_until_complete(self.engine.run(lambda: stopping.is_set() or time.monotonic() >= ends))

@@ -15,12 +15,15 @@ from django.db.models import Case, F, Max, Min, Prefetch, Q, QuerySet, When
 from django.db.models.functions import Coalesce
 from django.utils.safestring import SafeString, mark_safe
 
+from signalpost.monitors import uptime as monitor_uptime
 from signalpost.presentation.components import affected_text
 from signalpost.presentation.times import long_date, month_title, short_date, uptime_text
 from signalpost.presentation.zone import midnight, page_zone
 from signalpost.status import derive, readable, services
 from signalpost.status.derive import Segment
 from signalpost.status.layout import component_key, layout
+
+from . import charts
 from signalpost.status.models import (
     AffectedComponent,
     Component,
@@ -40,7 +43,7 @@ from signalpost.status.models import (
 UPTIME_DAYS = 90
 UTC = dt_timezone.utc
 OPERATIONAL = ComponentStatus.OPERATIONAL.value
-NO_DATA = "no_data"  # a day before the component's start date
+NO_DATA = "no_data"  # a day before the component's start date, or one no monitor of a watched component watched
 STATUS_LABELS = dict(ComponentStatus.choices)
 INCIDENT_STATUS_LABELS = dict(IncidentStatus.choices)
 MAINTENANCE_STATUS_LABELS = dict(MaintenanceStatus.choices)
@@ -184,6 +187,9 @@ class ComponentRow:
     status_label: str
     bars: SafeString  # one <li> per day, built here: a template loop over 4,500 bars costs too much
     uptime: float | None  # over the days with data
+    watched: bool = False  # monitors watch it: its uptime comes from their checks
+    chart: SafeString | None = None  # its response times over the last 24 hours
+    chart_text: str = ""  # the chart's figures, written beside it
 
 
 @dataclass
@@ -202,19 +208,38 @@ def _bar(status: str, lines: list[str]) -> str:
 
 
 def uptime_bars(segments: list[Segment], window: UptimeDays, now: datetime, first_day: date | None,
-                names_by_day: dict[date, list[str]]) -> tuple[SafeString, float | None]:
+                names_by_day: dict[date, list[str]],
+                watched: list[Segment] | None = None) -> tuple[SafeString, float | None]:
     """A component's timeline cut into days: each day coloured by its worst status, titled with its date,
-    uptime and incidents; and the uptime over the days with data."""
+    uptime and incidents; and the uptime over the days with data.
+
+    A component monitors watch (`watched`: the time they watched it, with the status they gave it) takes
+    its uptime from their checks, and a day nothing watched it is "No data" whatever incidents say. One
+    without monitors keeps the uptime of its status timeline (incidents, maintenance, overrides)."""
     bars = []
     i = 0
+    w = 0
     for k, day in enumerate(window.days):
         if first_day is not None and day < first_day:
             bars.append(_bar(NO_DATA, [window.labels[k], "No data"]))
             continue
         start, end = window.bounds[k], min(window.bounds[k + 1], now)
+        day_watched = None
+        if watched is not None:
+            while w < len(watched) and watched[w].end <= start:
+                w += 1
+            day_watched = []
+            for segment in watched[w:]:
+                if segment.start >= end:
+                    break
+                day_watched.append(Segment(max(segment.start, start), min(segment.end, end), segment.status))
+            if not day_watched:
+                bars.append(_bar(NO_DATA, [window.labels[k], "No data"] + names_by_day.get(day, [])))
+                continue
         while i < len(segments) - 1 and segments[i].end <= start:
             i += 1
-        if segments[i].end >= end and segments[i].status == OPERATIONAL and day not in names_by_day:
+        full = day_watched is None or (monitor_uptime.uptime_of(day_watched).percent == 100.0)
+        if segments[i].end >= end and segments[i].status == OPERATIONAL and day not in names_by_day and full:
             # The usual day: nothing happened. A bare bar keeps the page small (50 components × 90 days);
             # public.js writes its tooltip (date, 100% uptime) from its position.
             bars.append(CALM_BAR)
@@ -225,11 +250,18 @@ def uptime_bars(segments: list[Segment], window: UptimeDays, now: datetime, firs
                 if segment.start >= end:
                     break
                 day_segments.append(Segment(max(segment.start, start), min(segment.end, end), segment.status))
-            status = derive.worst(s.status for s in day_segments)
-            lines = [window.labels[k], f"{uptime_text(derive.uptime_percent(day_segments))} uptime"]
+            status = derive.worst([s.status for s in day_segments] + [s.status for s in day_watched or []])
+            percent = (derive.uptime_percent(day_segments) if day_watched is None
+                       else monitor_uptime.uptime_of(day_watched).percent)
+            lines = [window.labels[k], f"{uptime_text(percent)} uptime"]
             if status != OPERATIONAL:
                 lines.append(STATUS_LABELS[status])
         bars.append(_bar(status, lines + names_by_day.get(day, [])))
+    if watched is not None:
+        since = window.bounds[0]
+        if first_day is not None and first_day > window.days[0]:
+            since = window.bounds[window.days.index(first_day)] if first_day <= window.days[-1] else now
+        return mark_safe("".join(bars)), monitor_uptime.uptime_of(monitor_uptime.clip(watched, since, now)).percent
     tracked = segments
     if first_day is not None and first_day > window.days[0]:
         if first_day > window.days[-1]:
@@ -281,6 +313,10 @@ def index_context(now: datetime) -> dict:
     )
     current = {cid: segments[-1].status for cid, segments in timelines.items()}
     names = _event_names_by_day([c.pk for c in components], window.days, tz, now)
+    # What monitors watched: the uptime of the components they watch, and their response times.
+    watched = monitor_uptime.component_segments([c.pk for c in components], window.bounds[0], now)
+    day_ago = now - timedelta(hours=24)
+    latency = monitor_uptime.component_latency(list(watched), day_ago.replace(minute=0, second=0, microsecond=0), now)
 
     # One block per group and per ungrouped component, in the page's order (the same as /api/v2).
     blocks: list[ComponentBlock] = []
@@ -293,8 +329,14 @@ def index_context(now: datetime) -> dict:
             if component.only_show_if_degraded and status == ComponentStatus.OPERATIONAL:
                 continue
             bars, uptime = uptime_bars(timelines[component.pk], window, now, component.start_date,
-                                       names[component.pk])
-            block.rows.append(ComponentRow(component, status, STATUS_LABELS[status], bars, uptime))
+                                       names[component.pk], watched.get(component.pk))
+            chart, chart_text = None, ""
+            if component.pk in watched:
+                points = latency.get(component.pk, [])
+                chart = charts.response_times(f"rt-{component.public_id}", component.name, points, day_ago, now, tz)
+                chart_text = charts.figures_text(points)
+            block.rows.append(ComponentRow(component, status, STATUS_LABELS[status], bars, uptime,
+                                           component.pk in watched, chart, chart_text))
     for block in blocks:
         block.status_label = STATUS_LABELS[block.status]
 

@@ -133,6 +133,22 @@ def _causes(component_ids: list[int], start: datetime, end: datetime) -> dict[in
     return causes
 
 
+def maintenance_windows(component_ids: Iterable[int], start: datetime, end: datetime) -> dict[int, list[tuple[datetime, datetime]]]:
+    """When each component was under a running maintenance within [start, end): from its start until it
+    completed (a scheduled window that never started is not maintenance). What an SLA leaves out."""
+    ids = list(component_ids)
+    windows: dict[int, list[tuple[datetime, datetime]]] = {cid: [] for cid in ids}
+    running = IncidentComponent.objects.filter(
+        component_id__in=ids, incident__kind=Kind.MAINTENANCE, incident__started_at__isnull=False,
+        incident__started_at__lt=end,
+    ).filter(Q(incident__resolved_at__isnull=True) | Q(incident__resolved_at__gt=start)).filter(
+        readable.incidents("incident__"))
+    for component_id, started_at, resolved_at in running.values_list(
+            "component_id", "incident__started_at", "incident__resolved_at").order_by("incident__started_at"):
+        windows[component_id].append((max(started_at, start), min(resolved_at or end, end)))
+    return windows
+
+
 # The component status a maintenance's impact stands for while customers are affected.
 IMPACT_STATUS = {
     Impact.MINOR: ComponentStatus.DEGRADED_PERFORMANCE,
@@ -299,5 +315,5 @@ def uptime_percent(segments: list[Segment]) -> float:
 
 __all__ = [
     "Segment", "component_timelines", "component_status_timeline", "current_statuses",
-    "component_status", "page_indicator", "uptime_percent", "worst", "IncidentStatus", "Impact",
+    "component_status", "page_indicator", "uptime_percent", "worst", "maintenance_windows", "IncidentStatus", "Impact",
 ]

@@ -1,6 +1,7 @@
 """The public pages pass axe-core's WCAG 2 A and AA rules (no serious or critical violation), with the
 kind of content a real page has: groups, an open incident with several updates and Markdown, a past
-incident, upcoming maintenance, a component under an override."""
+incident, upcoming maintenance, a component under an override, a component monitors watch (its days
+without checks "No data", its response-time chart)."""
 
 from datetime import UTC, datetime, timedelta
 
@@ -15,6 +16,20 @@ def iso(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def watched_by_a_monitor(now: datetime) -> None:
+    """zh1.single watched for the last two days, its response times in the hourly roll-ups."""
+    from signalpost.monitors import hourly
+    from signalpost.monitors.models import Monitor, MonitorComponent, StateChange
+    from signalpost.status.models import Component
+
+    monitor = Monitor.objects.create(name="API", target="https://api.example.com/")
+    MonitorComponent.objects.create(monitor=monitor, component=Component.objects.get(name="zh1.single"))
+    start = (now - timedelta(days=2)).replace(minute=0, second=0)
+    StateChange.objects.create(monitor=monitor, at=start, from_state="unknown", to_state="up")
+    hourly.write([hourly.Hour(monitor.pk, "local", start + timedelta(hours=n), 60, latency_p50_ms=40 + n % 7,
+                              latency_p95_ms=120 + n % 11, latency_max_ms=300) for n in range(49)])
+
+
 def demo_like_page(site) -> dict:
     api, now = site.api, datetime.now(UTC).replace(microsecond=0)
     api.patch("/api/v1/page", {"name": "Example Status", "time_zone": "Europe/Zurich"})
@@ -23,6 +38,7 @@ def demo_like_page(site) -> dict:
     for name, group in [("zh1.single", "Switzerland"), ("zh2.cluster", "Switzerland"),
                         ("de1.compact", "Germany"), ("de2.compact", "Germany")]:
         api.post("/api/v1/components", {"name": name, "group": group})
+    watched_by_a_monitor(now)
     mail = api.post("/api/v1/components", {"name": "Mail delivery", "third_party": True})
     api.post(f"/api/v1/components/{mail['id']}/override", {"status": "degraded_performance",
                                                           "reason": "Our provider reports delays"})
@@ -46,7 +62,7 @@ def demo_like_page(site) -> dict:
         "scheduled_for": iso(now + timedelta(days=2)), "scheduled_until": iso(now + timedelta(days=2, hours=2)),
         "components": ["Germany/de1.compact"],
     })
-    site.wait_for_text("/", "Volumes unreachable in ZH1", "Storage upgrade in DE1", "failed switch")
+    site.wait_for_text("/", "Volumes unreachable in ZH1", "Storage upgrade in DE1", "failed switch", "Response times")
     return {"incident": incident, "maintenance": maintenance}
 
 

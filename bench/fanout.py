@@ -236,8 +236,9 @@ class Fanout(Harness):
         for n in range(1, args.workers):
             self.stop(f"deliveries{n}")
         self.log("the bare aiosmtplib loop, the same number of messages ...")
-        self.results["bare"] = self.helper("--bare", str(smtp_port), str(args.emails), str(args.connections),
-                                           str(opened["message_bytes"]))
+        # As many connections as the workers had between them: the ceiling for the same parallelism.
+        self.results["bare"] = self.helper("--bare", str(smtp_port), str(args.emails),
+                                           str(args.connections * args.workers), str(opened["message_bytes"]))
         email = self.results["channels"].get("email", {})
         if email:
             self.results["email_per_second"] = email["total"] / email["last_s"]
@@ -286,7 +287,8 @@ process{'es' if results['workers'] > 1 else ''}, peak memory per process): e-mai
 processes sharing one port, over {results['connections']} kept-open SMTP connections, in batches of
 {results['batch']}; webhooks to one local aiohttp receiver. Times count from the update's event being recorded.
 The ceiling is a bare aiosmtplib loop sending as many messages of about the same size over as many
-connections to the same sinks, rendering and recording nothing.
+connections to the same sinks ({results['connections'] * results['workers']}: the workers' together),
+rendering and recording nothing.
 
 Machine: {m['nproc']} cores ({m['cpu']}), {m['memory']}, Python {m['python']}, PostgreSQL {m['postgresql']},
 commit {m['commit']}. Load average {results['load_before']:.1f} before the run, {results['load_after']:.1f} after

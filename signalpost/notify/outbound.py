@@ -4,7 +4,7 @@ channels.
 A subscriber's URL is somebody else's choice of where this server connects, so it must not reach what
 only this server can reach: its own loopback, the private network it sits on, the cloud's metadata
 service. The rules are applied to the addresses a name resolves to, not to the name, and the connection
-is made to exactly the address that was checked: the HTTP client asks `_CheckedResolver` for addresses,
+is made to exactly the address that was checked: the HTTP client asks `CheckedResolver` for addresses,
 and that resolver returns only addresses that passed, so there is no second lookup that a DNS rebinding
 could answer differently. Redirects are never followed (a redirect is a failure, as Statuspage counts
 it), so a public URL cannot send the request on to a private one.
@@ -58,7 +58,8 @@ class Refused(Exception):
     """A URL or address the outbound rules refuse; str() is the reason, for the subscriber to read."""
 
 
-def _allowed() -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+def allowed_ranges() -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    """The ranges SIGNALPOST_OUTBOUND_ALLOW lets through although they are internal."""
     return tuple(getattr(settings, "OUTBOUND_ALLOW", ()))
 
 
@@ -102,7 +103,7 @@ _HINT = "(allow it with SIGNALPOST_OUTBOUND_ALLOW)"
 
 def _address_kind(address: IPAddress) -> str | None:
     """What the rules see in an address ("10.0.0.1, a private address"), or None when it may be reached."""
-    allowed = _allowed()
+    allowed = allowed_ranges()
     inner = _embedded_ipv4(address) if address.version == 6 else None
     if any(address in net for net in allowed) or (inner is not None and any(inner in net for net in allowed)):
         return None
@@ -233,14 +234,14 @@ def check_url(url: str, *, hosts: tuple[str, ...] | None = None) -> None:
     check_host(target.host, target.port)
 
 
-class _CheckedResolver(AbstractResolver):
+class CheckedResolver(AbstractResolver):
     """Resolves a name for the HTTP client and hands it only addresses that pass the rules: the client
     connects to one of these, never to the result of a lookup of its own. Refused addresses are left
     out (a name with an allowed IPv4 address and a loopback IPv6 one is reached over IPv4); a name
     left with none is refused with the reason of its first."""
 
-    def __init__(self) -> None:
-        self._inner = aiohttp.ThreadedResolver()
+    def __init__(self, inner: AbstractResolver | None = None) -> None:
+        self._inner = inner or aiohttp.ThreadedResolver()
 
     async def resolve(self, host: str, port: int = 0,
                       family: socket.AddressFamily = socket.AF_INET) -> list[ResolveResult]:
@@ -351,7 +352,7 @@ async def post_all(requests: list[Request], *, timeout: float = 30.0, concurrenc
     (the system's by default)."""
     overall = asyncio.Semaphore(concurrency)
     per_host_slots: dict[tuple[str, int], asyncio.Semaphore] = {}
-    connector = aiohttp.TCPConnector(resolver=_CheckedResolver(), limit=concurrency,
+    connector = aiohttp.TCPConnector(resolver=CheckedResolver(), limit=concurrency,
                                      limit_per_host=per_host, ttl_dns_cache=60,
                                      ssl=tls if tls is not None else True)
     session = aiohttp.ClientSession(connector=connector, timeout=aiohttp.ClientTimeout(total=None),

@@ -154,6 +154,7 @@ EXPECTED = {
     "console:monitor_pause": "responder",
     "console:monitor_resume": "responder",
     "console:monitor_remove": "admin",
+    "console:monitor_publish_draft": "responder",
 }
 
 # "METHOD /path" under /api/v1 -> least token scope. Reading: read; incidents, maintenance, overrides

@@ -11,6 +11,7 @@ import json
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
@@ -19,7 +20,8 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST, require_safe
 
 from signalpost.accounts.roles import has_role, role_required
-from signalpost.monitors import config, overview
+from signalpost.errors import InvalidInput
+from signalpost.monitors import config, incidents, overview
 from signalpost.monitors.models import Monitor, MonitorKind
 from signalpost.status.models import Component, ComponentStatus
 
@@ -236,8 +238,12 @@ def monitor_detail(request: HttpRequest, public_id: str) -> HttpResponse:
         link.label = _component_label(link.component)
         link.down_label = ComponentStatus(link.down_status).label
         link.degraded_label = ComponentStatus(link.degraded_status).label
+    draft = incidents.draft_of(monitor)
+    ping_url = (f"{settings.SITE_URL.rstrip('/')}/ping/{monitor.heartbeat_key}"
+                if monitor.kind == MonitorKind.HEARTBEAT and monitor.heartbeat_key else "")
     return render(request, "console/monitor.html", {
-        "monitor": monitor, "found": found, "settings_shown": _settings_shown(monitor),
+        "monitor": monitor, "found": found, "settings_shown": _settings_shown(monitor), "draft": draft,
+        "ping_url": ping_url,
         "can_edit": has_role(request.user, "admin"), "can_pause": has_role(request.user, "responder"),
     })
 
@@ -313,6 +319,20 @@ def monitor_resume(request: HttpRequest, public_id: str) -> HttpResponse:
     else:
         messages.info(request, f"Monitor “{monitor.name}” was not paused: nothing changed.")
     return redirect("console:monitor", monitor.public_id)
+
+
+@role_required("responder")
+@require_POST
+def monitor_publish_draft(request: HttpRequest, public_id: str) -> HttpResponse:
+    """The draft incident the monitor made when it went down, published as of that moment."""
+    monitor = _find(public_id)
+    try:
+        incident = incidents.publish_draft(monitor.name)
+    except InvalidInput as error:
+        messages.info(request, f"{error.message}: nothing was published.")
+        return redirect("console:monitor", monitor.public_id)
+    messages.success(request, f"Incident “{incident.name}” published, as of when the monitor went down.")
+    return redirect("console:incident", incident.public_id)
 
 
 @role_required("admin")

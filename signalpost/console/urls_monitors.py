@@ -11,4 +11,5 @@ urlpatterns = [
     path("monitors/<str:public_id>/pause", monitors.monitor_pause, name="monitor_pause"),
     path("monitors/<str:public_id>/resume", monitors.monitor_resume, name="monitor_resume"),
     path("monitors/<str:public_id>/remove", monitors.monitor_remove, name="monitor_remove"),
+    path("monitors/<str:public_id>/publish-draft", monitors.monitor_publish_draft, name="monitor_publish_draft"),
 ]

@@ -174,6 +174,11 @@ def drafts() -> list[AutoIncident]:
                 .order_by("down_at"))
 
 
+def draft_of(monitor: Monitor) -> AutoIncident | None:
+    """The monitor's draft incident waiting to be published, if any."""
+    return AutoIncident.objects.filter(monitor=monitor, state=AutoIncidentState.DRAFT).first()
+
+
 def publish_draft(monitor_name: str, now: datetime | None = None) -> Incident:
     """Publish the monitor's waiting draft: the incident opens as of the moment the monitor went down."""
     with transaction.atomic():

@@ -25,6 +25,18 @@ def _form(w, **fields) -> dict:
             **fields}
 
 
+def _drafted(w):
+    from django.utils import timezone
+
+    from signalpost.monitors.models import AutoIncident, AutoIncidentState
+
+    monitor = _monitor(w)
+    AutoIncident.objects.create(monitor=monitor, down_event=10**9, state=AutoIncidentState.DRAFT,
+                                title="zh1.single unavailable", body="Our monitoring reports a problem.",
+                                components={w.components["zh1"].public_id: "major_outage"}, down_at=timezone.now())
+    return monitor
+
+
 CONSOLE_SCENARIOS: dict[str, Callable] = {
     "console:monitor_new": lambda w: (reverse("console:monitor_new") + "?kind=tcp", _form(w)),
     "console:monitor_edit": lambda w: (reverse("console:monitor_edit", args=[_monitor(w).public_id]) + "?kind=tcp",
@@ -32,6 +44,8 @@ CONSOLE_SCENARIOS: dict[str, Callable] = {
     "console:monitor_pause": lambda w: (reverse("console:monitor_pause", args=[_monitor(w).public_id]), {}),
     "console:monitor_resume": lambda w: (reverse("console:monitor_resume", args=[_paused(w).public_id]), {}),
     "console:monitor_remove": lambda w: (reverse("console:monitor_remove", args=[_monitor(w).public_id]), {}),
+    "console:monitor_publish_draft": lambda w: (reverse("console:monitor_publish_draft",
+                                                        args=[_drafted(w).public_id]), {}),
 }
 
 API_SCENARIOS: dict[str, Callable] = {

@@ -149,3 +149,38 @@ def test_a_viewer_sees_but_may_not_change_and_a_responder_may_pause(client, comp
     assert client.post(f"/console/monitors/{monitor.public_id}/edit", {"name": "x"}).status_code == 403
     assert client.post(f"/console/monitors/{monitor.public_id}/pause").status_code == 302
     assert Monitor.objects.get().paused and Monitor.objects.get().name == "API health"
+
+
+def test_a_responder_publishes_the_draft_incident_a_monitor_made_from_its_page(client, components):
+    from signalpost.events.consumers import get
+    from signalpost.events.work import drain
+    from signalpost.status.models import Incident
+
+    monitor = _make(components, incident={"mode": "draft", "title": "{components} unavailable"})
+    _down(monitor)
+    drain(get("monitor_incidents"))
+    responder = signed_in(client, "rita", "responder")
+    page = responder.get(f"/console/monitors/{monitor.public_id}").content.decode()
+    assert "A draft incident waits" in page and "Switzerland / zh1.single unavailable" in page
+    assert not Incident.objects.exists()  # a draft, not published
+
+    response = responder.post(f"/console/monitors/{monitor.public_id}/publish-draft")
+    [incident] = Incident.objects.all()
+    assert response.status_code == 302 and response["Location"] == f"/console/incidents/{incident.public_id}"
+    assert incident.name == "Switzerland / zh1.single unavailable" and incident.is_open
+    assert [c.public_id for c in incident.components.all()] == [components["zh1"].public_id]
+    again = responder.post(f"/console/monitors/{monitor.public_id}/publish-draft", follow=True).content.decode()
+    assert "has no draft incident waiting" in again and Incident.objects.count() == 1
+
+
+def test_a_heartbeat_is_made_in_the_form_and_its_page_gives_its_ping_url(admin, components, settings):
+    settings.SITE_URL = "https://status.example.com"
+    response = admin.post("/console/monitors/new?kind=heartbeat", {
+        "name": "Nightly backup", "cron": "30 2 * * *", "tz": "Europe/Zurich", "grace": "600",
+        "failures_to_down": "1", "successes_to_up": "1"})
+    assert response.status_code == 302, response.content.decode()[-2000:]
+    monitor = Monitor.objects.get(name="Nightly backup")
+    assert (monitor.kind, monitor.cron, monitor.cron_zone, monitor.grace_seconds) == (
+        "heartbeat", "30 2 * * *", "Europe/Zurich", 600)
+    page = admin.get(f"/console/monitors/{monitor.public_id}").content.decode()
+    assert f"https://status.example.com/ping/{monitor.heartbeat_key}" in page

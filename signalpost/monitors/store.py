@@ -302,57 +302,81 @@ def _figures(checks: list[tuple[str, int | None]]) -> dict:
 
 
 def _roll_up_hours(location: str, outcomes: list[Outcome]) -> None:
-    """The hours these results fall in, computed again from the hour's raw results, so that p50 and p95
-    are exact (percentiles of minutes cannot be merged into an hour's). It reads the hour so far once per
-    monitor and batch: at a 60 s interval, 30 rows on average. A result older than the raw retention
-    (a remote location's buffer sent days late) has no raw neighbours left: its counts are added to the
-    hour, whose percentiles stay as they were."""
-    keys = {(o.monitor_id, o.at.replace(minute=0, second=0, microsecond=0)) for o in outcomes}
-    if not keys:
-        return
-    cutoff = timezone.now() - timedelta(days=settings.MONITOR_RAW_DAYS)
-    recent = {key for key in keys if key[1] >= cutoff}
-    high = max(hour for _, hour in keys) + timedelta(hours=1)
-    found: dict[tuple[int, datetime], list[tuple[str, int | None]]] = defaultdict(list)
-    if recent:
-        rows = CheckResult.objects.filter(monitor_id__in={m for m, _ in recent}, location=location,
-                                          at__gte=min(h for _, h in recent), at__lt=high)
-        for monitor_id, at, result, latency in rows.values_list("monitor_id", "at", "verdict", "latency_ms"):
-            key = (monitor_id, at.replace(minute=0, second=0, microsecond=0))
-            if key in recent:
-                found[key].append((result, latency))
-    hours = [hourly.Hour(key[0], location, key[1], **_figures(checks)) for key, checks in found.items()]
-    late: dict[tuple[int, datetime], list[tuple[str, int | None]]] = defaultdict(list)
+    """The hours these results fall in, kept up batch by batch without reading back: counts added, the
+    highest latency kept, and p50/p95 of a running hour taken from its first batch. Percentiles cannot be
+    merged, so once an hour is over `finish_hours` computes it again from its raw results (the probe's
+    housekeeping, within 10 minutes of the hour's end): one read of each raw result, where computing the
+    hour again at every batch read 30 of them a result on average."""
+    batch: dict[tuple[int, datetime], list[tuple[str, int | None]]] = defaultdict(list)
     for o in outcomes:
-        key = (o.monitor_id, o.at.replace(minute=0, second=0, microsecond=0))
-        if key not in recent:
-            late[key].append((o.verdict, o.latency_ms))
-    if late:
-        low = min(hour for _, hour in late)
-        existing = {(h.monitor_id, h.hour): h for h in hourly.read(
-            {m for m, _ in late}, low, max(hour for _, hour in late) + timedelta(hours=1), location)}
-        for key, checks in late.items():
-            figures = _figures(checks)
-            before = existing.get(key) or hourly.Hour(key[0], location, key[1], 0)
-            highest = max((v for v in (before.latency_max_ms, figures["latency_max_ms"]) if v is not None),
-                          default=None)
-            hours.append(hourly.Hour(
-                key[0], location, key[1], before.checks + figures["checks"], before.failures + figures["failures"],
-                before.degraded + figures["degraded"],
-                before.latency_p50_ms if before.latency_p50_ms is not None else figures["latency_p50_ms"],
-                before.latency_p95_ms if before.latency_p95_ms is not None else figures["latency_p95_ms"],
-                highest))
+        batch[(o.monitor_id, o.at.replace(minute=0, second=0, microsecond=0))].append((o.verdict, o.latency_ms))
+    if not batch:
+        return
+    low, high = min(h for _, h in batch), max(h for _, h in batch) + timedelta(hours=1)
+    existing = {(h.monitor_id, h.hour): h for h in hourly.read({m for m, _ in batch}, low, high, location)}
+    hours = []
+    for key, checks in batch.items():
+        figures = _figures(checks)
+        before = existing.get(key) or hourly.Hour(key[0], location, key[1], 0)
+        highest = max((v for v in (before.latency_max_ms, figures["latency_max_ms"]) if v is not None), default=None)
+        hours.append(hourly.Hour(
+            key[0], location, key[1], before.checks + figures["checks"], before.failures + figures["failures"],
+            before.degraded + figures["degraded"],
+            before.latency_p50_ms if before.latency_p50_ms is not None else figures["latency_p50_ms"],
+            before.latency_p95_ms if before.latency_p95_ms is not None else figures["latency_p95_ms"],
+            highest))
     hourly.write(hours)
+
+
+FINISH_CHUNK = 500  # monitors whose hours are computed again at once
+
+
+def finish_hours(start: datetime, end: datetime) -> int:
+    """The hours that begin within [start, end), computed again from their raw results (exact p50 and p95),
+    every monitor and location, a few hundred monitors at a time. Hours whose raw results are pruned
+    already keep what they have. Returns how many hours were written."""
+    start = start.replace(minute=0, second=0, microsecond=0)
+    written = 0
+    ids = list(CheckResult.objects.filter(at__gte=start, at__lt=end).order_by().values_list(
+        "monitor_id", flat=True).distinct())
+    for first in range(0, len(ids), FINISH_CHUNK):
+        chunk = ids[first:first + FINISH_CHUNK]
+        found: dict[tuple[int, str, datetime], list[tuple[str, int | None]]] = defaultdict(list)
+        rows = CheckResult.objects.filter(monitor_id__in=chunk, at__gte=start, at__lt=end).values_list(
+            "monitor_id", "location", "at", "verdict", "latency_ms")
+        for monitor_id, location, at, result, latency in rows.iterator(chunk_size=5000):
+            found[(monitor_id, location, at.replace(minute=0, second=0, microsecond=0))].append((result, latency))
+        with transaction.atomic():
+            hourly.write(hourly.Hour(m, loc, hour, **_figures(checks)) for (m, loc, hour), checks in found.items())
+        written += len(found)
+    return written
+
+
+_finished_until: datetime | None = None  # this process's last finish_hours: the hours before it are exact
+
+
+def finish_ended_hours(now: datetime | None = None) -> int:
+    """The hours that ended since the last call (after a start: the last two) computed again exactly."""
+    global _finished_until
+    now = now or timezone.now()
+    this_hour = now.replace(minute=0, second=0, microsecond=0)
+    since = _finished_until or this_hour - timedelta(hours=2)
+    if since >= this_hour:
+        return 0
+    written = finish_hours(since, this_hour)
+    _finished_until = this_hour
+    return written
 
 
 PRUNE_BATCH = 5000
 
 
 def prune(now: datetime | None = None, batch: int = PRUNE_BATCH) -> dict[str, int]:
-    """The probe's housekeeping: raw results, minute roll-ups and hour roll-ups past their retention
-    deleted in batches (each its own short transaction); state changes stay. Returns how many of each."""
+    """The probe's housekeeping: the hours that ended made exact (finish_ended_hours), then raw results,
+    minute roll-ups and hour roll-ups past their retention deleted in batches (each its own short transaction); state changes stay. Returns how many of each."""
     now = now or timezone.now()
     return {
+        "hours finished": finish_ended_hours(now),
         "raw": prune_raw(now, batch),
         "minutes": _prune_rows(MinuteRollup.objects.filter(
             minute__lt=now - timedelta(days=settings.MONITOR_MINUTE_DAYS)), batch),

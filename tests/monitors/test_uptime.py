@@ -125,13 +125,14 @@ def test_an_sla_month_leaves_out_maintenance(components):
 # --- hourly roll-ups and pruning ----------------------------------------------------------------
 
 
-def test_the_hour_is_computed_from_its_results_with_exact_percentiles(db):
+def test_a_running_hour_adds_its_counts_and_an_ended_one_is_made_exact_from_its_results(db):
     monitor = make_monitor("api")
     now = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) - 2 * HOUR
     latencies = [10, 20, 30, 40, 50, 60, 70, 80, 90, 1000]
     store.record("local", [store.Outcome(monitor.pk, now + i * timedelta(minutes=5), verdict, latency_ms=ms)
                            for i, (ms, verdict) in enumerate(zip(latencies, ["up"] * 7 + ["degraded", "down", "down"]))])
     store.record("local", [store.Outcome(monitor.pk, now + HOUR + timedelta(minutes=1), "up", latency_ms=7)])
+
     def hours():
         return hourly.read([monitor.pk], now - DAY, now + DAY)
 
@@ -139,11 +140,17 @@ def test_the_hour_is_computed_from_its_results_with_exact_percentiles(db):
     assert (first.hour, first.checks, first.failures, first.degraded) == (now, 10, 2, 1)
     assert (first.latency_p50_ms, first.latency_p95_ms, first.latency_max_ms) == (50, 1000, 1000)
     assert (second.hour, second.checks, second.latency_p50_ms) == (now + HOUR, 1, 7)
-    # A later batch in the same hour (another minute): the hour is computed again, not added to.
-    store.record("local", [store.Outcome(monitor.pk, now + 58 * timedelta(minutes=1), "up", latency_ms=5)])
+    # A later batch in the same hour: its counts are added (nothing read back); the percentiles wait.
+    store.record("local", [store.Outcome(monitor.pk, now + timedelta(minutes=57 + i), "up", latency_ms=ms)
+                           for i, ms in enumerate([1, 2])])
     first = hours()[0]
-    assert (first.checks, first.latency_p50_ms, first.latency_p95_ms) == (11, 50, 1000)
-    assert MinuteRollup.objects.filter(monitor=monitor).count() == 12
+    assert (first.checks, first.latency_p50_ms, first.latency_max_ms) == (12, 50, 1000)
+    # The hour over, the probe's housekeeping computes it again from its raw results: exact.
+    assert store.finish_hours(now, now + 2 * HOUR) == 2
+    first = hours()[0]
+    assert (first.checks, first.failures, first.degraded) == (12, 2, 1)
+    assert (first.latency_p50_ms, first.latency_p95_ms, first.latency_max_ms) == (40, 1000, 1000)
+    assert MinuteRollup.objects.filter(monitor=monitor).count() == 13
 
 
 def test_locations_have_hours_of_their_own(db):
@@ -176,4 +183,5 @@ def test_pruning_deletes_raw_results_and_minutes_in_batches_and_keeps_the_hours(
     assert sum(h.checks for h in hours) == 21
     assert not HourlyRollup.objects.filter(day__lt=(now - 30 * DAY).date()).exists()
     assert pruned["hours"] >= 2
-    assert store.prune(now, batch=5) == {"raw": 0, "minutes": 0, "hours": 0}
+    again = store.prune(now, batch=5)
+    assert (again["raw"], again["minutes"], again["hours"]) == (0, 0, 0)

@@ -13,7 +13,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-from signalpost.events.record import record as record_event
+from signalpost.events.record import record_all as record_events
 from signalpost.status import services as status_services
 from signalpost.status.models import ComponentStatus
 
@@ -220,6 +220,7 @@ def change_states(items: list[tuple[Monitor, str, str, datetime]]) -> list[State
     for link in MonitorComponent.objects.filter(monitor__in=[m.pk for m, _, _, _ in items]).select_related(
             "component").order_by("pk"):
         links[link.monitor_id].append(link)
+    events = []
     for (monitor, state, reason, now), change, start in zip(items, changes, began):
         previous = monitor.state
         monitor.state, monitor.state_changed_at, monitor.state_reason = state, now, reason[:500]
@@ -228,11 +229,12 @@ def change_states(items: list[tuple[Monitor, str, str, datetime]]) -> list[State
             status = component_status(link, state)
             status_services.set_signal(link.component, monitor.source, status, reason, now=now)
             components[link.component.public_id] = status
-        record_event("monitor.state_changed", f"monitor:{monitor.public_id}", occurred_at=now, data={
+        events.append((f"monitor:{monitor.public_id}", now, {
             "monitor": monitor.public_id, "name": monitor.name, "state": [previous, state], "reason": reason,
             "components": components, "state_change": change.pk,
             "first_failure_at": start.isoformat() if start else None,
-        })
+        }))
+    record_events("monitor.state_changed", events)
     return changes
 
 

@@ -371,6 +371,7 @@ def finish_ended_hours(now: datetime | None = None) -> int:
 
 
 PRUNE_BATCH = 5000
+PRUNE_MONITORS = 500  # monitors whose old raw results are looked for in one query
 
 
 def prune(now: datetime | None = None, batch: int = PRUNE_BATCH) -> dict[str, int]:
@@ -400,7 +401,8 @@ def _prune_hours(cutoff: datetime, batch: int) -> int:
     """Whole days of hours, older than the cutoff's day, monitor by monitor (the key starts with it)."""
     deleted = 0
     day = cutoff.astimezone(dt_timezone.utc).date()
-    for monitor_id in Monitor.objects.order_by("pk").values_list("pk", flat=True):
+    old = HourlyRollup.objects.filter(day__lt=day).order_by().values_list("monitor_id", flat=True).distinct()
+    for monitor_id in sorted(old):  # only the monitors that have such days: one query, not one per monitor
         while True:
             with transaction.atomic():
                 days = list(HourlyRollup.objects.filter(monitor_id=monitor_id, day__lt=day)
@@ -413,7 +415,7 @@ def _prune_hours(cutoff: datetime, batch: int) -> int:
 
 def prune_raw(now: datetime | None = None, batch: int = PRUNE_BATCH) -> int:
     """Delete raw results older than SIGNALPOST_MONITOR_RAW_DAYS, a batch per transaction. It walks the
-    (monitor, at) index monitor by monitor: there is no index on the time alone."""
+    (monitor, at) index a few hundred monitors at a time: there is no index on the time alone."""
     now = now or timezone.now()
     cutoff = now - timedelta(days=settings.MONITOR_RAW_DAYS)
     deleted = 0
@@ -425,11 +427,13 @@ def prune_raw(now: datetime | None = None, batch: int = PRUNE_BATCH) -> int:
         pending.clear()
         return count
 
-    for monitor_id in Monitor.objects.order_by("pk").values_list("pk", flat=True):
+    monitors = list(Monitor.objects.order_by("pk").values_list("pk", flat=True))
+    for first in range(0, len(monitors), PRUNE_MONITORS):  # a few hundred monitors a query, on the index
+        chunk = monitors[first:first + PRUNE_MONITORS]
         while True:
             wanted = batch - len(pending)
-            ids = list(CheckResult.objects.filter(monitor_id=monitor_id, at__lt=cutoff)
-                       .order_by("at").values_list("pk", flat=True)[:wanted])
+            ids = list(CheckResult.objects.filter(monitor_id__in=chunk, at__lt=cutoff)
+                       .values_list("pk", flat=True)[:wanted])
             pending += ids
             if len(pending) >= batch:
                 deleted += flush()

@@ -315,6 +315,8 @@ http {{
         row["scheduled_per_second"] = measured["scheduled"] / row["seconds"]
         row["cpu_ms"] = cpu / max(1, measured["results"]) * 1000
         log = self.log_text(name)
+        if not measured["results"]:  # nothing stored in the window: what the probe said is the only clue
+            self.log(f"no results stored in the window; the probe's log ends:\n{log[-4000:]}")
         # The probe's own report (a line a minute, and one as it stops): checks skipped since it started.
         row["skipped"] = sum(int(n) for n in re.findall(r"(\d+) skipped \(still running\)", log))
         # The ceiling: the same URLs at the probe's pace for --bare-duration, then as fast as they go
